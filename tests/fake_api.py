@@ -1,0 +1,485 @@
+"""A stand-in of the Customer Thermometer API: a real HTTP server on 127.0.0.1.
+
+It follows the contract in `customer-thermometer-api.md`: one `GET` endpoint, `getMethod` and
+`apiKey` in the query, `fromDate`/`toDate` inclusive on the submission day, `limit` newest first
+(200 when absent, never more than 10,000), `endDate` ignored, XML lists whose records vary their
+field order and hold empty elements, escaped characters, non-ASCII text and a nested element, bare
+numbers for the value methods, HTTP 200 `Invalid API Key` for a wrong key and an empty body for an
+empty range. Optional faults (500, 503, 429 with `Retry-After: 1`, a dropped connection, a body cut
+off mid-XML) happen at a given rate, and every request is logged with the key masked.
+
+The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
+
+    with FakeCustomerThermometer(responses=500, seed=7) as api:
+        api.base_url, api.truth("blast_result"), api.add_responses(10, days_ago=(0, 1))
+
+From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 3000 --days 730`.
+"""
+
+import argparse
+import random
+import signal
+import socket
+import threading
+from datetime import date, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
+
+DEFAULT_API_KEY = "stand-in-key-0123456789"
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 10000
+TEMPERATURES = {1: "Gold", 2: "Green", 3: "Yellow", 4: "Red"}
+FAULTS = ("500", "503", "429", "drop", "cut", "cut_length")
+LIST_ROOTS = {
+    "getComments": ("comments", "comment"),
+    "getBlastResults": ("thermometer_blast_responses", "thermometer_blast_response"),
+    "getRecipientLists": ("recipient_lists", "recipient_list"),
+    "getThermometers": ("thermometers", "thermometer"),
+}
+VALUE_METHODS = (
+    "getNumResponsesValue",
+    "getResponseRateValue",
+    "getTempRatingValue",
+    "getNPSValue",
+    "getHappinessValue",
+    "getSendQuota",
+)
+FIRST_NAMES = ["Ana", "Zoë", "José", "Łukasz", "Mette", "渡辺", "Oluwaseun", "Siobhán", "Chen", "Ian"]
+LAST_NAMES = ["O'Brien", "Müller", "Nakamura", "Smith & Sons", "Ødegaard", "Kowalski", "García"]
+COMPANIES = ["Acme <Ltd>", "Café Olé", "Bäckerei Groß", "Stark \"Industries\"", "", "Initech"]
+COMMENTS = [
+    "Great service!",
+    "Quick & friendly 👍",
+    'He said "thanks" <3',
+    "Très bien, merci.",
+    "Line one\nline two",
+    "Could be faster…",
+    "素晴らしい",
+    "",
+    "",
+    "",
+]
+
+
+class FakeCustomerThermometer:
+    """The stand-in API: a seeded data set served over HTTP on 127.0.0.1.
+
+    Args:
+        responses: how many survey responses the account holds.
+        days: over how many days (ending today, UTC) they were submitted.
+        seed: the seed of the data set (and of the faults).
+        api_key: the only key accepted.
+        fault_rate: the share of requests answered with a fault.
+        port: the port to listen on (0: any free port).
+        today: the stand-in's "today" (UTC date), for tests that pin the clock.
+    """
+
+    def __init__(
+        self,
+        responses=1000,
+        days=365,
+        seed=1,
+        api_key=DEFAULT_API_KEY,
+        fault_rate=0.0,
+        port=0,
+        today=None,
+    ):
+        self.api_key = api_key
+        self.fault_rate = fault_rate
+        self.today = today or datetime.now(timezone.utc).date()
+        self.requests = []
+        self.overrides = {}
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self._fault_random = random.Random(seed + 1)
+        self._responses = []
+        self._next_response_id = 100000
+        self.thermometers = [{"id": 10 + n, "name": f"Thermometer {n} – NPS"} for n in range(4)]
+        self.recipient_lists = [
+            {"id": 500 + n, "name": name}
+            for n, name in enumerate(["Customers", "Partners & Resellers", "Équipe"])
+        ]
+        self.blasts = []
+        for number in range(24):
+            self.blasts.append(
+                {
+                    "blast_id": 9000 + number,
+                    "thermometer_id": self.thermometers[number % 4]["id"],
+                    "sent_days_ago": days - (days * number) // 24,
+                }
+            )
+        self._add(responses, [days - 1 - (index * days) // max(responses, 1)
+                              for index in range(responses)])
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread = None
+
+    # ---- data -----------------------------------------------------------------------------
+
+    def _add(self, count, days_ago_each):
+        """Create count responses, the nth submitted days_ago_each[n] days before today."""
+        created = []
+        for days_ago in days_ago_each[:count]:
+            rng = self._random
+            blast = rng.choice(self.blasts)
+            day = self.today - timedelta(days=days_ago)
+            submitted = datetime(day.year, day.month, day.day) + timedelta(
+                seconds=rng.randrange(86400)
+            )
+            blast_day = day - timedelta(days=rng.randrange(0, 5))
+            temperature_id = rng.choice([1, 1, 2, 2, 2, 3, 4])
+            self._next_response_id += rng.randrange(1, 4)
+            response = {
+                "response_id": self._next_response_id,
+                "blast_id": blast["blast_id"],
+                "thermometer_id": blast["thermometer_id"],
+                "temperature_id": temperature_id,
+                "response": TEMPERATURES[temperature_id],
+                "date_submitted": submitted,
+                "response_date": submitted,
+                "blast_date": datetime(blast_day.year, blast_day.month, blast_day.day, 9, 0, 0),
+                "recipient": f"person{self._next_response_id}@example.com",
+                "first_name": rng.choice(FIRST_NAMES),
+                "last_name": rng.choice(LAST_NAMES),
+                "company": rng.choice(COMPANIES) or None,
+                "comment": rng.choice(COMMENTS) or None,
+                "response_bounced": rng.random() < 0.02,
+                "comment_hidden": rng.random() < 0.05,
+            }
+            for number in range(1, 13):
+                response[f"custom_{number}"] = (
+                    f"value {number}-{rng.randrange(100)}" if rng.random() < 0.15 else None
+                )
+            if rng.random() < 0.1:
+                response["location"] = {"country": rng.choice(["GB", "DE", "JP"]), "city": "X"}
+            # Some records carry only response_date (the contract's fallback).
+            response["omit_date_submitted"] = rng.random() < 0.02
+            response["_xml"] = {
+                "getBlastResults": self._render(response, "thermometer_blast_response"),
+                "getComments": self._render(response, "comment"),
+            }
+            created.append(response)
+        with self._lock:
+            self._responses.extend(created)
+            self._responses.sort(key=lambda item: item["date_submitted"], reverse=True)
+        return created
+
+    def add_responses(self, count, days_ago=(0, 1)):
+        """Add count responses submitted on the given days before today (tests' later syncs)."""
+        spread = [days_ago[index % len(days_ago)] for index in range(count)]
+        return self._add(count, spread)
+
+    def add_response(self, **fields):
+        """Add one response submitted today, with some fields set (a 1 MB comment, say)."""
+        response = self.add_responses(1, days_ago=(0,))[0]
+        response.update(fields)
+        response["_xml"] = {
+            "getBlastResults": self._render(response, "thermometer_blast_response"),
+            "getComments": self._render(response, "comment"),
+        }
+        return response
+
+    def _render(self, response, record_tag):
+        """Render one record as XML with a varying field order and both empty-element forms."""
+        rng = self._random
+        names = [
+            "response_id",
+            "blast_id",
+            "thermometer_id",
+            "temperature_id",
+            "response",
+            "response_date",
+            "recipient",
+            "first_name",
+            "last_name",
+            "company",
+            "comment",
+        ]
+        if not response["omit_date_submitted"]:
+            names.append("date_submitted")
+        if record_tag != "comment":
+            names += ["blast_date", "response_bounced", "comment_hidden"]
+            names += [f"custom_{number}" for number in range(1, 13)]
+            if "location" in response:
+                names.append("location")
+        rng.shuffle(names)
+        parts = [f"<{record_tag}>"]
+        for name in names:
+            value = response[name]
+            if isinstance(value, dict):
+                inner = "".join(f"<{key}>{escape(text)}</{key}>" for key, text in value.items())
+                parts.append(f"<{name}>{inner}</{name}>")
+            elif value is None:
+                parts.append(f"<{name}/>" if rng.random() < 0.5 else f"<{name}></{name}>")
+            else:
+                parts.append(f"<{name}>{escape(_text(value))}</{name}>")
+        parts.append(f"</{record_tag}>")
+        return "".join(parts)
+
+    def truth(self, table):
+        """Return the rows each table should hold, typed as the warehouse holds them."""
+        with self._lock:
+            responses = list(self._responses)
+        if table == "blast_result":
+            return [_row(response, full=True) for response in responses]
+        if table == "comment":
+            return [_row(response, full=False) for response in responses if response["comment"]]
+        if table == "thermometer":
+            return [dict(item) for item in self.thermometers]
+        if table == "recipient_list":
+            return [dict(item) for item in self.recipient_lists]
+        raise KeyError(table)
+
+    # ---- answers --------------------------------------------------------------------------
+
+    def answer(self, query):
+        """Return (status, headers, body bytes) for a query, or a fault name."""
+        method = query.get("getMethod", "")
+        if query.get("apiKey") != self.api_key:
+            return 200, {}, b"Invalid API Key"
+        if method in self.overrides:
+            return 200, {}, self.overrides[method]
+        if method in LIST_ROOTS:
+            return 200, {"Content-Type": "text/xml; charset=utf-8"}, self._list_body(method, query)
+        if method in VALUE_METHODS:
+            return 200, {"Content-Type": "text/plain"}, self._value(method, query).encode()
+        return 200, {}, b"Unknown method"
+
+    def _selected(self, query):
+        """Return the responses a dated query selects, newest first, limited."""
+        try:
+            low = date.fromisoformat(query.get("fromDate", "1970-01-01"))
+            high = date.fromisoformat(query.get("toDate", "9999-12-31"))
+        except ValueError:
+            return []
+        try:
+            limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+        except ValueError:
+            limit = DEFAULT_LIMIT
+        with self._lock:
+            selected = []
+            for response in self._responses:
+                day = response["date_submitted"].date()
+                if day > high:
+                    continue
+                if day < low or len(selected) >= limit:
+                    break
+                selected.append(response)
+        return selected
+
+    def _list_body(self, method, query):
+        """Render a list answer: an empty body for no records, else the XML list."""
+        root, record = LIST_ROOTS[method]
+        if method in ("getComments", "getBlastResults"):
+            selected = self._selected(query)
+            if method == "getComments":
+                selected = [response for response in selected if response["comment"]]
+            if not selected:
+                return b""
+            records = [response["_xml"][method] for response in selected]
+        else:
+            items = self.thermometers if record == "thermometer" else self.recipient_lists
+            records = [
+                f"<{record}><name>{escape(item['name'])}</name><id>{item['id']}</id></{record}>"
+                for item in items
+            ]
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>' + "".join(records)
+        return (body + f"</{root}>").encode("utf-8")
+
+    def _value(self, method, query):
+        """Compute a value method's bare number from the data set."""
+        if method == "getSendQuota":
+            return "4250"
+        selected = self._selected({**query, "limit": str(MAX_LIMIT)})
+        count = len(selected)
+        if method == "getNumResponsesValue":
+            return str(count)
+        if count == 0:
+            return "0"
+        share = {t: sum(1 for r in selected if r["temperature_id"] == t) / count for t in range(5)}
+        if method == "getResponseRateValue":
+            return f"{min(100.0, count / 3.0):.1f}"
+        if method == "getTempRatingValue":
+            return f"{sum(r['temperature_id'] for r in selected) / count:.2f}"
+        if method == "getNPSValue":
+            return str(round(100 * (share[1] - share[3] - share[4])))
+        return str(round(100 * (share[1] + share[2])))
+
+    def pick_fault(self):
+        """Return a fault name for this request, or None (at the configured rate)."""
+        with self._lock:
+            if self.fault_rate and self._fault_random.random() < self.fault_rate:
+                return self._fault_random.choice(FAULTS)
+        return None
+
+    def log_request(self, query, outcome):
+        """Keep the request's parameters (key masked) and what it was answered."""
+        entry = {key: value for key, value in query.items() if key != "apiKey"}
+        entry["apiKey"] = "***" if "apiKey" in query else None
+        entry["outcome"] = outcome
+        with self._lock:
+            self.requests.append(entry)
+
+    def requests_for(self, method):
+        """Return the logged requests for one method."""
+        with self._lock:
+            return [entry for entry in self.requests if entry.get("getMethod") == method]
+
+    # ---- server ---------------------------------------------------------------------------
+
+    @property
+    def port(self):
+        """The port the server listens on."""
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self):
+        """The URL to configure as the connector's base_url."""
+        return f"http://127.0.0.1:{self.port}/api.php"
+
+    def start(self):
+        """Serve in a background thread; returns self."""
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def _text(value):
+    """Render a value as the API does: timestamps as YYYY-MM-DD HH:MM:SS, booleans as 0/1."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def _row(response, full):
+    """Return the warehouse row a response should become in blast_result (full) or comment."""
+    names = [
+        "response_id",
+        "blast_id",
+        "thermometer_id",
+        "temperature_id",
+        "response",
+        "date_submitted",
+        "response_date",
+        "recipient",
+        "first_name",
+        "last_name",
+        "company",
+        "comment",
+    ]
+    if full:
+        names += ["blast_date", "response_bounced", "comment_hidden"]
+        names += [f"custom_{number}" for number in range(1, 13)]
+    row = {name: response[name] for name in names}
+    if full and "location" in response:
+        row.update({f"location_{key}": value for key, value in response["location"].items()})
+    return row
+
+
+def _make_handler(api):
+    """Build the request handler class bound to one FakeCustomerThermometer."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            query = {key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()}
+            fault = api.pick_fault()
+            api.log_request(query, fault or "ok")
+            if fault == "drop":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault in ("500", "503", "429"):
+                headers = {"Retry-After": "1"} if fault == "429" else {}
+                return self._send(int(fault), headers, b"temporarily unavailable")
+            status, headers, body = api.answer(query)
+            if fault == "cut" and len(body) > 1:
+                # Cut mid-body with no Content-Length: only the XML shows it ended early.
+                self.send_response(200)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+                return
+            if fault == "cut_length" and len(body) > 1:
+                # Announce the whole body, send half, close: HTTP shows it ended early.
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+                return
+            self._send(status, headers, body)
+
+        def _send(self, status, headers, body):
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        def log_message(self, format, *args):
+            """Keep the console quiet: requests are logged in api.requests, key masked."""
+
+    return Handler
+
+
+def main(argv=None):
+    """Run the stand-in from the shell until SIGINT or SIGTERM."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument("--port-file", help="write the port here once listening")
+    parser.add_argument("--responses", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--api-key", default=DEFAULT_API_KEY)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--request-log", help="append the masked request log here at exit")
+    args = parser.parse_args(argv)
+    api = FakeCustomerThermometer(
+        responses=args.responses,
+        days=args.days,
+        seed=args.seed,
+        api_key=args.api_key,
+        fault_rate=args.fault_rate,
+        port=args.port,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    api.start()
+    if args.port_file:
+        with open(args.port_file, "w") as port_file:
+            port_file.write(str(api.port))
+    print(f"stand-in Customer Thermometer API on {api.base_url}", flush=True)
+    stop.wait()
+    api.stop()
+    if args.request_log:
+        import json
+
+        with open(args.request_log, "a") as log_file:
+            for entry in api.requests:
+                log_file.write(json.dumps(entry) + "\n")
+
+
+if __name__ == "__main__":
+    main()
