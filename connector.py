@@ -700,7 +700,7 @@ def warn_bad_value(context, table, field, column_type, response_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def fetch_list(context, table, params, split_on_timeout=False):
+def fetch_list(context, table, params, split_on_timeout=False, delivered=frozenset()):
     """Request one list answer and upsert its records as they are parsed.
 
     Args:
@@ -708,15 +708,19 @@ def fetch_list(context, table, params, split_on_timeout=False):
         table: the table whose method is called.
         params: date and limit parameters (empty for undated lists).
         split_on_timeout: see make_api_request().
+        delivered: primary keys upserted already by this sync, not to be upserted again.
     Returns:
-        (records in the answer, oldest submission day among them or None).
+        (records in the answer, oldest submission day among them or None, the primary keys of
+        the records of that day).
     """
     spec = TABLE_SPECS[table]
+    primary_key = spec["primary_key"]
     described = describe_request(spec["method"], params)
 
     def read_body(response):
         count = 0
-        oldest = None
+        oldest_day = None
+        oldest_day_keys = set()
         snippet = None
         try:
             for fields in iter_records(
@@ -726,17 +730,23 @@ def fetch_list(context, table, params, split_on_timeout=False):
                 row = build_row(context, table, fields)
                 if row is None:
                     continue
+                key = tuple(row[name] for name in primary_key)
                 submitted = row.get("date_submitted")
-                if submitted is not None and (oldest is None or submitted < oldest):
-                    oldest = submitted
-                upsert_row(context, table, row)
+                if submitted is not None:
+                    submitted_day = submitted.date()
+                    if oldest_day is None or submitted_day < oldest_day:
+                        oldest_day, oldest_day_keys = submitted_day, set()
+                    if submitted_day == oldest_day:
+                        oldest_day_keys.add(key)
+                if key not in delivered:
+                    upsert_row(context, table, row)
         except UnexpectedBodyError as error:
             snippet = error.snippet
         except ApiError as error:
             raise ApiError(f"{described}: {mask_secrets(error, context.api_key)}") from None
         if snippet is not None:
             raise_for_unexpected_body(described, snippet, context.api_key, "XML")
-        return count, (oldest.date() if oldest is not None else None)
+        return count, oldest_day, oldest_day_keys
 
     return make_api_request(
         context, table, spec["method"], params, read_body, split_on_timeout=split_on_timeout
@@ -771,7 +781,8 @@ def sync_windowed_table(context, state, table):
     A table without a cursor starts at from_date; otherwise at the cursor minus lookback_days.
     The range ends tomorrow (UTC). An answer holding the limit is newest first, so the days after
     its oldest day are complete and only [start, oldest day] is asked again; a single day that
-    alone fills the limit is logged. A read time-out on a multi-day window splits it in halves.
+    alone fills the limit is logged. The records of that oldest day, upserted already, are not
+    upserted again. A read time-out on a multi-day window splits it in halves.
 
     Args:
         context: the SyncContext.
@@ -783,23 +794,28 @@ def sync_windowed_table(context, state, table):
         start = settings["from_date"]
     else:
         start = cursor - timedelta(days=settings["lookback_days"])
-    pending = [(start, context.upper_bound)]
+    pending = [(start, context.upper_bound, frozenset())]
     while pending:
-        low, high = pending.pop()
+        low, high, delivered = pending.pop()
         params = {"fromDate": low.isoformat(), "toDate": high.isoformat(), "limit": __RECORD_LIMIT}
         try:
-            count, oldest = fetch_list(context, table, params, split_on_timeout=low < high)
+            count, oldest, oldest_keys = fetch_list(
+                context, table, params, split_on_timeout=low < high, delivered=delivered
+            )
         except WindowTimeoutError:
             middle = low + (high - low) // 2
             log.warning(
                 f"{table}: {low}..{high} timed out; asking for {low}..{middle} and "
                 f"{middle + timedelta(days=1)}..{high} instead"
             )
-            pending.extend([(low, middle), (middle + timedelta(days=1), high)])
+            pending.append((low, middle, delivered))
+            pending.append((middle + timedelta(days=1), high, delivered))
             continue
         if count < __RECORD_LIMIT:
             continue
-        pending.extend(remaining_windows(table, low, high, oldest))
+        # The records of the oldest day were delivered already: the next answer skips them.
+        for window in remaining_windows(table, low, high, oldest):
+            pending.append(window + (frozenset(oldest_keys | delivered),))
     state[f"{table}_cursor"] = context.today.isoformat()
     state.pop(f"{table}_last_sync", None)
     log_table_summary(context, table, f"{start}..{context.upper_bound}")

@@ -45,9 +45,20 @@ VALUE_METHODS = (
     "getHappinessValue",
     "getSendQuota",
 )
-FIRST_NAMES = ["Ana", "Zoë", "José", "Łukasz", "Mette", "渡辺", "Oluwaseun", "Siobhán", "Chen", "Ian"]
+FIRST_NAMES = [
+    "Ana",
+    "Zoë",
+    "José",
+    "Łukasz",
+    "Mette",
+    "渡辺",
+    "Oluwaseun",
+    "Siobhán",
+    "Chen",
+    "Ian",
+]
 LAST_NAMES = ["O'Brien", "Müller", "Nakamura", "Smith & Sons", "Ødegaard", "Kowalski", "García"]
-COMPANIES = ["Acme <Ltd>", "Café Olé", "Bäckerei Groß", "Stark \"Industries\"", "", "Initech"]
+COMPANIES = ["Acme <Ltd>", "Café Olé", "Bäckerei Groß", 'Stark "Industries"', "", "Initech"]
 COMMENTS = [
     "Great service!",
     "Quick & friendly 👍",
@@ -109,10 +120,12 @@ class FakeCustomerThermometer:
                     "sent_days_ago": days - (days * number) // 24,
                 }
             )
-        self._add(responses, [days - 1 - (index * days) // max(responses, 1)
-                              for index in range(responses)])
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
-        self._server.daemon_threads = True
+        self._add(
+            responses,
+            [days - 1 - (index * days) // max(responses, 1) for index in range(responses)],
+        )
+        self._port = port
+        self._server = None
         self._thread = None
 
     # ---- data -----------------------------------------------------------------------------
@@ -339,15 +352,19 @@ class FakeCustomerThermometer:
         return f"http://127.0.0.1:{self.port}/api.php"
 
     def start(self):
-        """Serve in a background thread; returns self."""
+        """Listen on 127.0.0.1 and serve in a background thread; returns self."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _make_handler(self))
+        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self):
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop serving and close the socket (nothing to do when never started)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
     def __enter__(self):
         return self.start()
@@ -397,7 +414,9 @@ def _make_handler(api):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):
-            query = {key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()}
+            query = {
+                key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()
+            }
             fault = api.pick_fault()
             api.log_request(query, fault or "ok")
             if fault == "drop":

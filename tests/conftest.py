@@ -1,0 +1,142 @@
+"""Shared fixtures: a pinned clock, captured operations, logs and waits, and a mocked API.
+
+The mocked API answers through `responses` with the stand-in's own logic (`FakeCustomerThermometer.
+answer`), so the unit tests and the end-to-end tests see the same bytes; single methods can be
+given scripted answers (statuses, bodies, exceptions) to pin error handling.
+"""
+
+import os
+import sys
+from datetime import date, datetime, timezone
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import responses as responses_library
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import connector  # noqa: E402
+from fivetran_connector_sdk import Logging  # noqa: E402
+from tests.fake_api import FakeCustomerThermometer  # noqa: E402
+
+Logging.LOG_LEVEL = Logging.Level.FINE
+
+PINNED_NOW = datetime(2026, 11, 26, 15, 30, 0, tzinfo=timezone.utc)
+TODAY = PINNED_NOW.date()
+API_KEY = "unit-SECRET-key-0123456789"
+BASE_URL = "https://ct.example.test/api.php"
+
+
+def configuration(**overrides):
+    """Return a valid configuration, with some values changed."""
+    values = {"api_key": API_KEY, "base_url": BASE_URL}
+    values.update(overrides)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+class Captured:
+    """What a run emitted: upserts, checkpoints, log lines and waits."""
+
+    def __init__(self):
+        self.upserts = []
+        self.checkpoints = []
+        self.logs = []
+        self.sleeps = []
+
+    def rows(self, table):
+        """Return the rows upserted into one table."""
+        return [row for name, row in self.upserts if name == table]
+
+    def messages(self, level=None):
+        """Return the logged messages, of one level or all."""
+        return [message for name, message in self.logs if level in (None, name)]
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Pin the clock and capture op.upsert, op.checkpoint, the log and the retry waits."""
+    result = Captured()
+    monkeypatch.setattr(connector, "_utc_now", lambda: PINNED_NOW)
+    monkeypatch.setattr(connector, "_sleep", result.sleeps.append)
+    monkeypatch.setattr(
+        connector.op, "upsert", lambda table, data: result.upserts.append((table, data))
+    )
+    monkeypatch.setattr(
+        connector.op, "checkpoint", lambda state: result.checkpoints.append(json_copy(state))
+    )
+    for level in ("debug", "info", "warning"):
+        monkeypatch.setattr(
+            connector.log, level, lambda message, level=level: result.logs.append((level, message))
+        )
+
+    def log_error(message, exception=None):
+        result.logs.append(("error", message + (f"\n{exception}" if exception else "")))
+
+    monkeypatch.setattr(connector.log, "error", log_error)
+    return result
+
+
+def json_copy(state):
+    """Return a deep copy of a state, as the SDK serialises it."""
+    import json
+
+    return json.loads(json.dumps(state))
+
+
+class MockApi:
+    """The stand-in's answers served through `responses`, with scripted overrides per method.
+
+    Args:
+        fake: the FakeCustomerThermometer whose data answers by default.
+        mock: the active responses.RequestsMock.
+    """
+
+    def __init__(self, fake, mock):
+        self.fake = fake
+        self.queries = []
+        self.scripts = {}
+        mock.add_callback(responses_library.GET, BASE_URL, callback=self._answer)
+
+    def script(self, method, *answers):
+        """Answer the next requests for method with these, in order, then as the stand-in does.
+
+        Each answer is (status, body), (status, body, headers) or an exception to raise.
+        """
+        self.scripts.setdefault(method, []).extend(answers)
+
+    def sent(self, method):
+        """Return the query parameters of the requests sent for a method."""
+        return [query for query in self.queries if query.get("getMethod") == method]
+
+    def _answer(self, request):
+        query = {key: values[-1] for key, values in parse_qs(urlparse(request.url).query).items()}
+        self.queries.append(query)
+        scripted = self.scripts.get(query.get("getMethod"))
+        if scripted:
+            answer = scripted.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            status, body = answer[0], answer[1]
+            headers = answer[2] if len(answer) > 2 else {}
+            return status, headers, body
+        status, headers, body = self.fake.answer(query)
+        return status, headers, body
+
+
+@pytest.fixture
+def fake():
+    """A small seeded stand-in data set (not serving HTTP) whose 'today' is the pinned date."""
+    return FakeCustomerThermometer(responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY)
+
+
+@pytest.fixture
+def api(fake):
+    """The mocked API answering like the stand-in; requests to any other URL fail."""
+    with responses_library.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield MockApi(fake, mock)
+    fake.stop()
+
+
+def day(text):
+    """Return a date from YYYY-MM-DD."""
+    return date.fromisoformat(text)
