@@ -17,6 +17,7 @@ From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 
 """
 
 import argparse
+import itertools
 import random
 import signal
 import socket
@@ -104,6 +105,7 @@ class FakeCustomerThermometer:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._fault_random = random.Random(seed + 1)
+        self._fault_kinds = itertools.cycle(FAULTS)
         self._responses = []
         self._next_response_id = 100000
         self.thermometers = [{"id": 10 + n, "name": f"Thermometer {n} – NPS"} for n in range(4)]
@@ -259,7 +261,7 @@ class FakeCustomerThermometer:
             return 200, {"Content-Type": "text/plain"}, self._value(method, query).encode()
         return 200, {}, b"Unknown method"
 
-    def _selected(self, query):
+    def _selected(self, query, only_commented=False):
         """Return the responses a dated query selects, newest first, limited."""
         try:
             low = date.fromisoformat(query.get("fromDate", "1970-01-01"))
@@ -278,16 +280,15 @@ class FakeCustomerThermometer:
                     continue
                 if day < low or len(selected) >= limit:
                     break
-                selected.append(response)
+                if response["comment"] or not only_commented:
+                    selected.append(response)
         return selected
 
     def _list_body(self, method, query):
         """Render a list answer: an empty body for no records, else the XML list."""
         root, record = LIST_ROOTS[method]
         if method in ("getComments", "getBlastResults"):
-            selected = self._selected(query)
-            if method == "getComments":
-                selected = [response for response in selected if response["comment"]]
+            selected = self._selected(query, only_commented=method == "getComments")
             if not selected:
                 return b""
             records = [response["_xml"][method] for response in selected]
@@ -323,7 +324,7 @@ class FakeCustomerThermometer:
         """Return a fault name for this request, or None (at the configured rate)."""
         with self._lock:
             if self.fault_rate and self._fault_random.random() < self.fault_rate:
-                return self._fault_random.choice(FAULTS)
+                return next(self._fault_kinds)  # every kind in turn
         return None
 
     def log_request(self, query, outcome):

@@ -1,0 +1,152 @@
+"""Run the connector the way users do: `fivetran debug` on a copy of the project, into DuckDB.
+
+Shared by the end-to-end tests, `make demo` and `make bench`, so all three run the same path.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+PROJECT_FILES = ["connector.py", "requirements.txt"]
+PEAK_PATTERN = re.compile(r"peak ([0-9.]+) MB")
+
+
+def venv_bin():
+    """Return the folder of the running interpreter's scripts (the venv's bin)."""
+    return Path(sys.executable).parent
+
+
+def stub_pipreqs(folder):
+    """Write a `pipreqs` that succeeds at once, for PATH.
+
+    `fivetran debug` runs pipreqs, which asks PyPI's web API about imports; on a machine that
+    cannot reach it the CLI retries for about 12 s before it skips the check. The connector
+    imports nothing beyond the standard library and requests, so the check has nothing to find.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "pipreqs"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    return folder
+
+
+class RunResult:
+    """What one `fivetran debug` run left: exit code, output, time and peak memory."""
+
+    def __init__(self, returncode, output, seconds, peak_rss_mb):
+        self.returncode = returncode
+        self.output = output
+        self.seconds = seconds
+        self.peak_rss_mb = peak_rss_mb
+
+    @property
+    def succeeded(self):
+        """True when the sync succeeded."""
+        return self.returncode == 0 and "SYNC SUCCEEDED" in self.output
+
+    @property
+    def connector_peak_mb(self):
+        """The CLI's own report of the connector process's peak memory, in MB, or None."""
+        found = PEAK_PATTERN.findall(self.output)
+        return float(found[-1]) if found else None
+
+
+class Project:
+    """A copy of the project in a folder, run with `fivetran debug`.
+
+    Args:
+        folder: where to put the copy (created).
+        connector_source: the connector.py to use (the repository's by default).
+    """
+
+    def __init__(self, folder, connector_source=None):
+        self.folder = Path(folder)
+        self.path = self.folder / "project"
+        self.path.mkdir(parents=True, exist_ok=True)
+        for name in PROJECT_FILES:
+            if (REPOSITORY / name).exists():  # `fivetran debug` deletes an empty requirements.txt
+                shutil.copy(REPOSITORY / name, self.path / name)
+        if connector_source is not None:
+            shutil.copy(connector_source, self.path / "connector.py")
+        self.bin = stub_pipreqs(self.folder / "stub-bin")
+        self.configuration_path = self.folder / "configuration.json"
+
+    @property
+    def warehouse(self):
+        """The DuckDB file the runs write."""
+        return self.path / "files" / "warehouse.db"
+
+    def debug(self, configuration, timeout=240, measure=False):
+        """Run `fivetran debug` with a configuration; return a RunResult.
+
+        Args:
+            configuration: the configuration values (strings).
+            timeout: seconds before the run is killed (a test then fails).
+            measure: run under /usr/bin/time -v to read the peak RSS of the whole process.
+        """
+        self.configuration_path.write_text(json.dumps(configuration))
+        env = dict(os.environ)
+        env["PATH"] = f"{self.bin}{os.pathsep}{venv_bin()}{os.pathsep}{env.get('PATH', '')}"
+        env["DO_NOT_TRACK"] = "1"
+        env["PYTHONUNBUFFERED"] = "1"
+        command = [
+            str(venv_bin() / "fivetran"),
+            "debug",
+            str(self.path),
+            "--configuration",
+            str(self.configuration_path),
+        ]
+        if measure:
+            command = ["/usr/bin/time", "-v"] + command
+        started = time.monotonic()
+        completed = subprocess.run(
+            command,
+            cwd=self.path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
+        seconds = time.monotonic() - started
+        peak = None
+        if measure:
+            found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stdout)
+            peak = int(found.group(1)) / 1024 if found else None
+        return RunResult(completed.returncode, completed.stdout, seconds, peak)
+
+    def state(self):
+        """Return the saved state, or None when no state was saved."""
+        path = self.path / "files" / "state.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def crash_reports(self):
+        """Return the texts of the crash reports the runs wrote."""
+        folder = self.path / "crash-reports"
+        return [path.read_text() for path in sorted(folder.glob("*"))] if folder.exists() else []
+
+    def query(self, sql):
+        """Run a read-only query on the warehouse and return its rows."""
+        import duckdb
+
+        connection = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+    def column_types(self, table):
+        """Return {column: DuckDB type} of a warehouse table."""
+        rows = self.query(
+            "select column_name, data_type from information_schema.columns "
+            f"where table_schema = 'tester' and table_name = '{table}'"
+        )
+        return dict(rows)

@@ -1,0 +1,244 @@
+"""End-to-end tests: the real `fivetran debug` on a copy of the project, over real HTTP to the
+stand-in API, into a real DuckDB warehouse. Each run's whole output and crash reports are checked
+for the API key."""
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from tests.fake_api import FakeCustomerThermometer
+from tests.harness import Project
+
+API_KEY = "e2e-SECRET-key-5f1c9a7e3b"
+
+EXPECTED_TYPES = {
+    "blast_result": {
+        "response_id": "BIGINT",
+        "blast_id": "BIGINT",
+        "thermometer_id": "BIGINT",
+        "temperature_id": "INTEGER",
+        "date_submitted": "TIMESTAMP",
+        "response_date": "TIMESTAMP",
+        "blast_date": "TIMESTAMP",
+        "response_bounced": "BOOLEAN",
+        "comment_hidden": "BOOLEAN",
+        "response": "VARCHAR",
+        "comment": "VARCHAR",
+        "custom_12": "VARCHAR",
+        "location_country": "VARCHAR",
+    },
+    "comment": {"response_id": "BIGINT", "date_submitted": "TIMESTAMP", "comment": "VARCHAR"},
+    "recipient_list": {"id": "BIGINT", "name": "VARCHAR"},
+    "thermometer": {"id": "BIGINT", "name": "VARCHAR"},
+    "metric": {
+        "metric_name": "VARCHAR",
+        "metric_value": "DOUBLE",
+        "recorded_at": "TIMESTAMP WITH TIME ZONE",
+        "from_date": "DATE",
+        "to_date": "DATE",
+    },
+}
+
+
+class Runner:
+    """A project copy plus checks that every run keeps the key secret."""
+
+    def __init__(self, folder):
+        self.project = Project(folder)
+        self.outputs = []
+
+    def sync(self, api, **overrides):
+        """Run one sync against the stand-in and check the key is in no output."""
+        values = {"api_key": API_KEY, "base_url": api.base_url}
+        values.update(overrides)
+        result = self.project.debug({k: v for k, v in values.items() if v is not None})
+        self.outputs.append(result.output)
+        assert_key_absent(result.output, self.project.crash_reports())
+        return result
+
+    def table(self, table, columns):
+        """Return a table's rows as sorted tuples of the given columns."""
+        names = ", ".join(columns)
+        return sorted(self.project.query(f"select {names} from tester.{table}"), key=repr)
+
+
+def assert_key_absent(output, crash_reports):
+    """Fail when the API key appears in a run's output or in a crash report."""
+    assert API_KEY not in output
+    for report in crash_reports:
+        assert API_KEY not in report
+
+
+def expected(api, table, columns):
+    """Return the stand-in's truth for a table as sorted tuples of the given columns."""
+    return sorted((tuple(row.get(name) for name in columns) for row in api.truth(table)), key=repr)
+
+
+def truth_columns(api, table):
+    """Return every column the truth of a table names."""
+    columns = []
+    for row in api.truth(table):
+        for name in row:
+            if name not in columns:
+                columns.append(name)
+    return columns
+
+
+def assert_warehouse_equals_truth(runner, api):
+    """Every table holds exactly the stand-in's records, value for value."""
+    for table in ["blast_result", "comment", "thermometer", "recipient_list"]:
+        columns = truth_columns(api, table)
+        assert runner.table(table, columns) == expected(api, table, columns), table
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return Runner(tmp_path)
+
+
+@pytest.fixture
+def small_api():
+    with FakeCustomerThermometer(responses=1500, days=400, seed=11, api_key=API_KEY) as api:
+        yield api
+
+
+def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_api):
+    first = runner.sync(small_api)
+    assert first.succeeded, first.output
+    assert_warehouse_equals_truth(runner, small_api)
+    for table, types in EXPECTED_TYPES.items():
+        actual = runner.project.column_types(table)
+        assert {name: actual.get(name) for name in types} == types, table
+    metrics = dict(runner.project.query("select metric_name, metric_value from tester.metric"))
+    assert metrics["num_responses"] == 1500 and metrics["send_quota"] == 4250
+    today = small_api.today
+    assert runner.project.state() == {
+        "comment_cursor": today.isoformat(),
+        "blast_result_cursor": today.isoformat(),
+    }
+
+    added = small_api.add_responses(40, days_ago=(0, 1))
+    requests_before = len(small_api.requests)
+    second = runner.sync(small_api)
+    assert second.succeeded, second.output
+    assert_warehouse_equals_truth(runner, small_api)
+    ids = {row[0] for row in runner.project.query("select response_id from tester.blast_result")}
+    assert {response["response_id"] for response in added} <= ids
+    recent = (today - timedelta(days=2)).isoformat()
+    dated = [
+        entry
+        for entry in small_api.requests[requests_before:]
+        if entry["getMethod"] in ("getComments", "getBlastResults")
+    ]
+    assert len(dated) == 2 and all(entry["fromDate"] == recent for entry in dated)
+    assert all(entry["apiKey"] == "***" for entry in small_api.requests)
+
+
+def test_faults_lose_nothing_and_duplicate_nothing(runner):
+    with FakeCustomerThermometer(
+        responses=24000, days=60, seed=5, api_key=API_KEY, fault_rate=0.3
+    ) as api:
+        successes = 0
+        for _ in range(6):
+            result = runner.sync(api)
+            if result.succeeded:
+                successes += 1
+            else:
+                assert result.returncode != 0
+                assert "failed after 4 attempts" in result.output
+                assert "sync failed for" in result.output
+            if successes == 2:
+                break
+            api.add_responses(20, days_ago=(0, 1, 2))
+        assert successes == 2
+        outcomes = {entry["outcome"] for entry in api.requests}
+        assert {"500", "503", "429", "drop", "cut", "cut_length"} <= outcomes
+        windows = [e for e in api.requests if e["getMethod"] == "getBlastResults"]
+        assert len({(e["fromDate"], e["toDate"]) for e in windows}) > 2  # windows were split
+        api.fault_rate = 0
+        assert_warehouse_equals_truth(runner, api)
+        count = runner.project.query("select count(*) from tester.blast_result")[0][0]
+        assert count == len(api.truth("blast_result"))
+
+
+def test_a_wrong_key_fails_fast_without_retries_or_state(runner, small_api):
+    result = runner.sync(small_api, api_key="wrong-key-0123456789abc")
+    assert result.returncode != 0
+    assert "rejected the API key" in result.output
+    assert result.seconds < 20
+    assert len(small_api.requests) == 1
+    assert runner.project.state() is None
+    assert "wrong-key-0123456789abc" not in result.output
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"api_key": "<YOUR_CUSTOMER_THERMOMETER_API_KEY>"}, "api_key"),
+        ({"from_date": "2024-13-01"}, "from_date"),
+        ({"lookback_days": "1000"}, "lookback_days"),
+        ({"base_url": "not a url"}, "base_url"),
+    ],
+)
+def test_a_bad_configuration_value_fails_before_any_request(runner, small_api, overrides, named):
+    result = runner.sync(small_api, **overrides)
+    assert result.returncode != 0
+    assert f"Configuration '{named}'" in result.output
+    assert small_api.requests == []
+    assert runner.project.state() is None
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
+        for n in range(1, 10)
+    )
+    + "]><thermometer_blast_responses><thermometer_blast_response><comment>&lol9;"
+    "</comment></thermometer_blast_response></thermometer_blast_responses>"
+)
+
+
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        ("<thermometer_blast_responses><thermometer_blast_response><a></b>", "malformed XML"),
+        ("Service temporarily disabled for maintenance", "not XML"),
+        (BILLION_LAUGHS, "DTD"),
+    ],
+)
+def test_a_bad_body_fails_its_table_cleanly_and_fast(runner, small_api, body, said):
+    small_api.overrides["getBlastResults"] = body.encode()
+    result = runner.sync(small_api)
+    assert result.returncode != 0
+    assert said in result.output
+    assert "sync failed for blast_result" in result.output
+    assert result.seconds < 30
+    assert result.connector_peak_mb is not None and result.connector_peak_mb < 200
+    assert runner.project.state() == {"comment_cursor": small_api.today.isoformat()}
+    comments = runner.project.query("select count(*) from tester.comment")[0][0]
+    assert comments == len(small_api.truth("comment"))
+
+
+def test_a_one_megabyte_comment_and_non_ascii_text_arrive_intact(runner, small_api):
+    long_comment = ('Ünïcødé ✓ 👍 "quoted" <tag> & more\n' * 30000)[:1_000_000]
+    response = small_api.add_response(comment=long_comment, first_name="Zoë 渡辺")
+    result = runner.sync(small_api)
+    assert result.succeeded, result.output[-3000:]
+    rows = runner.project.query(
+        "select comment, first_name from tester.blast_result "
+        f"where response_id = {response['response_id']}"
+    )
+    assert rows == [(long_comment, "Zoë 渡辺")]
+    stored = runner.project.query(
+        f"select comment from tester.comment where response_id = {response['response_id']}"
+    )
+    assert stored == [(long_comment,)]
+
+
+def test_stand_in_stops_by_itself():
+    api = FakeCustomerThermometer(responses=5, days=2, api_key=API_KEY).start()
+    started = time.monotonic()
+    api.stop()
+    assert time.monotonic() - started < 5
