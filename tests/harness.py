@@ -15,6 +15,13 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["connector.py", "requirements.txt"]
 PEAK_PATTERN = re.compile(r"peak ([0-9.]+) MB")
+# Runs a command and then prints the peak resident memory of that command's process tree.
+MEASURE_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.call(sys.argv[1:]); "
+    "print('peak_rss_kb=%d' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True); "
+    "sys.exit(code)"
+)
 
 
 def venv_bin():
@@ -89,7 +96,7 @@ class Project:
         Args:
             configuration: the configuration values (strings).
             timeout: seconds before the run is killed (a test then fails).
-            measure: run under /usr/bin/time -v to read the peak RSS of the whole process.
+            measure: read the peak RSS of the whole `fivetran` process (getrusage).
         """
         self.configuration_path.write_text(json.dumps(configuration))
         env = dict(os.environ)
@@ -104,7 +111,7 @@ class Project:
             str(self.configuration_path),
         ]
         if measure:
-            command = ["/usr/bin/time", "-v"] + command
+            command = [sys.executable, "-c", MEASURE_WRAPPER] + command
         started = time.monotonic()
         completed = subprocess.run(
             command,
@@ -119,7 +126,7 @@ class Project:
         seconds = time.monotonic() - started
         peak = None
         if measure:
-            found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stdout)
+            found = re.search(r"peak_rss_kb=(\d+)", completed.stdout)
             peak = int(found.group(1)) / 1024 if found else None
         return RunResult(completed.returncode, completed.stdout, seconds, peak)
 
