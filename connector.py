@@ -25,6 +25,12 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 # For reading configuration from a JSON file when run directly
 import json
 
+# For reading parser events without a generator per element
+import collections
+
+# For reading a row's primary key
+import operator
+
 # For matching numbers, keys and tags in the API's answers
 import re
 
@@ -72,8 +78,6 @@ __CHECKPOINT_EVERY_ROWS = 10000
 __MAX_VALUE_WARNINGS_PER_FIELD = 5
 __MASK = "***"
 
-__INT_RANGE = (-(2**31), 2**31 - 1)
-__LONG_RANGE = (-(2**63), 2**63 - 1)
 __NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 __KEY_IN_URL_PATTERN = re.compile(r"(apiKey=)[^&\s'\"]*", re.IGNORECASE)
 __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", re.IGNORECASE)
@@ -108,24 +112,28 @@ TABLE_SPECS = {
     "comment": {
         "method": "getComments",
         "root": "comments",
+        "record": "comment",
         "primary_key": ["response_id", "date_submitted"],
         "columns": __RESPONSE_COLUMNS,
     },
     "blast_result": {
         "method": "getBlastResults",
         "root": "thermometer_blast_responses",
+        "record": "thermometer_blast_response",
         "primary_key": ["blast_id", "response_id", "thermometer_id", "date_submitted"],
         "columns": __RESPONSE_COLUMNS,
     },
     "recipient_list": {
         "method": "getRecipientLists",
         "root": "recipient_lists",
+        "record": "recipient_list",
         "primary_key": ["id"],
         "columns": __NAMED_COLUMNS,
     },
     "thermometer": {
         "method": "getThermometers",
         "root": "thermometers",
+        "record": "thermometer",
         "primary_key": ["id"],
         "columns": __NAMED_COLUMNS,
     },
@@ -503,26 +511,34 @@ def raise_for_unexpected_body(described, snippet, api_key, expected):
 # ---------------------------------------------------------------------------------------------
 
 
-def iter_records(chunks, root_tag):
+def iter_records(chunks, root_tag, record_tag):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
     Records are the root's direct children; a field holding elements is flattened into
-    `parent_child` names. An empty body or an empty root yields nothing.
+    `parent_child` names. An empty body or an empty root yields nothing. Only "end" events are
+    asked for (the cheapest way through expat): a record is an element with the record tag that
+    holds fields (a `comment` field inside a `comment` record holds none), and once the body has
+    ended the root is checked to hold exactly the records that were yielded, so a body of another
+    shape is an error, never data. Each record's fields are released once it has been yielded.
 
     Args:
         chunks: an iterable of bytes, in the order they arrive.
         root_tag: the root element the list must have.
+        record_tag: the element of one record.
     Raises:
         UnexpectedBodyError: the body is not XML (with its first characters).
-        ApiError: the XML is malformed, has a DTD, or has another root.
+        ApiError: the XML is malformed, has a DTD, or has another shape.
         TransientError: the body ended before the XML did (cut short).
     """
-    parser = XMLPullParser(events=("start", "end"))
+    parser = XMLPullParser(events=("end",))
+    # The parser's own event queue is read directly where it exists (a generator per element
+    # costs more than the parsing); read_events() is the public fallback.
+    queue = getattr(parser, "_events_queue", None)
     chunks = iter(chunks)
     head = b""
     prolog_checked = False
-    root = None
-    depth = 0
+    count = 0
+    last = None
     for chunk in chunks:
         if not prolog_checked:
             head += chunk
@@ -543,23 +559,26 @@ def iter_records(chunks, root_tag):
             chunk, head = head, b""
         try:
             parser.feed(chunk)
-            events = list(parser.read_events())
         except ParseError as error:
             raise ApiError(f"malformed XML: {error}") from None
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root = element
-                    if element.tag != root_tag:
-                        raise ApiError(
-                            f"expected an XML list with root <{root_tag}>, got <{element.tag}>"
-                        )
-            else:
-                if depth == 2:
+        if queue is not None:
+            events = queue
+        else:
+            try:
+                events = collections.deque(parser.read_events())
+            except ParseError as error:
+                raise ApiError(f"malformed XML: {error}") from None
+        try:
+            for _, element in events:
+                if element.tag == record_tag and len(element):
+                    count += 1
                     yield flatten_record(element)
-                    root.clear()
-                depth -= 1
+                    element.clear()
+        except TypeError:  # the parser queued the ParseError it met while feeding
+            raise ApiError(f"malformed XML: {events[-1]}") from None
+        if events:
+            last = events[-1][1]
+            events.clear()
     if not prolog_checked:
         if not head.lstrip(__LEADING_BYTES):
             return  # an empty body: no data
@@ -571,8 +590,16 @@ def iter_records(chunks, root_tag):
         parser.close()
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
-    if root is None:
-        raise ApiError("the XML answer holds no root element")
+    for item in queue if queue is not None else parser.read_events():
+        last = item[1]  # events the end of the body released (none from a well-formed body)
+    root = last
+    if root is None or root.tag != root_tag:
+        found = "no element" if root is None else f"<{root.tag}>"
+        raise ApiError(f"expected an XML list with root <{root_tag}>, got {found}")
+    if len(root) != count or any(child.tag != record_tag for child in root):
+        raise ApiError(
+            f"expected <{root_tag}> to hold only <{record_tag}> records, found another shape"
+        )
 
 
 def _read_head(head, chunks):
@@ -597,11 +624,10 @@ def flatten_record(element, prefix="", fields=None):
     if fields is None:
         fields = {}
     for child in element:
-        name = prefix + child.tag
         if len(child):
-            flatten_record(child, name + "_", fields)
+            flatten_record(child, f"{prefix}{child.tag}_", fields)
         else:
-            fields[name] = child.text or None
+            fields[prefix + child.tag if prefix else child.tag] = child.text
     return fields
 
 
@@ -610,10 +636,18 @@ def flatten_record(element, prefix="", fields=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def _to_integer(text, bounds):
-    """Return text as an int within bounds, or raise ValueError."""
-    value = int(text.strip())
-    if not bounds[0] <= value <= bounds[1]:
+def _to_long(text):
+    """Return text as a 64-bit int, or raise ValueError."""
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{value} is out of range")
+    return value
+
+
+def _to_int(text):
+    """Return text as a 32-bit int, or raise ValueError."""
+    value = int(text)
+    if not -(2**31) <= value < 2**31:
         raise ValueError(f"{value} is out of range")
     return value
 
@@ -630,16 +664,26 @@ def _to_boolean(text):
 
 def _to_naive_datetime(text):
     """Return text as a naive datetime, wall-clock unchanged (an offset is dropped)."""
-    return datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+    value = datetime.fromisoformat(text.strip())
+    return value if value.tzinfo is None else value.replace(tzinfo=None)
 
 
 CONVERTERS = {
-    "LONG": lambda text: _to_integer(text, __LONG_RANGE),
-    "INT": lambda text: _to_integer(text, __INT_RANGE),
+    "LONG": _to_long,
+    "INT": _to_int,
     "BOOLEAN": _to_boolean,
     "NAIVE_DATETIME": _to_naive_datetime,
     "DOUBLE": float,
-    "STRING": str,
+}
+
+# Per table, the converter of each column that is not text (text needs none).
+TABLE_CONVERTERS = {
+    table: {
+        name: CONVERTERS[column_type]
+        for name, column_type in spec["columns"].items()
+        if column_type in CONVERTERS
+    }
+    for table, spec in TABLE_SPECS.items()
 }
 
 
@@ -656,18 +700,19 @@ def build_row(context, table, fields):
     Returns:
         The row, or None when a primary-key value is missing (counted and logged).
     """
-    columns = TABLE_SPECS[table]["columns"]
+    converters = TABLE_CONVERTERS[table]
     row = {}
     for name, text in fields.items():
-        if text is None or text == "":
+        if not text:
             continue
-        column_type = columns.get(name)
-        if column_type is None or column_type == "STRING":
+        convert = converters.get(name)
+        if convert is None:
             row[name] = text
             continue
         try:
-            row[name] = CONVERTERS[column_type](text)
+            row[name] = convert(text)
         except ValueError:
+            column_type = TABLE_SPECS[table]["columns"][name]
             warn_bad_value(context, table, name, column_type, fields.get("response_id"))
     if "date_submitted" not in row and "response_date" in row:
         row["date_submitted"] = row["response_date"]
@@ -714,7 +759,7 @@ def fetch_list(context, table, params, split_on_timeout=False, delivered=frozens
         the records of that day).
     """
     spec = TABLE_SPECS[table]
-    primary_key = spec["primary_key"]
+    primary_key_of = operator.itemgetter(*spec["primary_key"])
     described = describe_request(spec["method"], params)
 
     def read_body(response):
@@ -724,13 +769,13 @@ def fetch_list(context, table, params, split_on_timeout=False, delivered=frozens
         snippet = None
         try:
             for fields in iter_records(
-                response.iter_content(chunk_size=__CHUNK_BYTES), spec["root"]
+                response.iter_content(chunk_size=__CHUNK_BYTES), spec["root"], spec["record"]
             ):
                 count += 1
                 row = build_row(context, table, fields)
                 if row is None:
                     continue
-                key = tuple(row[name] for name in primary_key)
+                key = primary_key_of(row)
                 submitted = row.get("date_submitted")
                 if submitted is not None:
                     submitted_day = submitted.date()

@@ -147,14 +147,20 @@ def main(argv=None):
     baseline_seconds = baseline.seconds - load_seconds
     figures.append(("connector", n, big.seconds, big.peak_rss_mb, big_requests, upserts(big)))
     figures.append(
-        ("connector", n // 10, small.seconds, small.peak_rss_mb, len(small_api.requests),
-         upserts(small))
+        (
+            "connector",
+            n // 10,
+            small.seconds,
+            small.peak_rss_mb,
+            len(small_api.requests),
+            upserts(small),
+        )
     )
-    figures.append(
-        ("baseline", n, baseline_seconds, baseline.peak_rss_mb, 0, upserts(baseline))
-    )
+    figures.append(("baseline", n, baseline_seconds, baseline.peak_rss_mb, 0, upserts(baseline)))
     print()
-    print(f"{'run':<10}{'responses':>10}{'wall s':>9}{'peak RSS MB':>13}{'requests':>10}{'upserts':>9}")
+    print(
+        f"{'run':<10}{'responses':>10}{'wall s':>9}{'peak RSS MB':>13}{'requests':>10}{'upserts':>9}"
+    )
     for name, responses, seconds, peak, requests_made, upserted in figures:
         print(
             f"{name:<10}{responses:>10}{seconds:>9.2f}{peak:>13.1f}{requests_made:>10}"

@@ -84,8 +84,7 @@ def print_summary(warehouse, requests_made):
             print(f"{table:<16}{count:>8}")
         print(f"(requests made to the stand-in API: {requests_made})")
 
-        rows = connection.execute(
-            """
+        rows = connection.execute("""
             select strftime(date_trunc('month', date_submitted), '%Y-%m') as month,
                    count(*) filter (where response = 'Gold') as gold,
                    count(*) filter (where response = 'Green') as green,
@@ -94,8 +93,7 @@ def print_summary(warehouse, requests_made):
                    count(*) as total
             from tester.blast_result
             group by 1 order by 1 desc limit 6
-            """
-        ).fetchall()
+            """).fetchall()
         print("\nResponses per temperature, last six months:")
         print(f"{'month':<9}{'Gold':>7}{'Green':>7}{'Yellow':>8}{'Red':>6}{'total':>7}")
         for month, gold, green, yellow, red, total in rows:

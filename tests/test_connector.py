@@ -384,10 +384,16 @@ class TestRecords:
 class TestParser:
     def test_a_parser_fed_byte_by_byte_yields_the_same_records(self, fake):
         body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-        whole = list(connector.iter_records([body], "thermometer_blast_responses"))
+        whole = list(
+            connector.iter_records(
+                [body], "thermometer_blast_responses", "thermometer_blast_response"
+            )
+        )
         one_by_one = list(
             connector.iter_records(
-                (body[i : i + 1] for i in range(len(body))), "thermometer_blast_responses"
+                (body[i : i + 1] for i in range(len(body))),
+                "thermometer_blast_responses",
+                "thermometer_blast_response",
             )
         )
         assert len(whole) == 60
@@ -395,23 +401,44 @@ class TestParser:
 
     def test_records_are_released_once_handed_on(self, fake):
         body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-        roots = []
+        records = []
         parser_class = connector.XMLPullParser
 
         class Spy(parser_class):
-            def read_events(self):
-                for event, element in super().read_events():
-                    if event == "start" and not roots:
-                        roots.append(element)
-                    yield event, element
+            def feed(self, data):
+                super().feed(data)
+                records.extend(
+                    e for _, e in self._events_queue if e.tag == "thermometer_blast_response"
+                )
 
         connector.XMLPullParser = Spy
-        chunks = (body[i : i + 256] for i in range(0, len(body), 256))  # records are ~600 bytes
         try:
-            for _ in connector.iter_records(chunks, "thermometer_blast_responses"):
-                assert len(roots[0]) <= 2  # the record handed on, and the next one begun
+            for index, _ in enumerate(
+                connector.iter_records(
+                    [body], "thermometer_blast_responses", "thermometer_blast_response"
+                )
+            ):
+                assert all(len(record) == 0 for record in records[:index])  # handed on: released
+                assert len(records[index]) > 0
         finally:
             connector.XMLPullParser = parser_class
+        assert len(records) == 60
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "<comments><comment><response_id>1</response_id></comment><note>x</note></comments>",
+            "<comments><group><comment><response_id>1</response_id></comment></group></comments>",
+        ],
+    )
+    def test_a_list_of_another_shape_is_an_error(self, body):
+        with pytest.raises(connector.ApiError, match="another shape"):
+            list(connector.iter_records([body.encode()], "comments", "comment"))
+
+    def test_a_comment_record_holding_a_comment_field_is_one_record(self):
+        body = b"<comments><comment><comment>hi</comment><response_id>1</response_id></comment></comments>"
+        records = list(connector.iter_records([body], "comments", "comment"))
+        assert records == [{"comment": "hi", "response_id": "1"}]
 
 
 class TestWindows:
