@@ -14,9 +14,9 @@ The API's quirks, and the design that answers each of them:
 - A rejected key is answered with HTTP 200 and a plain-text body: a list body that is not XML, or a
   value body that is not a number, is an error and never data; one that mentions the key stops the
   sync at once.
-- Answers can be megabytes: bodies are parsed as the bytes arrive (`XMLPullParser`) and every record
-  is upserted and released before the next one is read. Every 10,000 upserts the state the sync
-  started with is checkpointed again, which commits the rows without moving any cursor; the
+- Answers can be megabytes: bodies are parsed as the bytes arrive (`XMLPullParser`) and every
+  record is upserted and released before the next one is read. Every 10,000 upserts the state the
+  sync started with is checkpointed again, which commits the rows without moving any cursor; the
   accumulated state is checkpointed once, at the end.
 
 See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connectors/connector-sdk
@@ -241,7 +241,8 @@ def validate_configuration(configuration):
     api_key = configuration.get("api_key")
     if not isinstance(api_key, str) or not api_key.strip():
         raise ValueError(
-            "Configuration 'api_key' is missing or empty: expected your Customer Thermometer API key."
+            "Configuration 'api_key' is missing or empty: expected your Customer Thermometer "
+            "API key."
         )
     if api_key.strip().upper().startswith("<YOUR_"):
         raise ValueError(
@@ -265,8 +266,8 @@ def validate_configuration(configuration):
         from_date = date.fromisoformat(from_date_text)
     except ValueError:
         raise ValueError(
-            f"Configuration 'from_date' is {from_date_text!r}: expected a real date as YYYY-MM-DD, "
-            f"such as 2024-01-31."
+            f"Configuration 'from_date' is {from_date_text!r}: expected a real date as "
+            f"YYYY-MM-DD, such as 2024-01-31."
         ) from None
     today = _utc_now().date()
     if from_date > today:
@@ -282,8 +283,8 @@ def validate_configuration(configuration):
             0 <= int(lookback_text) <= __MAX_LOOKBACK_DAYS
         ):
             raise ValueError(
-                f"Configuration 'lookback_days' is {lookback_text!r}: expected a whole number from "
-                f"0 to {__MAX_LOOKBACK_DAYS}."
+                f"Configuration 'lookback_days' is {lookback_text!r}: expected a whole number "
+                f"from 0 to {__MAX_LOOKBACK_DAYS}."
             )
         lookback_days = int(lookback_text)
 
@@ -291,8 +292,8 @@ def validate_configuration(configuration):
     parsed = urlparse(base_url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in base_url:
         raise ValueError(
-            f"Configuration 'base_url' is {mask_secrets(base_url, api_key)!r}: expected an http(s) "
-            f"URL with a host, such as {__DEFAULT_BASE_URL}."
+            f"Configuration 'base_url' is {mask_secrets(base_url, api_key)!r}: expected an "
+            f"http(s) URL with a host, such as {__DEFAULT_BASE_URL}."
         )
 
     return {
@@ -421,7 +422,8 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
             reason = f"body cut short: {mask_secrets(error, context.api_key)}"
         except requests.exceptions.RequestException as error:
             raise ApiError(
-                f"{described} failed: {type(error).__name__}: {mask_secrets(error, context.api_key)}"
+                f"{described} failed: {type(error).__name__}: "
+                f"{mask_secrets(error, context.api_key)}"
             ) from None
         if attempt == __MAX_RETRIES:
             raise ApiError(f"{described} failed after {attempt + 1} attempts: {reason}")
@@ -1016,6 +1018,8 @@ def update(configuration: dict, state: dict):
         RuntimeError: one or more tables failed.
     """
     settings = validate_configuration(configuration)
+    for table in ("comment", "blast_result"):
+        read_cursor(state, table)  # a corrupt saved cursor fails here, before any request
     context = SyncContext(settings, state)
     new_state = dict(state)
     failed = []

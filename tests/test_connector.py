@@ -523,10 +523,10 @@ class TestState:
         assert final["comment_cursor"] == TODAY.isoformat()
         assert "comment_last_sync" not in final
 
-    def test_a_corrupt_cursor_is_a_clear_error(self, captured, api):
-        with pytest.raises(ValueError, match="comment_cursor"):
-            run(state={"comment_cursor": "yesterday"})
-        assert captured.checkpoints == []
+    def test_a_corrupt_cursor_is_a_clear_error_before_any_request(self, captured, api):
+        with pytest.raises(ValueError, match="blast_result_cursor"):
+            run(state={"blast_result_cursor": "yesterday"})
+        assert captured.checkpoints == [] and api.queries == []
 
     def test_exactly_one_checkpoint_advances_the_state_at_the_end(self, captured, api):
         start = {"comment_cursor": "2026-11-01", "unrelated": "kept"}
