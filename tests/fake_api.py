@@ -17,6 +17,7 @@ From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 
 """
 
 import argparse
+import bisect
 import itertools
 import random
 import signal
@@ -178,6 +179,8 @@ class FakeCustomerThermometer:
         with self._lock:
             self._responses.extend(created)
             self._responses.sort(key=lambda item: item["date_submitted"], reverse=True)
+            # Ascending negated day numbers, to find a range's newest response by bisection.
+            self._negated_days = [-item["date_submitted"].toordinal() for item in self._responses]
         return created
 
     def add_responses(self, count, days_ago=(0, 1)):
@@ -274,10 +277,9 @@ class FakeCustomerThermometer:
             limit = DEFAULT_LIMIT
         with self._lock:
             selected = []
-            for response in self._responses:
+            first = bisect.bisect_left(self._negated_days, -high.toordinal())
+            for response in itertools.islice(self._responses, first, None):
                 day = response["date_submitted"].date()
-                if day > high:
-                    continue
                 if day < low or len(selected) >= limit:
                     break
                 if response["comment"] or not only_commented:
