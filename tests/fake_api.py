@@ -47,6 +47,24 @@ VALUE_METHODS = (
     "getHappinessValue",
     "getSendQuota",
 )
+# The fields of a comment record besides date_submitted (which a few records lack), and the
+# fields only a blast result record holds.
+COMMENT_FIELDS = [
+    "response_id",
+    "blast_id",
+    "thermometer_id",
+    "temperature_id",
+    "response",
+    "response_date",
+    "recipient",
+    "first_name",
+    "last_name",
+    "company",
+    "comment",
+]
+RESPONSE_ONLY_FIELDS = ["blast_date", "response_bounced", "comment_hidden"] + [
+    f"custom_{number}" for number in range(1, 13)
+]
 FIRST_NAMES = [
     "Ana",
     "Zoë",
@@ -201,24 +219,11 @@ class FakeCustomerThermometer:
     def _render(self, response, record_tag):
         """Render one record as XML with a varying field order and both empty-element forms."""
         rng = self._random
-        names = [
-            "response_id",
-            "blast_id",
-            "thermometer_id",
-            "temperature_id",
-            "response",
-            "response_date",
-            "recipient",
-            "first_name",
-            "last_name",
-            "company",
-            "comment",
-        ]
+        names = list(COMMENT_FIELDS)
         if not response["omit_date_submitted"]:
             names.append("date_submitted")
         if record_tag != "comment":
-            names += ["blast_date", "response_bounced", "comment_hidden"]
-            names += [f"custom_{number}" for number in range(1, 13)]
+            names += RESPONSE_ONLY_FIELDS
             if "location" in response:
                 names.append("location")
         rng.shuffle(names)
@@ -387,23 +392,7 @@ def _text(value):
 
 def _row(response, full):
     """Return the warehouse row a response should become in blast_result (full) or comment."""
-    names = [
-        "response_id",
-        "blast_id",
-        "thermometer_id",
-        "temperature_id",
-        "response",
-        "date_submitted",
-        "response_date",
-        "recipient",
-        "first_name",
-        "last_name",
-        "company",
-        "comment",
-    ]
-    if full:
-        names += ["blast_date", "response_bounced", "comment_hidden"]
-        names += [f"custom_{number}" for number in range(1, 13)]
+    names = ["date_submitted"] + COMMENT_FIELDS + (RESPONSE_ONLY_FIELDS if full else [])
     row = {name: response[name] for name in names}
     if full and "location" in response:
         row.update({f"location_{key}": value for key, value in response["location"].items()})
