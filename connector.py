@@ -472,7 +472,9 @@ def raise_for_status(response, described, api_key):
     if status == 429 or status >= 500:
         raise TransientError(f"HTTP {status}", parse_retry_after(response.headers))
     if not 200 <= status < 300:
-        snippet = mask_secrets(read_snippet(response), api_key)
+        snippet = mask_secrets(
+            read_snippet(response.iter_content(chunk_size=__BODY_SNIPPET_CHARS * 4)), api_key
+        )
         raise ApiError(f"{described} answered HTTP {status}: {snippet!r}")
 
 
@@ -482,14 +484,18 @@ def parse_retry_after(headers):
     return float(value) if __NUMBER_PATTERN.fullmatch(value) and float(value) >= 0 else None
 
 
-def read_snippet(response):
-    """Return the first characters of a response body (for error messages)."""
-    data = b""
-    for chunk in response.iter_content(chunk_size=__BODY_SNIPPET_CHARS * 4):
-        data += chunk
-        if len(data) >= __BODY_SNIPPET_CHARS * 4:
+def read_snippet(chunks, head=b""):
+    """Return the first characters of a body (for error messages).
+
+    Args:
+        chunks: the body's remaining bytes, as an iterable of chunks.
+        head: the bytes of the body read already.
+    """
+    for chunk in chunks:
+        if len(head) >= __BODY_SNIPPET_CHARS * 4:
             break
-    return data.decode("utf-8", errors="replace").strip()[:__BODY_SNIPPET_CHARS]
+        head += chunk
+    return head.decode("utf-8", errors="replace").strip()[:__BODY_SNIPPET_CHARS]
 
 
 def raise_for_unexpected_body(described, snippet, api_key, expected):
@@ -548,7 +554,7 @@ def iter_records(chunks, root_tag, record_tag):
             if not stripped:
                 continue
             if not stripped.startswith(b"<"):
-                raise UnexpectedBodyError(_read_head(head, chunks))
+                raise UnexpectedBodyError(read_snippet(chunks, head))
             element_start = __ELEMENT_START_PATTERN.search(head)
             prolog = head if element_start is None else head[: element_start.start()]
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
@@ -602,15 +608,6 @@ def iter_records(chunks, root_tag, record_tag):
         raise ApiError(
             f"expected <{root_tag}> to hold only <{record_tag}> records, found another shape"
         )
-
-
-def _read_head(head, chunks):
-    """Return the first characters of a body whose start has been read already."""
-    for chunk in chunks:
-        if len(head) >= __BODY_SNIPPET_CHARS * 4:
-            break
-        head += chunk
-    return head.decode("utf-8", errors="replace").strip()[:__BODY_SNIPPET_CHARS]
 
 
 def flatten_record(element, prefix="", fields=None):
