@@ -25,9 +25,6 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 # For reading configuration from a JSON file when run directly
 import json
 
-# For reading parser events without a generator per element
-import collections
-
 # For reading a row's primary key
 import operator
 
@@ -523,11 +520,10 @@ def iter_records(chunks, root_tag, record_tag):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
     Records are the root's direct children; a field holding elements is flattened into
-    `parent_child` names. An empty body or an empty root yields nothing. Only "end" events are
-    asked for (the cheapest way through expat): a record is an element with the record tag that
-    holds fields (a `comment` field inside a `comment` record holds none), and once the body has
-    ended the root is checked to hold exactly the records that were yielded, so a body of another
-    shape is an error, never data. Each record's fields are released once it has been yielded.
+    `parent_child` names. An empty body or an empty root yields nothing. The root is checked as
+    soon as it has been read and each record as it is handed on, so a body of another shape is an
+    error, never data. A record is handed on once the next one has begun (or the body has ended),
+    then removed from the tree: the parser holds no more than the records of one chunk.
 
     Args:
         chunks: an iterable of bytes, in the order they arrive.
@@ -538,15 +534,16 @@ def iter_records(chunks, root_tag, record_tag):
         ApiError: the XML is malformed, has a DTD, or has another shape.
         TransientError: the body ended before the XML did (cut short).
     """
-    parser = XMLPullParser(events=("end",))
-    # The parser's own event queue is read directly where it exists (a generator per element
-    # costs more than the parsing); read_events() is the public fallback.
+    # Only the first "start" event (the root's) is needed. Once it has been read, events are
+    # switched off where the parser allows it, as queueing an event per element costs about as
+    # much as the parsing; the queue then only ever holds a parse error met while feeding.
+    parser = XMLPullParser(events=("start",))
     queue = getattr(parser, "_events_queue", None)
+    events_on = True
     chunks = iter(chunks)
     head = b""
     prolog_checked = False
-    count = 0
-    last = None
+    root = None
     for chunk in chunks:
         if not prolog_checked:
             head += chunk
@@ -567,26 +564,24 @@ def iter_records(chunks, root_tag, record_tag):
             chunk, head = head, b""
         try:
             parser.feed(chunk)
+            if events_on:
+                events = list(parser.read_events())
+            elif queue:
+                raise queue.popleft()
         except ParseError as error:
             raise ApiError(f"malformed XML: {error}") from None
-        if queue is not None:
-            events = queue
-        else:
-            try:
-                events = collections.deque(parser.read_events())
-            except ParseError as error:
-                raise ApiError(f"malformed XML: {error}") from None
-        try:
-            for _, element in events:
-                if element.tag == record_tag and len(element):
-                    count += 1
-                    yield flatten_record(element)
-                    element.clear()
-        except TypeError:  # the parser queued the ParseError it met while feeding
-            raise ApiError(f"malformed XML: {events[-1]}") from None
-        if events:
-            last = events[-1][1]
-            events.clear()
+        if root is None:
+            if not events:
+                continue
+            root = _checked_root(events[0][1], root_tag)
+            events_on = not _stop_events(parser, queue)
+        events = None  # holds no record once read
+        # Every record but the last has ended, as another one has begun after it.
+        ended = len(root) - 1
+        if ended > 0:
+            for record in root[:ended]:
+                yield _record_fields(record, root_tag, record_tag)
+            del root[:ended]
     if not prolog_checked:
         if not head.lstrip(__LEADING_BYTES):
             return  # an empty body: no data
@@ -596,18 +591,47 @@ def iter_records(chunks, root_tag, record_tag):
             raise ApiError(f"malformed XML: {error}") from None
     try:
         parser.close()
+        events = list(parser.read_events()) if root is None else []
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
-    for item in queue if queue is not None else parser.read_events():
-        last = item[1]  # events the end of the body released (none from a well-formed body)
-    root = last
+    if root is None:
+        root = _checked_root(events[0][1] if events else None, root_tag)
+    for record in root:
+        yield _record_fields(record, root_tag, record_tag)
+
+
+def _checked_root(root, root_tag):
+    """Return the root element, or raise ApiError when it is missing or not `root_tag`."""
     if root is None or root.tag != root_tag:
         found = "no element" if root is None else f"<{root.tag}>"
         raise ApiError(f"expected an XML list with root <{root_tag}>, got {found}")
-    if len(root) != count or any(child.tag != record_tag for child in root):
+    return root
+
+
+def _stop_events(parser, queue):
+    """Ask the parser to queue no more events; return False where it cannot be asked.
+
+    `XMLPullParser` sets its events through its parser's `_setevents()` (CPython 3.4 and later);
+    without it, events keep being queued and are read and dropped after each chunk.
+    """
+    set_events = getattr(getattr(parser, "_parser", None), "_setevents", None)
+    if queue is None or set_events is None:
+        return False
+    set_events(queue, ())
+    queue.clear()
+    return True
+
+
+def _record_fields(record, root_tag, record_tag):
+    """Return one record's fields, or raise ApiError when the element is not a record."""
+    if record.tag != record_tag or not len(record):
         raise ApiError(
-            f"expected <{root_tag}> to hold only <{record_tag}> records, found another shape"
+            f"expected <{root_tag}> to hold only <{record_tag}> records with fields, found "
+            f"another shape (<{record.tag}>)"
         )
+    if any(map(len, record)):
+        return flatten_record(record)  # a field holding elements
+    return {field.tag: field.text for field in record}
 
 
 def flatten_record(element, prefix="", fields=None):
@@ -699,18 +723,15 @@ def build_row(context, table, fields):
     Returns:
         The row, or None when a primary-key value is missing (counted and logged).
     """
-    converters = TABLE_CONVERTERS[table]
-    row = {}
-    for name, text in fields.items():
-        if not text:
-            continue
-        convert = converters.get(name)
-        if convert is None:
-            row[name] = text
+    row = {name: text for name, text in fields.items() if text}
+    for name, convert in TABLE_CONVERTERS[table].items():
+        text = row.get(name)
+        if text is None:
             continue
         try:
             row[name] = convert(text)
         except ValueError:
+            del row[name]
             column_type = TABLE_SPECS[table]["columns"][name]
             warn_bad_value(context, table, name, column_type, fields.get("response_id"))
     if "date_submitted" not in row and "response_date" in row:

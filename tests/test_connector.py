@@ -1,6 +1,7 @@
 """Unit tests of connector.py: each test pins one behaviour the connector promises."""
 
 from datetime import datetime, timedelta
+import weakref
 
 import pytest
 import requests
@@ -208,6 +209,15 @@ class TestBodies:
             (r["response_id"], r["date_submitted"]) for r in api.fake.truth("blast_result")
         }
 
+    def test_a_chunked_body_cut_short_is_retried(self, captured, api):
+        api.script(
+            "getBlastResults",
+            requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        )
+        run()
+        assert len(api.sent("getBlastResults")) == 2 and captured.sleeps == [1]
+        assert len(captured.rows("blast_result")) == len(api.fake.truth("blast_result"))
+
     def test_a_dtd_is_refused(self, captured, api):
         bomb = (
             '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -399,30 +409,48 @@ class TestParser:
         assert len(whole) == 60
         assert one_by_one == whole
 
-    def test_records_are_released_once_handed_on(self, fake):
+    def test_a_parser_that_keeps_its_events_on_yields_the_same_records(self, fake, monkeypatch):
         body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-        records = []
-        parser_class = connector.XMLPullParser
+        tags = ("thermometer_blast_responses", "thermometer_blast_response")
+        whole = list(connector.iter_records([body], *tags))
+        monkeypatch.setattr(connector, "_stop_events", lambda parser, queue: False)
+        chunks = (body[i : i + 1000] for i in range(0, len(body), 1000))
+        assert list(connector.iter_records(chunks, *tags)) == whole
+        with pytest.raises(connector.ApiError, match="malformed XML"):
+            list(connector.iter_records([body[:5000], b"</oops>", body[5000:]], *tags))
 
-        class Spy(parser_class):
-            def feed(self, data):
-                super().feed(data)
-                records.extend(
-                    e for _, e in self._events_queue if e.tag == "thermometer_blast_response"
-                )
+    def test_records_are_released_once_handed_on(self, fake, monkeypatch):
+        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+        handed_on = []
+        record_fields = connector._record_fields
 
-        connector.XMLPullParser = Spy
-        try:
-            for index, _ in enumerate(
+        def spy(record, root_tag, record_tag):
+            handed_on.append(weakref.ref(record))
+            return record_fields(record, root_tag, record_tag)
+
+        monkeypatch.setattr(connector, "_record_fields", spy)
+        # Chunks shorter than a record: at most one record ends per chunk.
+        chunks = (body[i : i + 100] for i in range(0, len(body), 100))
+        for index, _ in enumerate(
+            connector.iter_records(
+                chunks, "thermometer_blast_responses", "thermometer_blast_response"
+            )
+        ):
+            assert all(ref() is None for ref in handed_on[:index])  # earlier records freed
+            assert handed_on[index]() is not None
+        assert len(handed_on) == 60
+
+    def test_parse_errors_met_while_feeding_are_raised(self, fake):
+        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+        broken = body[:20000] + b"</oops>" + body[20000:]
+        with pytest.raises(connector.ApiError, match="malformed XML"):
+            list(
                 connector.iter_records(
-                    [body], "thermometer_blast_responses", "thermometer_blast_response"
+                    (broken[i : i + 4096] for i in range(0, len(broken), 4096)),
+                    "thermometer_blast_responses",
+                    "thermometer_blast_response",
                 )
-            ):
-                assert all(len(record) == 0 for record in records[:index])  # handed on: released
-                assert len(records[index]) > 0
-        finally:
-            connector.XMLPullParser = parser_class
-        assert len(records) == 60
+            )
 
     @pytest.mark.parametrize(
         "body",
