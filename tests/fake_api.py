@@ -5,8 +5,11 @@ It follows the contract in `customer-thermometer-api.md`: one `GET` endpoint, `g
 (200 when absent, never more than 10,000), `endDate` ignored, XML lists whose records vary their
 field order and hold empty elements, escaped characters, non-ASCII text and a nested element, bare
 numbers for the value methods, HTTP 200 `Invalid API Key` for a wrong key and an empty body for an
-empty range. Optional faults (500, 503, 429 with `Retry-After: 1`, a dropped connection, a body cut
-off mid-XML) happen at a given rate, and every request is logged with the key masked.
+empty range. List answers are sent as they are assembled (chunked), so the client parses the first
+records while the rest are still being selected, as from a server that streams. Optional faults
+(500, 503, 429 with `Retry-After: 1`, a dropped connection, a body cut off mid-XML with or without
+`Content-Length` or mid-chunk) happen at a given rate, and every request is logged with the key
+masked.
 
 The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
 
@@ -32,7 +35,8 @@ DEFAULT_API_KEY = "stand-in-key-0123456789"
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 10000
 TEMPERATURES = {1: "Gold", 2: "Green", 3: "Yellow", 4: "Red"}
-FAULTS = ("500", "503", "429", "drop", "cut", "cut_length")
+FAULTS = ("500", "503", "429", "drop", "cut", "cut_length", "cut_chunked")
+STREAM_CHUNK_BYTES = 65536
 LIST_ROOTS = {
     "getComments": ("comments", "comment"),
     "getBlastResults": ("thermometer_blast_responses", "thermometer_blast_response"),
@@ -238,7 +242,7 @@ class FakeCustomerThermometer:
             else:
                 parts.append(f"<{name}>{escape(_text(value))}</{name}>")
         parts.append(f"</{record_tag}>")
-        return "".join(parts)
+        return "".join(parts).encode("utf-8")
 
     def truth(self, table):
         """Return the rows each table should hold, typed as the warehouse holds them."""
@@ -257,17 +261,26 @@ class FakeCustomerThermometer:
     # ---- answers --------------------------------------------------------------------------
 
     def answer(self, query):
-        """Return (status, headers, body bytes) for a query, or a fault name."""
+        """Return (status, headers, body bytes) for a query."""
+        status, headers, parts = self.answer_parts(query)
+        return status, headers, b"".join(parts)
+
+    def answer_parts(self, query):
+        """Return (status, headers, the body as a list of bytes pieces) for a query."""
         method = query.get("getMethod", "")
         if query.get("apiKey") != self.api_key:
-            return 200, {}, b"Invalid API Key"
+            return 200, {}, [b"Invalid API Key"]
         if method in self.overrides:
-            return 200, {}, self.overrides[method]
+            return 200, {}, [self.overrides[method]]
         if method in LIST_ROOTS:
-            return 200, {"Content-Type": "text/xml; charset=utf-8"}, self._list_body(method, query)
+            return (
+                200,
+                {"Content-Type": "text/xml; charset=utf-8"},
+                self._list_parts(method, query),
+            )
         if method in VALUE_METHODS:
-            return 200, {"Content-Type": "text/plain"}, self._value(method, query).encode()
-        return 200, {}, b"Unknown method"
+            return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
+        return 200, {}, [b"Unknown method"]
 
     def _selected(self, query, only_commented=False):
         """Return the responses a dated query selects, newest first, limited."""
@@ -291,22 +304,23 @@ class FakeCustomerThermometer:
                     selected.append(response)
         return selected
 
-    def _list_body(self, method, query):
-        """Render a list answer: an empty body for no records, else the XML list."""
+    def _list_parts(self, method, query):
+        """Render a list answer as pieces: none for no records, else the XML list."""
         root, record = LIST_ROOTS[method]
         if method in ("getComments", "getBlastResults"):
             selected = self._selected(query, only_commented=method == "getComments")
             if not selected:
-                return b""
+                return []
             records = [response["_xml"][method] for response in selected]
         else:
             items = self.thermometers if record == "thermometer" else self.recipient_lists
             records = [
-                f"<{record}><name>{escape(item['name'])}</name><id>{item['id']}</id></{record}>"
+                f"<{record}><name>{escape(item['name'])}</name><id>{item['id']}</id>"
+                f"</{record}>".encode("utf-8")
                 for item in items
             ]
-        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>' + "".join(records)
-        return (body + f"</{root}>").encode("utf-8")
+        head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>'.encode("utf-8")
+        return [head, *records, f"</{root}>".encode("utf-8")]
 
     def _value(self, method, query):
         """Compute a value method's bare number from the data set."""
@@ -418,7 +432,19 @@ def _make_handler(api):
             if fault in ("500", "503", "429"):
                 headers = {"Retry-After": "1"} if fault == "429" else {}
                 return self._send(int(fault), headers, b"temporarily unavailable")
+            if fault is None:
+                return self._send_parts(*api.answer_parts(query))
             status, headers, body = api.answer(query)
+            if fault == "cut_chunked" and len(body) > 1:
+                # Send chunks, then stop mid-chunk and close: the chunk framing shows it.
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                half = body[: len(body) // 2]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))
+                self.wfile.write(b"%x\r\n%s" % (len(half), half[: len(half) // 2]))
+                self.close_connection = True
+                return
             if fault == "cut" and len(body) > 1:
                 # Cut mid-body with no Content-Length: only the XML shows it ended early.
                 self.send_response(200)
@@ -436,6 +462,29 @@ def _make_handler(api):
                 self.close_connection = True
                 return
             self._send(status, headers, body)
+
+        def _send_parts(self, status, headers, parts):
+            """Send a body of several pieces in chunks as they come, else with its length."""
+            if len(parts) <= 1:
+                return self._send(status, headers, b"".join(parts))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                pending, size = [], 0
+                for part in parts:
+                    pending.append(part)
+                    size += len(part)
+                    if size >= STREAM_CHUNK_BYTES:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (size, b"".join(pending)))
+                        pending, size = [], 0
+                if pending:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (size, b"".join(pending)))
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
 
         def _send(self, status, headers, body):
             self.send_response(status)
