@@ -14,8 +14,9 @@ The API's quirks, and the design that answers each of them:
 - A rejected key is answered with HTTP 200 and a plain-text body: a list body that is not XML, or a
   value body that is not a number, is an error and never data; one that mentions the key stops the
   sync at once.
-- Answers can be megabytes: bodies are parsed as the bytes arrive (`XMLPullParser`) and every
-  record is upserted and released before the next one is read. Every 10,000 upserts the state the
+- Answers can be megabytes: bodies are parsed as the bytes arrive, 8 KB at a time
+  (`XMLPullParser`), and each record is upserted and released as soon as the next one has begun
+  (the parser holds the records of one 8 KB piece at most). Every 10,000 upserts the state the
   sync started with is checkpointed again, which commits the rows without moving any cursor; the
   accumulated state is checkpointed once, at the end.
 
@@ -68,7 +69,8 @@ __REQUEST_TIMEOUT_SECONDS = 30
 __MAX_RETRIES = 3
 __BACKOFF_BASE_SECONDS = 1
 __MAX_RETRY_AFTER_SECONDS = 60
-__CHUNK_BYTES = 65536
+__CHUNK_BYTES = 65536  # read from the network at a time
+__FEED_BYTES = 8192  # handed to the XML parser at a time (see iter_records())
 __BODY_SNIPPET_CHARS = 200
 __MAX_VALUE_BODY_BYTES = 1024
 __CHECKPOINT_EVERY_ROWS = 10000
@@ -540,7 +542,10 @@ def iter_records(chunks, root_tag, record_tag):
     parser = XMLPullParser(events=("start",))
     queue = getattr(parser, "_events_queue", None)
     events_on = True
-    chunks = iter(chunks)
+    # Small pieces keep the elements alive at once (those of the records in one piece) under the
+    # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser builds
+    # some 2,000 elements at once, which triggers collections and makes parsing twice as slow.
+    chunks = _pieces(chunks, __FEED_BYTES)
     head = b""
     prolog_checked = False
     root = None
@@ -598,6 +603,16 @@ def iter_records(chunks, root_tag, record_tag):
         root = _checked_root(events[0][1] if events else None, root_tag)
     for record in root:
         yield _record_fields(record, root_tag, record_tag)
+
+
+def _pieces(chunks, size):
+    """Yield the bytes of chunks in pieces of at most size bytes."""
+    for chunk in chunks:
+        if len(chunk) <= size:
+            yield chunk
+            continue
+        for start in range(0, len(chunk), size):
+            yield chunk[start : start + size]
 
 
 def _checked_root(root, root_tag):

@@ -419,6 +419,25 @@ class TestParser:
         with pytest.raises(connector.ApiError, match="malformed XML"):
             list(connector.iter_records([body[:5000], b"</oops>", body[5000:]], *tags))
 
+    def test_the_parser_is_fed_small_pieces_of_large_chunks(self, fake, monkeypatch):
+        # Fed 64 KB at once, the parser builds ~2,000 elements together, above the garbage
+        # collector's threshold: collections then double the parsing time.
+        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+        fed = []
+        parser_class = connector.XMLPullParser
+
+        class Spy(parser_class):
+            def feed(self, data):
+                fed.append(len(data))
+                super().feed(data)
+
+        monkeypatch.setattr(connector, "XMLPullParser", Spy)
+        tags = ("thermometer_blast_responses", "thermometer_blast_response")
+        assert len(body) > 40000
+        records = list(connector.iter_records([body], *tags))
+        assert len(records) == 60
+        assert sum(fed) == len(body) and max(fed) <= 8192
+
     def test_records_are_released_once_handed_on(self, fake, monkeypatch):
         body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
         handed_on = []
