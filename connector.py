@@ -525,7 +525,7 @@ def iter_records(chunks, root_tag, record_tag):
     `parent_child` names. An empty body or an empty root yields nothing. The root is checked as
     soon as it has been read and each record as it is handed on, so a body of another shape is an
     error, never data. A record is handed on once the next one has begun (or the body has ended),
-    then removed from the tree: the parser holds no more than the records of one chunk.
+    then removed from the tree: the parser holds no more than the records of one 8 KB piece.
 
     Args:
         chunks: an iterable of bytes, in the order they arrive.
