@@ -391,38 +391,42 @@ class TestRecords:
         assert "temperature_id" not in captured.rows("blast_result")[0]
 
 
+BLAST_TAGS = ("thermometer_blast_responses", "thermometer_blast_response")
+
+
+def in_pieces(body, size):
+    """Return body as a stream of pieces of size bytes, as the network might deliver it."""
+    return (body[i : i + size] for i in range(0, len(body), size))
+
+
 class TestParser:
-    def test_a_parser_fed_byte_by_byte_yields_the_same_records(self, fake):
-        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-        whole = list(
-            connector.iter_records(
-                [body], "thermometer_blast_responses", "thermometer_blast_response"
-            )
-        )
-        one_by_one = list(
-            connector.iter_records(
-                (body[i : i + 1] for i in range(len(body))),
-                "thermometer_blast_responses",
-                "thermometer_blast_response",
-            )
-        )
+    @pytest.fixture
+    def blast_body(self, fake):
+        """A getBlastResults answer of the small stand-in data set (60 records)."""
+        return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+
+    def test_a_parser_fed_byte_by_byte_yields_the_same_records(self, blast_body):
+        whole = list(connector.iter_records([blast_body], *BLAST_TAGS))
+        one_by_one = list(connector.iter_records(in_pieces(blast_body, 1), *BLAST_TAGS))
         assert len(whole) == 60
         assert one_by_one == whole
 
-    def test_a_parser_that_keeps_its_events_on_yields_the_same_records(self, fake, monkeypatch):
-        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-        tags = ("thermometer_blast_responses", "thermometer_blast_response")
-        whole = list(connector.iter_records([body], *tags))
+    def test_a_parser_that_keeps_its_events_on_yields_the_same_records(
+        self, blast_body, monkeypatch
+    ):
+        whole = list(connector.iter_records([blast_body], *BLAST_TAGS))
         monkeypatch.setattr(connector, "_stop_events", lambda parser, queue: False)
-        chunks = (body[i : i + 1000] for i in range(0, len(body), 1000))
-        assert list(connector.iter_records(chunks, *tags)) == whole
+        assert list(connector.iter_records(in_pieces(blast_body, 1000), *BLAST_TAGS)) == whole
         with pytest.raises(connector.ApiError, match="malformed XML"):
-            list(connector.iter_records([body[:5000], b"</oops>", body[5000:]], *tags))
+            list(
+                connector.iter_records(
+                    [blast_body[:5000], b"</oops>", blast_body[5000:]], *BLAST_TAGS
+                )
+            )
 
-    def test_the_parser_is_fed_small_pieces_of_large_chunks(self, fake, monkeypatch):
+    def test_the_parser_is_fed_small_pieces_of_large_chunks(self, blast_body, monkeypatch):
         # Fed 64 KB at once, the parser builds ~2,000 elements together, above the garbage
         # collector's threshold: collections then double the parsing time.
-        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
         fed = []
         parser_class = connector.XMLPullParser
 
@@ -432,14 +436,12 @@ class TestParser:
                 super().feed(data)
 
         monkeypatch.setattr(connector, "XMLPullParser", Spy)
-        tags = ("thermometer_blast_responses", "thermometer_blast_response")
-        assert len(body) > 40000
-        records = list(connector.iter_records([body], *tags))
+        assert len(blast_body) > 40000
+        records = list(connector.iter_records([blast_body], *BLAST_TAGS))
         assert len(records) == 60
-        assert sum(fed) == len(body) and max(fed) <= 8192
+        assert sum(fed) == len(blast_body) and max(fed) <= 8192
 
-    def test_records_are_released_once_handed_on(self, fake, monkeypatch):
-        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+    def test_records_are_released_once_handed_on(self, blast_body, monkeypatch):
         handed_on = []
         record_fields = connector._record_fields
 
@@ -448,28 +450,16 @@ class TestParser:
             return record_fields(record, root_tag, record_tag)
 
         monkeypatch.setattr(connector, "_record_fields", spy)
-        # Chunks shorter than a record: at most one record ends per chunk.
-        chunks = (body[i : i + 100] for i in range(0, len(body), 100))
-        for index, _ in enumerate(
-            connector.iter_records(
-                chunks, "thermometer_blast_responses", "thermometer_blast_response"
-            )
-        ):
+        # Pieces shorter than a record: at most one record ends per piece.
+        for index, _ in enumerate(connector.iter_records(in_pieces(blast_body, 100), *BLAST_TAGS)):
             assert all(ref() is None for ref in handed_on[:index])  # earlier records freed
             assert handed_on[index]() is not None
         assert len(handed_on) == 60
 
-    def test_parse_errors_met_while_feeding_are_raised(self, fake):
-        body = fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-        broken = body[:20000] + b"</oops>" + body[20000:]
+    def test_parse_errors_met_while_feeding_are_raised(self, blast_body):
+        broken = blast_body[:20000] + b"</oops>" + blast_body[20000:]
         with pytest.raises(connector.ApiError, match="malformed XML"):
-            list(
-                connector.iter_records(
-                    (broken[i : i + 4096] for i in range(0, len(broken), 4096)),
-                    "thermometer_blast_responses",
-                    "thermometer_blast_response",
-                )
-            )
+            list(connector.iter_records(in_pieces(broken, 4096), *BLAST_TAGS))
 
     @pytest.mark.parametrize(
         "body",
