@@ -413,6 +413,11 @@ def _row(response, full):
     return row
 
 
+def _chunk(data):
+    """Frame data as one chunk of a chunked HTTP body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
 def _make_handler(api):
     """Build the request handler class bound to one FakeCustomerThermometer."""
 
@@ -441,7 +446,7 @@ def _make_handler(api):
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 half = body[: len(body) // 2]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))
+                self.wfile.write(_chunk(half))
                 self.wfile.write(b"%x\r\n%s" % (len(half), half[: len(half) // 2]))
                 self.close_connection = True
                 return
@@ -478,10 +483,10 @@ def _make_handler(api):
                     pending.append(part)
                     size += len(part)
                     if size >= STREAM_CHUNK_BYTES:
-                        self.wfile.write(b"%x\r\n%s\r\n" % (size, b"".join(pending)))
+                        self.wfile.write(_chunk(b"".join(pending)))
                         pending, size = [], 0
                 if pending:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (size, b"".join(pending)))
+                    self.wfile.write(_chunk(b"".join(pending)))
                 self.wfile.write(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
