@@ -26,6 +26,12 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 # For reading configuration from a JSON file when run directly
 import json
 
+# For caching normalised field names
+import functools
+
+# For the window record and the breadth-first flattening
+import collections
+
 # For reading a row's primary key
 import operator
 
@@ -64,13 +70,17 @@ __DEFAULT_FROM_DATE = "1970-01-01"
 __DEFAULT_LOOKBACK_DAYS = 2
 __MAX_LOOKBACK_DAYS = 365
 __MIN_API_KEY_LENGTH = 10
-__RECORD_LIMIT = 10000  # the most records one answer holds; an answer this full may be truncated
+__RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it
+__TEMPERATURE_IDS = (1, 2, 3, 4)  # Gold, Green, Yellow, Red: a full day is asked for by each
 __REQUEST_TIMEOUT_SECONDS = 30
 __MAX_RETRIES = 3
 __BACKOFF_BASE_SECONDS = 1
 __MAX_RETRY_AFTER_SECONDS = 60
 __CHUNK_BYTES = 65536  # read from the network at a time
 __FEED_BYTES = 8192  # handed to the XML parser at a time (see iter_records())
+__MAX_PROLOG_BYTES = 65536  # what may come before the root element
+__MAX_RECORD_DEPTH = 32  # levels of elements within one record
+__MAX_REPORTED_NAMES = 500  # field names remembered per table for the shape report
 __BODY_SNIPPET_CHARS = 200
 __MAX_VALUE_BODY_BYTES = 1024
 __CHECKPOINT_EVERY_ROWS = 10000
@@ -80,7 +90,10 @@ __MASK = "***"
 __NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 __KEY_IN_URL_PATTERN = re.compile(r"(apiKey=)[^&\s'\"]*", re.IGNORECASE)
 __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", re.IGNORECASE)
-__ELEMENT_START_PATTERN = re.compile(rb"<[A-Za-z_:]")
+# White space, an XML declaration, a processing instruction or a comment, before the root.
+__PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+__NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+__NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 __WHOLE_NUMBER_PATTERN = re.compile(r"\d+")
@@ -354,12 +367,26 @@ class SyncContext:
         self.session = requests.Session()
         self.upserts = 0
         self.stats = {}
+        self.shapes = {}
+        self.histories = {}
 
     def table_stats(self, table):
         """Return the counters of one table, created on first use."""
         return self.stats.setdefault(
             table, {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
         )
+
+    def shape(self, table):
+        """Return the ListShape of a list table's answers in this sync, created on first use."""
+        if table not in self.shapes:
+            self.shapes[table] = ListShape(TABLE_SPECS[table])
+        return self.shapes[table]
+
+    def history(self, table):
+        """Return the AnswerHistory of a dated table's method, started from the saved state."""
+        if table not in self.histories:
+            self.histories[table] = AnswerHistory(read_largest_answer(self.start_state, table))
+        return self.histories[table]
 
     def close(self):
         """Release the HTTP connections."""
@@ -518,91 +545,114 @@ def raise_for_unexpected_body(described, snippet, api_key, expected):
 # ---------------------------------------------------------------------------------------------
 
 
-def iter_records(chunks, root_tag, record_tag):
+class ListShape:
+    """How one table's answers were shaped in this sync, for the shape report.
+
+    Records are the root's children whatever their names; the documented names are only compared
+    with what arrived, so that a user with a real account can see, and report, how it answers.
+
+    Args:
+        spec: the table's TABLE_SPECS entry.
+    """
+
+    def __init__(self, spec):
+        self.expected = (spec["root"], spec["record"])
+        self.declared = set(spec["columns"])
+        self.roots = set()
+        self.records = set()
+        self.fields = set()
+        self.empty_records = 0
+
+    def other_names(self):
+        """Return the root and record names found that are not the documented ones, or None."""
+        found = (sorted(self.roots), sorted(self.records))
+        if set(found[0]) <= {self.expected[0]} and set(found[1]) <= {self.expected[1]}:
+            return None
+        return found
+
+    def undeclared(self):
+        """Return the field names found that the schema does not declare, sorted."""
+        return sorted(self.fields - self.declared)
+
+
+def iter_records(chunks, shape):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
-    Records are the root's direct children; a field holding elements is flattened into
-    `parent_child` names. An empty body or an empty root yields nothing. The root is checked as
-    soon as it has been read and each record as it is handed on, so a body of another shape is an
-    error, never data. A record is handed on once the next one has begun (or the body has ended),
-    then removed from the tree: the parser holds no more than the records of one 8 KB piece.
+    Any root element holding elements is a list, and each of its children a record (the
+    documented names are only compared, in `shape`). A record's fields are its attributes and its
+    child elements, named as Fivetran names columns (see `record_fields()`). A record with no field
+    is skipped and counted in `shape`. An empty body or an empty root yields nothing; a root that
+    holds only text is an error body. A record is handed on once the next one has begun (or the
+    body has ended), then removed from the tree: the parser holds the records of one 8 KB piece.
 
     Args:
         chunks: an iterable of bytes, in the order they arrive.
-        root_tag: the root element the list must have.
-        record_tag: the element of one record.
+        shape: the table's ListShape, which records the names met.
     Raises:
-        UnexpectedBodyError: the body is not XML (with its first characters).
-        ApiError: the XML is malformed, has a DTD, or has another shape.
+        UnexpectedBodyError: the body is not XML, or is a root that holds only text.
+        ApiError: the XML is malformed, declares a DTD, or nests too deep.
         TransientError: the body ended before the XML did (cut short).
     """
-    # Only the first "start" event (the root's) is needed. Once it has been read, events are
-    # switched off where the parser allows it, as queueing an event per element costs about as
-    # much as the parsing; the queue then only ever holds a parse error met while feeding.
     parser = XMLPullParser(events=("start",))
-    queue = getattr(parser, "_events_queue", None)
-    events_on = True
-    # Small pieces keep the elements alive at once (those of the records in one piece) under the
-    # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser builds
-    # some 2,000 elements at once, which triggers collections and makes parsing twice as slow.
-    chunks = _pieces(chunks, __FEED_BYTES)
-    head = b""
-    prolog_checked = False
     root = None
-    for chunk in chunks:
-        if not prolog_checked:
-            head += chunk
-            stripped = head.lstrip(__LEADING_BYTES)
-            if not stripped:
-                continue
-            if not stripped.startswith(b"<"):
-                raise UnexpectedBodyError(read_snippet(chunks, head))
-            element_start = __ELEMENT_START_PATTERN.search(head)
-            prolog = head if element_start is None else head[: element_start.start()]
-            if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                raise ApiError(
-                    "the XML answer declares a DTD, which the connector does not accept"
-                )
-            if element_start is None:
-                continue
-            prolog_checked = True
-            chunk, head = head, b""
-        try:
-            parser.feed(chunk)
-            if events_on:
-                events = list(parser.read_events())
-            elif queue:
-                raise queue.popleft()
-        except ParseError as error:
-            raise ApiError(f"malformed XML: {error}") from None
+    fed = False
+    for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
+        fed = True
+        # Small pieces keep the elements alive at once (those of one piece's records) under the
+        # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
+        # builds some 2,000 elements at once, which makes parsing twice as slow.
+        root = _feed(parser, piece, root)
         if root is None:
-            if not events:
-                continue
-            root = _checked_root(events[0][1], root_tag)
-            events_on = not _stop_events(parser, queue)
-        events = None  # holds no record once read
-        # Every record but the last has ended, as another one has begun after it.
-        ended = len(root) - 1
+            continue
+        ended = len(root) - 1  # every record but the last has ended: another one has begun
         if ended > 0:
-            for record in root[:ended]:
-                yield _record_fields(record, root_tag, record_tag)
+            yield from _handed_on(root[:ended], shape)
             del root[:ended]
-    if not prolog_checked:
-        if not head.lstrip(__LEADING_BYTES):
-            return  # an empty body: no data
-        try:
-            parser.feed(head)
-        except ParseError as error:
-            raise ApiError(f"malformed XML: {error}") from None
+    if not fed:
+        return  # an empty body (or only white space): no data
     try:
         parser.close()
-        events = list(parser.read_events()) if root is None else []
+        root = _first_started(parser, root)
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
-    if root is None:
-        root = _checked_root(events[0][1] if events else None, root_tag)
-    for record in root:
-        yield _record_fields(record, root_tag, record_tag)
+    shape.roots.add(local_name(root.tag))
+    if not len(root) and root.text and root.text.strip():
+        raise UnexpectedBodyError(root.text.strip())
+    yield from _handed_on(list(root), shape)
+
+
+def _feed(parser, piece, root):
+    """Feed one piece to the parser; return the root element once it has begun, else None.
+
+    The parser's events are read after every piece: the first is the root's start, and a parse
+    error met while feeding is queued with them and raised as they are read.
+    """
+    try:
+        parser.feed(piece)
+        return _first_started(parser, root)
+    except ParseError as error:
+        raise ApiError(f"malformed XML: {error}") from None
+
+
+def _first_started(parser, root):
+    """Read the parser's queued events; return root, or the element of the first start event."""
+    for _event, element in parser.read_events():
+        if root is None:
+            root = element
+    return root
+
+
+def _handed_on(records, shape):
+    """Yield the fields of records that have some, counting those without any in shape."""
+    for record in records:
+        shape.records.add(local_name(record.tag))
+        fields = record_fields(record)
+        if fields:
+            if len(shape.fields) < __MAX_REPORTED_NAMES:
+                shape.fields.update(fields)
+            yield fields
+        else:
+            shape.empty_records += 1
 
 
 def _pieces(chunks, size):
@@ -615,58 +665,134 @@ def _pieces(chunks, size):
             yield chunk[start : start + size]
 
 
-def _checked_root(root, root_tag):
-    """Return the root element, or raise ApiError when it is missing or not `root_tag`."""
-    if root is None or root.tag != root_tag:
-        found = "no element" if root is None else f"<{root.tag}>"
-        raise ApiError(f"expected an XML list with root <{root_tag}>, got {found}")
-    return root
+def checked_prolog(pieces):
+    """Yield a body's pieces once the XML before its root element has been checked.
 
+    White space before anything else is dropped as it arrives, so that a body of only white space
+    is no data. The prolog (XML declaration, comments, processing instructions) is read token by
+    token, once, and must end within 64 KB; a DTD there is refused, so no entity is ever declared.
 
-def _stop_events(parser, queue):
-    """Ask the parser to queue no more events; return False where it cannot be asked.
-
-    `XMLPullParser` sets its events through its parser's `_setevents()` (CPython 3.4 and later);
-    without it, events keep being queued and are read and dropped after each chunk.
+    Raises:
+        UnexpectedBodyError: the body does not start with `<` (not XML: an error message).
+        ApiError: the prolog declares a DTD or is longer than 64 KB.
     """
-    set_events = getattr(getattr(parser, "_parser", None), "_setevents", None)
-    if queue is None or set_events is None:
-        return False
-    set_events(queue, ())
-    queue.clear()
-    return True
+    pieces = iter(pieces)
+    head = b""
+    for piece in pieces:
+        head = (head + piece) if head else piece.lstrip(__LEADING_BYTES)
+        if not head:
+            continue
+        if not head.startswith(b"<"):
+            raise UnexpectedBodyError(read_snippet(pieces, head))
+        root_start = _prolog_end(head)
+        if min(len(head), root_start or len(head)) > __MAX_PROLOG_BYTES:
+            raise ApiError("the XML answer's prolog is longer than 64 KB: not a list")
+        if root_start is not None:
+            yield head
+            yield from pieces
+            return
+    if head:
+        yield head  # the parser says what is wrong with a body that ends inside its prolog
 
 
-def _record_fields(record, root_tag, record_tag):
-    """Return one record's fields, or raise ApiError when the element is not a record."""
-    if record.tag != record_tag or not len(record):
-        raise ApiError(
-            f"expected <{root_tag}> to hold only <{record_tag}> records with fields, found "
-            f"another shape (<{record.tag}>)"
-        )
-    if any(map(len, record)):
-        return flatten_record(record)  # a field holding elements
-    return {field.tag: field.text for field in record}
+def _prolog_end(head):
+    """Return where the root element starts in head, or None when more bytes are needed.
 
-
-def flatten_record(element, prefix="", fields=None):
-    """Return a record's fields as a flat dict: `<a><b>x</b></a>` gives `{"a_b": "x"}`.
-
-    Args:
-        element: the record (or a nested field) element.
-        prefix: the name prefix of a nested field.
-        fields: the dict to fill (a new one when None).
-    Returns:
-        Field name to text; an empty element gives None.
+    Raises:
+        ApiError: the prolog declares a DTD.
     """
-    if fields is None:
-        fields = {}
-    for child in element:
-        if len(child):
-            flatten_record(child, f"{prefix}{child.tag}_", fields)
-        else:
-            fields[prefix + child.tag if prefix else child.tag] = child.text
-    return fields
+    position = 0
+    while True:
+        token = __PROLOG_TOKEN_PATTERN.match(head, position)
+        if token is not None:
+            position = token.end()
+            continue
+        rest = head[position : position + 9]
+        if rest.startswith(b"<!") and not b"<!--".startswith(rest[:4]):
+            raise ApiError("the XML answer declares a DTD, which the connector does not accept")
+        if len(rest) >= 2 and rest[1:2] not in b"?!":
+            return position
+        return None
+
+
+def local_name(tag):
+    """Return an element's name without its namespace (`{uri}name` or `prefix:name`)."""
+    return tag.rpartition("}")[2].rpartition(":")[2]
+
+
+@functools.lru_cache(maxsize=4096)
+def normalised_name(tag):
+    """Return an element or attribute name as Fivetran names columns: snake_case, lower case.
+
+    A namespace is dropped (`{uri}ID` and `ns:ID` give `id`); `TemperatureID` gives
+    `temperature_id`, `blastID` `blast_id`, `custom_1` stays as it is.
+    """
+    snake = __NAME_BOUNDARY_PATTERN.sub("_", local_name(tag))
+    return __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
+
+
+def record_fields(record):
+    """Return one record's fields as a flat dict of name to text (None for an empty element).
+
+    Fields are the record's attributes and child elements; an element holding elements is
+    flattened (`<location><country>GB</country></location>` gives `location_country`), as are a
+    field's attributes (`location_source`). An element holding both text and elements (mixed
+    content) keeps all its text as one value. A name met twice keeps the shallower value and the
+    other becomes `name_2`, so that nothing nested ever overwrites a field such as the key.
+
+    Raises:
+        ApiError: the record nests deeper than 32 levels.
+    """
+    if not record.attrib and not any(map(len, record)):
+        fields = {normalised_name(field.tag): field.text for field in record}
+        if len(fields) == len(record) and not any(field.attrib for field in record):
+            return fields
+    return _flattened_fields(record)
+
+
+def _flattened_fields(record):
+    """Flatten a record level by level, without recursion; see record_fields()."""
+    fields = {}
+    level = [(record, "")]
+    for depth in range(__MAX_RECORD_DEPTH + 1):
+        deeper = []
+        for element, name in level:
+            for attribute, value in element.attrib.items():
+                _put_field(fields, _joined(name, attribute), value)
+            if name and (not len(element) or _is_mixed(element)):
+                text = "".join(element.itertext()) or None
+                if text is not None or not element.attrib:  # else its attributes are its fields
+                    _put_field(fields, name, text)
+                continue
+            deeper.extend((child, _joined(name, child.tag)) for child in element)
+        if not deeper:
+            return fields
+        level = deeper
+    raise ApiError(
+        f"a <{record.tag}> record nests deeper than {__MAX_RECORD_DEPTH} levels: not a list"
+    )
+
+
+def _joined(prefix, tag):
+    """Return the flattened name of a child: its normalised name after the parent's."""
+    name = normalised_name(tag)
+    return f"{prefix}_{name}" if prefix else name
+
+
+def _is_mixed(element):
+    """Return True when an element holding elements also holds text of its own."""
+    if element.text and element.text.strip():
+        return True
+    return any(child.tail and child.tail.strip() for child in element)
+
+
+def _put_field(fields, name, value):
+    """Set a field, renaming it `name_2`, `name_3`... when the name is taken already."""
+    unique, number = name, 1
+    while unique in fields:
+        number += 1
+        unique = f"{name}_{number}"
+    fields[unique] = value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -701,8 +827,14 @@ def _to_boolean(text):
 
 
 def _to_naive_datetime(text):
-    """Return text as a naive datetime, wall-clock unchanged (an offset is dropped)."""
-    value = datetime.fromisoformat(text.strip())
+    """Return text as a naive datetime, wall-clock unchanged (an offset, or `Z`, is dropped).
+
+    `YYYY-MM-DD HH:MM:SS` and ISO 8601 (`2017-08-18T22:33:39+00:00`) are both read.
+    """
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1]  # Python 3.10 reads no `Z`; the offset is dropped anyway
+    value = datetime.fromisoformat(text)
     return value if value.tzinfo is None else value.replace(tzinfo=None)
 
 
@@ -780,57 +912,241 @@ def warn_bad_value(context, table, field, column_type, response_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def fetch_list(context, table, params, split_on_timeout=False, delivered=frozenset()):
+def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
     """Request one list answer and upsert its records as they are parsed.
 
     Args:
         context: the SyncContext.
         table: the table whose method is called.
-        params: date and limit parameters (empty for undated lists).
+        params: date, temperature and limit parameters (empty for undated lists).
+        delivered: {day: primary keys} upserted already by this sync, not upserted again.
         split_on_timeout: see make_api_request().
-        delivered: primary keys upserted already by this sync, not to be upserted again.
     Returns:
-        (records in the answer, oldest submission day among them or None, the primary keys of
-        the records of that day).
+        An Answer: how many records it held, how many were new, and its first and last days.
+    Raises:
+        ApiError: besides make_api_request()'s errors, an answer holding records none of which
+            has the table's primary key (a shape the connector cannot land).
     """
     spec = TABLE_SPECS[table]
-    primary_key_of = operator.itemgetter(*spec["primary_key"])
-    described = describe_request(spec["method"], params)
+    request_label = describe_request(spec["method"], params)
 
     def read_body(response):
-        count = 0
-        oldest_day = None
-        oldest_day_keys = set()
-        snippet = None
+        answer = Answer(keep_every_day=context.history(table).keeps == "mixed")
         try:
-            for fields in iter_records(
-                response.iter_content(chunk_size=__CHUNK_BYTES), spec["root"], spec["record"]
-            ):
-                count += 1
-                row = build_row(context, table, fields)
-                if row is None:
-                    continue
-                key = primary_key_of(row)
-                submitted = row.get("date_submitted")
-                if submitted is not None:
-                    submitted_day = submitted.date()
-                    if oldest_day is None or submitted_day < oldest_day:
-                        oldest_day, oldest_day_keys = submitted_day, set()
-                    if submitted_day == oldest_day:
-                        oldest_day_keys.add(key)
-                if key not in delivered:
-                    upsert_row(context, table, row)
+            upsert_answer(context, table, response, answer, delivered or {})
         except UnexpectedBodyError as error:
-            snippet = error.snippet
+            raise_for_unexpected_body(request_label, error.snippet, context.api_key, "XML")
         except ApiError as error:
-            raise ApiError(f"{described}: {mask_secrets(error, context.api_key)}") from None
-        if snippet is not None:
-            raise_for_unexpected_body(described, snippet, context.api_key, "XML")
-        return count, oldest_day, oldest_day_keys
+            raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
+        if answer.count and not answer.keyed:
+            raise ApiError(
+                f"{request_label} answered {answer.count} records, none with the primary key "
+                f"{spec['primary_key']}: a shape the connector cannot land (see the shape report)"
+            )
+        return answer
 
     return make_api_request(
         context, table, spec["method"], params, read_body, split_on_timeout=split_on_timeout
     )
+
+
+def upsert_answer(context, table, response, answer, delivered):
+    """Upsert the records of one streamed answer that were not delivered before; fill answer."""
+    primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
+    chunks = response.iter_content(chunk_size=__CHUNK_BYTES)
+    for fields in iter_records(chunks, context.shape(table)):
+        answer.count += 1
+        row = build_row(context, table, fields)
+        if row is None:
+            continue
+        key = primary_key_of(row)
+        submitted = row.get("date_submitted")
+        day = submitted.date() if submitted is not None else None
+        answer.add(day, key)
+        if key not in delivered.get(day, ()):
+            # Upsert the record: a primary key seen again later in this sync is skipped above.
+            upsert_row(context, table, row)
+            answer.new += 1
+
+
+class Answer:
+    """What one list answer held, for the window logic.
+
+    Args:
+        keep_every_day: remember the keys of every day, not only of the oldest and newest.
+    """
+
+    def __init__(self, keep_every_day=False):
+        self.count = 0  # records in the answer, keyed or not
+        self.keyed = 0  # records with every primary-key value
+        self.new = 0  # records upserted (not delivered before in this sync)
+        self.oldest = None
+        self.newest = None
+        self.keys_by_day = {}
+        self.keep_every_day = keep_every_day
+
+    def add(self, day, key):
+        """Count a keyed record of a day (None: undated), keeping its key when needed later."""
+        self.keyed += 1
+        if day is None:
+            return
+        previous = (self.oldest, self.newest)
+        if self.oldest is None or day < self.oldest:
+            self.oldest = day
+        if self.newest is None or day > self.newest:
+            self.newest = day
+        if self.keep_every_day or day in (self.oldest, self.newest):
+            self.keys_by_day.setdefault(day, set()).add(key)
+        if not self.keep_every_day:
+            for earlier in previous:
+                if earlier not in (self.oldest, self.newest):
+                    self.keys_by_day.pop(earlier, None)  # no longer the oldest or newest day
+
+
+class AnswerHistory:
+    """What the answers of one list method have shown: the largest, and which records a cut one
+    keeps.
+
+    The API may cap an answer below `limit` (or ignore `limit`) and keep either its newest or its
+    oldest records. The cap, if any, is the same for every answer of a method: an answer smaller
+    than the largest one seen was not cut; one as large may have been. A follow-up that finds
+    records its parent answer did not hold proves which side that answer was cut on.
+
+    Args:
+        largest: the largest answer seen by earlier syncs (0 when unknown).
+    """
+
+    def __init__(self, largest=0):
+        self.largest = largest
+        self.cut_sides = set()
+
+    @property
+    def keeps(self):
+        """Which records a cut answer keeps: "newest", "oldest", None (unknown) or "mixed"."""
+        if self.cut_sides == {"older"}:
+            return "newest"
+        if self.cut_sides == {"newer"}:
+            return "oldest"
+        return "mixed" if self.cut_sides else None
+
+    def may_be_cut(self, window, answer):
+        """Take in one answer; return True when it is as large as any and so may have been cut."""
+        if window.side is not None and answer.new:
+            self.cut_sides.add(window.side)  # its parent lacked records on this side
+        may_be_cut = answer.count > 0 and answer.count >= self.largest
+        self.largest = max(self.largest, answer.count)
+        return may_be_cut
+
+
+# One request's date range (both days inclusive), temperatureID (or None), the side of its parent
+# answer it re-reads ("older", "newer" or None) and {day: keys} delivered already in that range.
+Window = collections.namedtuple("Window", "start end temperature side delivered")
+
+
+def follow_up_windows(window, answer, keeps):
+    """Return the windows that may hold what an answer that may have been cut left out.
+
+    An answer keeping the newest records lacks nothing after its oldest day, one keeping the
+    oldest nothing before its newest day: while which one the API does is unknown, both parts are
+    asked for; once the answers have shown it, only one. A day that alone filled the answer is
+    asked for again by temperatureID (1-4). When the answers contradict both readings, or hold no
+    date, the window is halved instead.
+
+    Args:
+        window: the Window the answer was for.
+        answer: the Answer.
+        keeps: AnswerHistory.keeps.
+    Returns:
+        A list of Windows, possibly empty (a single day and temperature that filled an answer).
+    """
+    oldest, newest = answer.oldest, answer.newest
+    if oldest is None or keeps == "mixed":
+        return halved_windows(window, answer)
+    # A day that alone filled the answer is asked for by temperature; the parts around it without it.
+    one_day = timedelta(days=1) if oldest == newest else timedelta(0)
+    windows = []
+    if keeps != "oldest" and window.start <= oldest - one_day:
+        windows.append(child_window(window, answer, window.start, oldest - one_day, "older"))
+    if keeps != "newest" and newest + one_day <= window.end:
+        windows.append(child_window(window, answer, newest + one_day, window.end, "newer"))
+    if one_day:
+        windows.extend(temperature_windows(window, answer, oldest))
+    return windows
+
+
+def child_window(window, answer, start, end, side=None, temperature=None):
+    """Return a Window within window, with the keys delivered already by it or its answer."""
+    delivered = {}
+    for source in (window.delivered, answer.keys_by_day):
+        for day, keys in source.items():
+            if start <= day <= end:
+                delivered[day] = delivered.get(day, frozenset()) | keys
+    return Window(start, end, temperature, side, delivered)
+
+
+def halved_windows(window, answer):
+    """Return the two halves of a multi-day window, or a single day by temperatureID."""
+    if window.start == window.end:
+        return temperature_windows(window, answer, window.start)
+    middle = window.start + (window.end - window.start) // 2
+    return [
+        child_window(window, answer, window.start, middle),
+        child_window(window, answer, middle + timedelta(days=1), window.end),
+    ]
+
+
+def temperature_windows(window, answer, day):
+    """Return one day asked for again by each temperatureID, or [] when it was already."""
+    if window.temperature is not None:
+        return []
+    return [
+        child_window(window, answer, day, day, temperature=temperature)
+        for temperature in __TEMPERATURE_IDS
+    ]
+
+
+def window_params(window):
+    """Return the query parameters of a window: its days, temperatureID and `limit`."""
+    params = {"fromDate": window.start.isoformat(), "toDate": window.end.isoformat()}
+    if window.temperature is not None:
+        params["temperatureID"] = window.temperature
+    params["limit"] = __RECORD_LIMIT
+    return params
+
+
+def read_window(context, table, window):
+    """Read one window of a dated table; return the windows still to read because of it.
+
+    Raises:
+        ApiError: besides fetch_list()'s errors, an answer holding records from outside the
+            window (the API ignoring a date bound), as no window could then make progress.
+    """
+    params = window_params(window)
+    request_label = describe_request(TABLE_SPECS[table]["method"], params)
+    try:
+        answer = fetch_list(
+            context, table, params, window.delivered, split_on_timeout=window.start < window.end
+        )
+    except WindowTimeoutError:
+        log.warning(f"{table}: {request_label} timed out; asking for each half instead")
+        return halved_windows(window, Answer())
+    if answer.oldest is not None and (answer.oldest < window.start or answer.newest > window.end):
+        raise ApiError(
+            f"{request_label} answered records submitted from {answer.oldest} to "
+            f"{answer.newest}, outside the days asked for: the API seems to ignore the date "
+            f"range, so the connector cannot tell when it has read everything"
+        )
+    history = context.history(table)
+    if not history.may_be_cut(window, answer):
+        return []
+    follow_ups = follow_up_windows(window, answer, history.keeps)
+    if not follow_ups:
+        log.warning(
+            f"{table}: {request_label} alone held {answer.count} records, as many as the largest "
+            f"answer of {TABLE_SPECS[table]['method']}, so it may have been cut: responses of "
+            f"{window.start} with temperatureID {window.temperature} may be missing"
+        )
+    return follow_ups
 
 
 def read_cursor(state, table):
@@ -855,14 +1171,29 @@ def read_cursor(state, table):
     return None
 
 
+def read_largest_answer(state, table):
+    """Return the largest answer a table's method gave in earlier syncs (0 when none saved).
+
+    Raises:
+        ValueError: a saved value that is not a whole number.
+    """
+    key = f"{table}_largest_answer"
+    value = state.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(
+            f"State '{key}' is {value!r}: expected a whole number of records, 0 or more."
+        )
+    return value
+
+
 def sync_windowed_table(context, state, table):
-    """Sync a dated list table by windows, covering its whole range, then advance its cursor.
+    """Sync a dated list table by windows until the answers show nothing is missing.
 
     A table without a cursor starts at from_date; otherwise at the cursor minus lookback_days.
-    The range ends tomorrow (UTC). An answer holding the limit is newest first, so the days after
-    its oldest day are complete and only [start, oldest day] is asked again; a single day that
-    alone fills the limit is logged. The records of that oldest day, upserted already, are not
-    upserted again. A read time-out on a multi-day window splits it in halves.
+    The range ends tomorrow (UTC). Each answer that may have been cut (see AnswerHistory) is
+    followed by requests for exactly what it may lack (see follow_up_windows()); records
+    upserted already in this sync are not upserted again. The cursor moves to today, and the
+    largest answer seen is saved, so that later syncs know more sooner.
 
     Args:
         context: the SyncContext.
@@ -874,63 +1205,52 @@ def sync_windowed_table(context, state, table):
         start = settings["from_date"]
     else:
         start = cursor - timedelta(days=settings["lookback_days"])
-    pending = [(start, context.upper_bound, frozenset())]
-    while pending:
-        low, high, delivered = pending.pop()
-        params = {"fromDate": low.isoformat(), "toDate": high.isoformat(), "limit": __RECORD_LIMIT}
-        try:
-            count, oldest, oldest_keys = fetch_list(
-                context, table, params, split_on_timeout=low < high, delivered=delivered
-            )
-        except WindowTimeoutError:
-            middle = low + (high - low) // 2
-            log.warning(
-                f"{table}: {low}..{high} timed out; asking for {low}..{middle} and "
-                f"{middle + timedelta(days=1)}..{high} instead"
-            )
-            pending.append((low, middle, delivered))
-            pending.append((middle + timedelta(days=1), high, delivered))
-            continue
-        if count < __RECORD_LIMIT:
-            continue
-        # The records of the oldest day were delivered already: the next answer skips them.
-        for window in remaining_windows(table, low, high, oldest):
-            pending.append(window + (frozenset(oldest_keys | delivered),))
+    pending = [Window(start, context.upper_bound, None, None, {})]
+    try:
+        while pending:
+            pending.extend(read_window(context, table, pending.pop()))
+    finally:
+        if context.history(table).largest:
+            state[f"{table}_largest_answer"] = context.history(table).largest
+        log_shape_report(context, table)
     state[f"{table}_cursor"] = context.today.isoformat()
     state.pop(f"{table}_last_sync", None)
     log_table_summary(context, table, f"{start}..{context.upper_bound}")
 
 
-def remaining_windows(table, low, high, oldest):
-    """Return the windows still to read after an answer of [low, high] that filled the limit.
-
-    Args:
-        table: the table name (for the warning).
-        low, high: the window asked for.
-        oldest: the oldest submission day in the answer, or None when none could be read.
-    Returns:
-        A list of (from, to) date pairs, possibly empty.
-    """
-    if oldest is None:
-        if low == high:
-            oldest = high
-        else:
-            middle = low + (high - low) // 2
-            return [(low, middle), (middle + timedelta(days=1), high)]
-    oldest = min(max(oldest, low), high)
-    if oldest == high:
-        log.warning(
-            f"{table}: {high.isoformat()} alone holds {__RECORD_LIMIT} or more responses, the "
-            f"most the API returns for one request; older responses of that day may be missing"
-        )
-        return [(low, high - timedelta(days=1))] if low < high else []
-    return [(low, oldest)]
-
-
 def sync_full_table(context, table):
     """Sync an undated list table whole (it is small: lists, thermometers)."""
-    fetch_list(context, table, {})
+    try:
+        fetch_list(context, table, {})
+    finally:
+        log_shape_report(context, table)
     log_table_summary(context, table, "whole list")
+
+
+def log_shape_report(context, table):
+    """Log how a table's answers were shaped: names only, never values.
+
+    One info line names the record element and the fields the schema does not declare; a warning
+    says when the root or record names are not the documented ones (they were read all the same),
+    and another counts records that held no field at all (skipped).
+    """
+    shape = context.shape(table)
+    if not shape.roots:
+        return  # no answer held a list
+    undeclared = ", ".join(shape.undeclared()) or "none"
+    log.info(
+        f"{table}: shape: records <{'>, <'.join(sorted(shape.records)) or '-'}> in "
+        f"<{'>, <'.join(sorted(shape.roots))}>; fields not in the schema: {undeclared}"
+    )
+    other_names = shape.other_names()
+    if other_names is not None:
+        log.warning(
+            f"{table}: {TABLE_SPECS[table]['method']} answered <{'>, <'.join(other_names[0])}> "
+            f"holding <{'>, <'.join(other_names[1]) or '-'}> records, not the documented "
+            f"<{shape.expected[0]}> holding <{shape.expected[1]}>: read as {table} records"
+        )
+    if shape.empty_records:
+        log.warning(f"{table}: skipped {shape.empty_records} records that held no field at all")
 
 
 def log_table_summary(context, table, described_range):
@@ -1052,7 +1372,8 @@ def update(configuration: dict, state: dict):
     """
     settings = validate_configuration(configuration)
     for table in ("comment", "blast_result"):
-        read_cursor(state, table)  # a corrupt saved cursor fails here, before any request
+        read_cursor(state, table)  # a corrupt saved value fails here, before any request
+        read_largest_answer(state, table)
     context = SyncContext(settings, state)
     new_state = dict(state)
     failed = []

@@ -29,7 +29,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 DEFAULT_API_KEY = "stand-in-key-0123456789"
 DEFAULT_LIMIT = 200
@@ -37,6 +37,7 @@ MAX_LIMIT = 10000
 TEMPERATURES = {1: "Gold", 2: "Green", 3: "Yellow", 4: "Red"}
 FAULTS = ("500", "503", "429", "drop", "cut", "cut_length", "cut_chunked")
 STREAM_CHUNK_BYTES = 65536
+ISO_OFFSETS = ["Z", "+00:00", "+05:30", "-08:00"]
 LIST_ROOTS = {
     "getComments": ("comments", "comment"),
     "getBlastResults": ("thermometer_blast_responses", "thermometer_blast_response"),
@@ -119,8 +120,28 @@ class FakeCustomerThermometer:
         fault_rate=0.0,
         port=0,
         today=None,
+        cap=None,
+        ignore_limit=False,
+        keep="newest",
+        order="newest_first",
+        comments_shape="comment",
+        names="snake",
+        fields_as="elements",
+        datetimes="plain",
+        ignore_dates=False,
     ):
         self.api_key = api_key
+        self.cap = cap
+        self.ignore_limit = ignore_limit
+        self.keep = keep
+        self.order = order
+        self.names = names
+        self.fields_as = fields_as
+        self.datetimes = datetimes
+        self.ignore_dates = ignore_dates
+        self.list_roots = dict(LIST_ROOTS)
+        if comments_shape == "blast":
+            self.list_roots["getComments"] = LIST_ROOTS["getBlastResults"]
         self.fault_rate = fault_rate
         self.today = today or datetime.now(timezone.utc).date()
         self.requests = []
@@ -130,6 +151,7 @@ class FakeCustomerThermometer:
         self._fault_random = random.Random(seed + 1)
         self._fault_kinds = itertools.cycle(FAULTS)
         self._responses = []
+        self._negated_days = []
         self._next_response_id = 100000
         self.thermometers = [{"id": 10 + n, "name": f"Thermometer {n} – NPS"} for n in range(4)]
         self.recipient_lists = [
@@ -193,10 +215,7 @@ class FakeCustomerThermometer:
                 response["location"] = {"country": rng.choice(["GB", "DE", "JP"]), "city": "X"}
             # Some records carry only response_date (the contract's fallback).
             response["omit_date_submitted"] = rng.random() < 0.02
-            response["_xml"] = {
-                "getBlastResults": self._render(response, "thermometer_blast_response"),
-                "getComments": self._render(response, "comment"),
-            }
+            response["_xml"] = self._rendered(response)
             created.append(response)
         with self._lock:
             self._responses.extend(created)
@@ -214,14 +233,18 @@ class FakeCustomerThermometer:
         """Add one response submitted today, with some fields set (a 1 MB comment, say)."""
         response = self.add_responses(1, days_ago=(0,))[0]
         response.update(fields)
-        response["_xml"] = {
-            "getBlastResults": self._render(response, "thermometer_blast_response"),
-            "getComments": self._render(response, "comment"),
-        }
+        response["_xml"] = self._rendered(response)
         return response
 
+    def _rendered(self, response):
+        """Render a response's record for both dated methods, in this account's shape."""
+        return {
+            method: self._render(response, self.list_roots[method][1])
+            for method in ("getBlastResults", "getComments")
+        }
+
     def _render(self, response, record_tag):
-        """Render one record as XML with a varying field order and both empty-element forms."""
+        """Render one record with a varying field order and both empty-element forms."""
         rng = self._random
         names = list(COMMENT_FIELDS)
         if not response["omit_date_submitted"]:
@@ -231,18 +254,60 @@ class FakeCustomerThermometer:
             if "location" in response:
                 names.append("location")
         rng.shuffle(names)
-        parts = [f"<{record_tag}>"]
+        if self.fields_as == "attributes":
+            return self._render_attributes(response, record_tag, names)
+        parts = [f"<{self._name(record_tag)}>"]
+        for name in names:
+            value, tag = response[name], self._name(name)
+            if isinstance(value, dict):
+                inner = "".join(
+                    f"<{self._name(key)}>{escape(text)}</{self._name(key)}>"
+                    for key, text in value.items()
+                )
+                parts.append(f"<{tag}>{inner}</{tag}>")
+            elif value is None:
+                parts.append(f"<{tag}/>" if rng.random() < 0.5 else f"<{tag}></{tag}>")
+            else:
+                parts.append(f"<{tag}>{escape(self._text(value))}</{tag}>")
+        parts.append(f"</{self._name(record_tag)}>")
+        return "".join(parts).encode("utf-8")
+
+    def _render_attributes(self, response, record_tag, names):
+        """Render one record with its fields as attributes (a nested field as a child)."""
+        attributes, children = [], []
         for name in names:
             value = response[name]
             if isinstance(value, dict):
-                inner = "".join(f"<{key}>{escape(text)}</{key}>" for key, text in value.items())
-                parts.append(f"<{name}>{inner}</{name}>")
-            elif value is None:
-                parts.append(f"<{name}/>" if rng.random() < 0.5 else f"<{name}></{name}>")
-            else:
-                parts.append(f"<{name}>{escape(_text(value))}</{name}>")
-        parts.append(f"</{record_tag}>")
-        return "".join(parts).encode("utf-8")
+                inner = " ".join(f"{self._name(k)}={quoteattr(v)}" for k, v in value.items())
+                children.append(f"<{self._name(name)} {inner}/>")
+            elif value is not None:
+                attributes.append(f"{self._name(name)}={quoteattr(self._text(value))}")
+            elif self._random.random() < 0.5:
+                attributes.append(f'{self._name(name)}=""')
+        tag = self._name(record_tag)
+        if children:
+            return f"<{tag} {' '.join(attributes)}>{''.join(children)}</{tag}>".encode("utf-8")
+        return f"<{tag} {' '.join(attributes)}/>".encode("utf-8")
+
+    def _name(self, name):
+        """Return an element or attribute name as this account spells it."""
+        if self.names != "capitalised":
+            return name
+        return "".join(
+            f"_{part}" if part.isdigit() else "ID" if part == "id" else part.capitalize()
+            for part in name.split("_")
+        )
+
+    def _text(self, value):
+        """Render a value as the API does: timestamps as YYYY-MM-DD HH:MM:SS, booleans as 0/1.
+
+        With `datetimes="iso_offset"`, timestamps are ISO 8601 with a `T` and an offset that
+        varies (`Z`, `+00:00`, `+05:30`, `-08:00`); the wall-clock time is the same.
+        """
+        if isinstance(value, datetime) and self.datetimes == "iso_offset":
+            offset = ISO_OFFSETS[value.second % len(ISO_OFFSETS)]
+            return value.strftime("%Y-%m-%dT%H:%M:%S") + offset
+        return _text(value)
 
     def truth(self, table):
         """Return the rows each table should hold, typed as the warehouse holds them."""
@@ -251,7 +316,8 @@ class FakeCustomerThermometer:
         if table == "blast_result":
             return [_row(response, full=True) for response in responses]
         if table == "comment":
-            return [_row(response, full=False) for response in responses if response["comment"]]
+            full = self.list_roots["getComments"] != LIST_ROOTS["getComments"]
+            return [_row(response, full=full) for response in responses if response["comment"]]
         if table == "thermometer":
             return [dict(item) for item in self.thermometers]
         if table == "recipient_list":
@@ -272,7 +338,7 @@ class FakeCustomerThermometer:
             return 200, {}, [b"Invalid API Key"]
         if method in self.overrides:
             return 200, {}, [self.overrides[method]]
-        if method in LIST_ROOTS:
+        if method in self.list_roots:
             return (
                 200,
                 {"Content-Type": "text/xml; charset=utf-8"},
@@ -282,31 +348,45 @@ class FakeCustomerThermometer:
             return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
         return 200, {}, [b"Unknown method"]
 
-    def _selected(self, query, only_commented=False):
-        """Return the responses a dated query selects, newest first, limited."""
+    def _selected(self, query, only_commented=False, unlimited=False):
+        """Return the responses a dated query selects, limited, in this account's order.
+
+        `fromDate`/`toDate` (inclusive) and `temperatureID` filter; `limit` (200 when absent, at
+        most 10,000) keeps the newest records, or the oldest with `keep="oldest"`; a silent
+        `cap` keeps fewer, and `ignore_limit` always 200. `unlimited` is for the value methods.
+        """
         try:
             low = date.fromisoformat(query.get("fromDate", "1970-01-01"))
             high = date.fromisoformat(query.get("toDate", "9999-12-31"))
+            limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+            temperature = int(query["temperatureID"]) if "temperatureID" in query else None
         except ValueError:
             return []
-        try:
-            limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
-        except ValueError:
+        if self.ignore_dates:
+            low, high = date.min, date.max
+        if self.ignore_limit:
             limit = DEFAULT_LIMIT
+        if self.cap is not None:
+            limit = min(limit, self.cap)
         with self._lock:
-            selected = []
             first = bisect.bisect_left(self._negated_days, -high.toordinal())
-            for response in itertools.islice(self._responses, first, None):
-                day = response["date_submitted"].date()
-                if day < low or len(selected) >= limit:
-                    break
-                if response["comment"] or not only_commented:
-                    selected.append(response)
+            last = bisect.bisect_right(self._negated_days, -low.toordinal())
+            candidates = self._responses[first:last]  # newest first
+        selected = [
+            response
+            for response in (candidates if self.keep == "newest" else reversed(candidates))
+            if (response["comment"] or not only_commented)
+            and temperature in (None, response["temperature_id"])
+        ]
+        if not unlimited:
+            selected = selected[:limit]
+        if (self.keep == "newest") != (self.order == "newest_first"):
+            selected.reverse()
         return selected
 
     def _list_parts(self, method, query):
         """Render a list answer as pieces: none for no records, else the XML list."""
-        root, record = LIST_ROOTS[method]
+        root, record = self.list_roots[method]
         if method in ("getComments", "getBlastResults"):
             selected = self._selected(query, only_commented=method == "getComments")
             if not selected:
@@ -314,19 +394,26 @@ class FakeCustomerThermometer:
             records = [response["_xml"][method] for response in selected]
         else:
             items = self.thermometers if record == "thermometer" else self.recipient_lists
-            records = [
-                f"<{record}><name>{escape(item['name'])}</name><id>{item['id']}</id>"
-                f"</{record}>".encode("utf-8")
-                for item in items
-            ]
+            records = [self._render_named(record, item) for item in items]
+        root = self._name(root)
         head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>'.encode("utf-8")
         return [head, *records, f"</{root}>".encode("utf-8")]
+
+    def _render_named(self, record, item):
+        """Render a thermometer or recipient list record in this account's shape."""
+        tag, id_name, name_name = self._name(record), self._name("id"), self._name("name")
+        if self.fields_as == "attributes":
+            return f"<{tag} {id_name}=\"{item['id']}\" {name_name}={quoteattr(item['name'])}/>".encode()
+        return (
+            f"<{tag}><{name_name}>{escape(item['name'])}</{name_name}>"
+            f"<{id_name}>{item['id']}</{id_name}></{tag}>".encode("utf-8")
+        )
 
     def _value(self, method, query):
         """Compute a value method's bare number from the data set."""
         if method == "getSendQuota":
             return "4250"
-        selected = self._selected({**query, "limit": str(MAX_LIMIT)})
+        selected = self._selected(query, unlimited=True)
         count = len(selected)
         if method == "getNumResponsesValue":
             return str(count)
@@ -511,14 +598,66 @@ def _make_handler(api):
 def main(argv=None):
     """Run the stand-in from the shell until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
-    parser.add_argument("--port-file", help="write the port here once listening")
-    parser.add_argument("--responses", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--api-key", default=DEFAULT_API_KEY)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
+    parser.add_argument("--port-file", help="write the port to this file once listening")
+    parser.add_argument("--responses", type=int, default=1000, help="survey responses to hold")
+    parser.add_argument("--days", type=int, default=365, help="days the responses span")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the data set and faults")
+    parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the only key accepted")
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests answered with a fault"
+    )
     parser.add_argument("--request-log", help="append the masked request log here at exit")
+    variants = parser.add_argument_group(
+        "variants", "what a real account may do differently (see customer-thermometer-api.md)"
+    )
+    variants.add_argument(
+        "--cap", type=int, help="answer at most this many records, whatever `limit` says"
+    )
+    variants.add_argument(
+        "--ignore-limit", action="store_true", help="ignore `limit`: answer at most 200 records"
+    )
+    variants.add_argument(
+        "--keep",
+        choices=["newest", "oldest"],
+        default="newest",
+        help="which records a limited answer keeps",
+    )
+    variants.add_argument(
+        "--order",
+        choices=["newest_first", "oldest_first"],
+        default="newest_first",
+        help="in which order an answer lists its records",
+    )
+    variants.add_argument(
+        "--comments-shape",
+        choices=["comment", "blast"],
+        default="comment",
+        help="`blast`: getComments answers with the blast-response root and records",
+    )
+    variants.add_argument(
+        "--names",
+        choices=["snake", "capitalised"],
+        default="snake",
+        help="`capitalised`: <Thermometers><Thermometer><ID>, <TemperatureID>...",
+    )
+    variants.add_argument(
+        "--fields-as",
+        choices=["elements", "attributes"],
+        default="elements",
+        help="`attributes`: <thermometer id=\"101\" name=\"Support\"/>",
+    )
+    variants.add_argument(
+        "--datetimes",
+        choices=["plain", "iso_offset"],
+        default="plain",
+        help="`iso_offset`: 2017-08-18T22:33:39+00:00, with varying offsets",
+    )
+    variants.add_argument(
+        "--ignore-dates",
+        action="store_true",
+        help="ignore `fromDate`/`toDate`: every answer covers every day",
+    )
     args = parser.parse_args(argv)
     api = FakeCustomerThermometer(
         responses=args.responses,
@@ -527,6 +666,15 @@ def main(argv=None):
         api_key=args.api_key,
         fault_rate=args.fault_rate,
         port=args.port,
+        cap=args.cap,
+        ignore_limit=args.ignore_limit,
+        keep=args.keep,
+        order=args.order,
+        comments_shape=args.comments_shape,
+        names=args.names,
+        fields_as=args.fields_as,
+        datetimes=args.datetimes,
+        ignore_dates=args.ignore_dates,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

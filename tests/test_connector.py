@@ -8,15 +8,31 @@ import requests
 
 import connector
 from tests.conftest import API_KEY, TODAY, configuration, day
+from tests.fake_api import FakeCustomerThermometer
 
 ALL_TABLES = ["comment", "blast_result", "recipient_list", "thermometer", "metric"]
 UPPER = (TODAY + timedelta(days=1)).isoformat()
 LIST_METHODS = ["getComments", "getBlastResults", "getRecipientLists", "getThermometers"]
 
 
+# The state of an account whose answers have held up to 10,000 records: a smaller answer is
+# complete, so a scripted answer is the whole table.
+KNOWN_LARGEST = {"comment_largest_answer": 10000, "blast_result_largest_answer": 10000}
+
+
 def run(state=None, **overrides):
     """Run update() with a valid configuration (changed by overrides) and a state."""
     connector.update(configuration(**overrides), dict(state or {}))
+
+
+def list_shape(table="blast_result"):
+    """Return a new ListShape of a table, as one sync keeps."""
+    return connector.ListShape(connector.TABLE_SPECS[table])
+
+
+def records_of(body, table="blast_result", shape=None):
+    """Return the records iter_records() reads from a whole body."""
+    return list(connector.iter_records([body.encode()], shape or list_shape(table)))
 
 
 def blast_xml(*records, root="thermometer_blast_responses", tag="thermometer_blast_response"):
@@ -87,15 +103,25 @@ class TestRequests:
     def test_dated_requests_send_to_date_and_limit_never_end_date(self, captured, api):
         run()
         for method in ["getComments", "getBlastResults", "getNPSValue"]:
-            (sent,) = api.sent(method)
-            assert sent["fromDate"] == "1970-01-01"
-            assert sent["toDate"] == UPPER
-            assert sent["limit"] == "10000"
-            assert "endDate" not in sent
-            assert sent["apiKey"] == API_KEY
+            first = api.sent(method)[0]
+            assert first["fromDate"] == "1970-01-01"
+            assert first["toDate"] == UPPER
+            for sent in api.sent(method):
+                assert sent["limit"] == "10000"
+                assert "endDate" not in sent
+                assert sent["apiKey"] == API_KEY
 
-    def test_first_sync_of_a_small_account_makes_one_request_per_list_method(self, captured, api):
+    def test_a_small_account_takes_three_requests_per_dated_method_then_one(self, captured, api):
         run()
+        for method in LIST_METHODS:
+            expected = 3 if method in ("getComments", "getBlastResults") else 1
+            assert len(api.sent(method)) == expected, method
+        # The next sync knows the largest answer from the state: a smaller one is complete.
+        state = captured.checkpoints[-1]
+        assert state["blast_result_largest_answer"] == len(api.fake.truth("blast_result"))
+        assert state["comment_largest_answer"] == len(api.fake.truth("comment"))
+        api.queries.clear()
+        run(state=state)
         for method in LIST_METHODS:
             assert len(api.sent(method)) == 1, method
 
@@ -160,7 +186,7 @@ class TestRequests:
 
     def test_read_timeout_splits_a_multi_day_window_instead_of_retrying(self, captured, api):
         api.script("getBlastResults", requests.exceptions.ReadTimeout("read timed out"))
-        run(from_date="2026-11-01")
+        run(state=KNOWN_LARGEST, from_date="2026-11-01")
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
         assert sent[0] == ("2026-11-01", UPPER)
         assert sorted(sent[1:]) == [("2026-11-01", "2026-11-14"), ("2026-11-15", UPPER)]
@@ -202,7 +228,7 @@ class TestBodies:
     def test_a_body_cut_short_is_retried(self, captured, api):
         full = api.fake.answer({"getMethod": "getBlastResults", "apiKey": API_KEY})[2]
         api.script("getBlastResults", (200, full[: len(full) // 2]))
-        run()
+        run(state=KNOWN_LARGEST)
         assert len(api.sent("getBlastResults")) == 2 and captured.sleeps == [1]
         keys = [(r["response_id"], r["date_submitted"]) for r in captured.rows("blast_result")]
         assert set(keys) == {
@@ -214,7 +240,7 @@ class TestBodies:
             "getBlastResults",
             requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
         )
-        run()
+        run(state=KNOWN_LARGEST)
         assert len(api.sent("getBlastResults")) == 2 and captured.sleeps == [1]
         assert len(captured.rows("blast_result")) == len(api.fake.truth("blast_result"))
 
@@ -228,11 +254,19 @@ class TestBodies:
             run()
         assert any("DTD" in m for m in captured.messages("error"))
 
-    def test_unexpected_root_is_an_error(self, captured, api):
+    def test_a_root_holding_only_text_is_an_error_body(self, captured, api):
         api.script("getThermometers", (200, "<error>Something failed</error>"))
         with pytest.raises(RuntimeError, match="thermometer"):
             run()
-        assert any("<thermometers>" in m for m in captured.messages("error"))
+        (error,) = captured.messages("error")
+        assert "getThermometers" in error and "'Something failed'" in error
+        assert captured.rows("thermometer") == []
+
+    def test_a_root_holding_a_rejected_key_message_is_a_rejected_key(self, captured, api):
+        api.script("getComments", (200, "<?xml version='1.0'?><error>Invalid API Key</error>"))
+        with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
+            run()
+        assert len(api.queries) == 1 and captured.checkpoints == []
 
     @pytest.mark.parametrize("body", ["Method not allowed", "", "12abc", "NaN"])
     def test_a_metric_that_is_not_a_number_gets_no_row(self, captured, api, body):
@@ -280,7 +314,7 @@ class TestRecords:
             "first_name": "",
         }
         api.script("getBlastResults", (200, blast_xml(record)))
-        run()
+        run(state=KNOWN_LARGEST)
         (row,) = captured.rows("blast_result")
         assert row == {
             "response_id": 123,
@@ -306,7 +340,7 @@ class TestRecords:
             "location": "<country>GB</country><region><city>Leeds</city></region>",
         }
         api.script("getBlastResults", (200, blast_xml(record)))
-        run()
+        run(state=KNOWN_LARGEST)
         (row,) = captured.rows("blast_result")
         assert row["nps_segment"] == "0123"
         assert row["location_country"] == "GB"
@@ -320,7 +354,7 @@ class TestRecords:
             tag="comment",
         )
         api.script("getComments", (200, body))
-        run()
+        run(state=KNOWN_LARGEST)
         assert captured.rows("comment") == [
             {"response_id": 5, "comment": "nice", "date_submitted": datetime(2026, 11, 20, 8, 15)}
         ]
@@ -332,7 +366,7 @@ class TestRecords:
             tag="comment",
         )
         api.script("getComments", (200, body))
-        run()
+        run(state=KNOWN_LARGEST)
         (row,) = captured.rows("comment")
         assert row["date_submitted"] == datetime(2026, 11, 21, 10, 0)
 
@@ -348,12 +382,12 @@ class TestRecords:
             {"response_id": "8", "blast_id": "2", "thermometer_id": "3", "date_submitted": None},
         )
         api.script("getBlastResults", (200, body))
-        run()
+        run(state=KNOWN_LARGEST)
         assert [row["response_id"] for row in captured.rows("blast_result")] == [1]
         warnings = [m for m in captured.messages("warning") if "primary-key" in m]
         assert any("'blast_id'" in m and "blast_result" in m for m in warnings)
         assert any("'date_submitted'" in m for m in warnings)
-        (summary,) = [m for m in captured.messages("info") if m.startswith("blast_result:")]
+        (summary,) = [m for m in captured.messages("info") if m.startswith("blast_result: 1970")]
         assert "2 skipped" in summary
 
     def test_a_bad_value_becomes_null_with_a_warning_and_never_fails_the_sync(self, captured, api):
@@ -368,7 +402,7 @@ class TestRecords:
             "custom_1": "kept",
         }
         api.script("getBlastResults", (200, blast_xml(record)))
-        run()
+        run(state=KNOWN_LARGEST)
         (row,) = captured.rows("blast_result")
         assert "temperature_id" not in row and "blast_date" not in row
         assert "response_bounced" not in row and row["custom_1"] == "kept"
@@ -387,11 +421,8 @@ class TestRecords:
             "temperature_id": str(2**40),
         }
         api.script("getBlastResults", (200, blast_xml(record)))
-        run()
+        run(state=KNOWN_LARGEST)
         assert "temperature_id" not in captured.rows("blast_result")[0]
-
-
-BLAST_TAGS = ("thermometer_blast_responses", "thermometer_blast_response")
 
 
 def in_pieces(body, size):
@@ -406,23 +437,10 @@ class TestParser:
         return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
 
     def test_a_parser_fed_byte_by_byte_yields_the_same_records(self, blast_body):
-        whole = list(connector.iter_records([blast_body], *BLAST_TAGS))
-        one_by_one = list(connector.iter_records(in_pieces(blast_body, 1), *BLAST_TAGS))
+        whole = list(connector.iter_records([blast_body], list_shape()))
+        one_by_one = list(connector.iter_records(in_pieces(blast_body, 1), list_shape()))
         assert len(whole) == 60
         assert one_by_one == whole
-
-    def test_a_parser_that_keeps_its_events_on_yields_the_same_records(
-        self, blast_body, monkeypatch
-    ):
-        whole = list(connector.iter_records([blast_body], *BLAST_TAGS))
-        monkeypatch.setattr(connector, "_stop_events", lambda parser, queue: False)
-        assert list(connector.iter_records(in_pieces(blast_body, 1000), *BLAST_TAGS)) == whole
-        with pytest.raises(connector.ApiError, match="malformed XML"):
-            list(
-                connector.iter_records(
-                    [blast_body[:5000], b"</oops>", blast_body[5000:]], *BLAST_TAGS
-                )
-            )
 
     def test_the_parser_is_fed_small_pieces_of_large_chunks(self, blast_body, monkeypatch):
         # Fed 64 KB at once, the parser builds ~2,000 elements together, above the garbage
@@ -437,21 +455,22 @@ class TestParser:
 
         monkeypatch.setattr(connector, "XMLPullParser", Spy)
         assert len(blast_body) > 40000
-        records = list(connector.iter_records([blast_body], *BLAST_TAGS))
+        records = list(connector.iter_records([blast_body], list_shape()))
         assert len(records) == 60
         assert sum(fed) == len(blast_body) and max(fed) <= 8192
 
     def test_records_are_released_once_handed_on(self, blast_body, monkeypatch):
         handed_on = []
-        record_fields = connector._record_fields
+        record_fields = connector.record_fields
 
-        def spy(record, root_tag, record_tag):
+        def spy(record):
             handed_on.append(weakref.ref(record))
-            return record_fields(record, root_tag, record_tag)
+            return record_fields(record)
 
-        monkeypatch.setattr(connector, "_record_fields", spy)
+        monkeypatch.setattr(connector, "record_fields", spy)
         # Pieces shorter than a record: at most one record ends per piece.
-        for index, _ in enumerate(connector.iter_records(in_pieces(blast_body, 100), *BLAST_TAGS)):
+        pieces = in_pieces(blast_body, 100)
+        for index, _ in enumerate(connector.iter_records(pieces, list_shape())):
             assert all(ref() is None for ref in handed_on[:index])  # earlier records freed
             assert handed_on[index]() is not None
         assert len(handed_on) == 60
@@ -459,77 +478,333 @@ class TestParser:
     def test_parse_errors_met_while_feeding_are_raised(self, blast_body):
         broken = blast_body[:20000] + b"</oops>" + blast_body[20000:]
         with pytest.raises(connector.ApiError, match="malformed XML"):
-            list(connector.iter_records(in_pieces(broken, 4096), *BLAST_TAGS))
+            list(connector.iter_records(in_pieces(broken, 4096), list_shape()))
+
+    def test_a_comment_record_holding_a_comment_field_is_one_record(self):
+        body = "<comments><comment><comment>hi</comment><response_id>1</response_id></comment></comments>"
+        assert records_of(body, "comment") == [{"comment": "hi", "response_id": "1"}]
+
+    @pytest.mark.parametrize(
+        "tag, name",
+        [
+            ("TemperatureID", "temperature_id"),
+            ("ID", "id"),
+            ("custom_1", "custom_1"),
+            ("Custom_1", "custom_1"),
+            ("blastID", "blast_id"),
+            ("DateSubmitted", "date_submitted"),
+            ("XMLData", "xml_data"),
+            ("first-name", "first_name"),
+            ("{urn:ct}ResponseID", "response_id"),
+        ],
+    )
+    def test_names_are_normalised_as_fivetran_names_columns(self, tag, name):
+        assert connector.normalised_name(tag) == name
+
+    def test_capitalised_and_namespaced_names_are_read(self):
+        body = (
+            '<ct:Thermometers xmlns:ct="urn:ct"><ct:Thermometer><ct:ID>1</ct:ID>'
+            "<ct:Name>Support</ct:Name></ct:Thermometer></ct:Thermometers>"
+        )
+        shape = list_shape("thermometer")
+        assert records_of(body, shape=shape) == [{"id": "1", "name": "Support"}]
+        assert shape.other_names() == (["Thermometers"], ["Thermometer"])
+
+    def test_attributes_are_fields_and_nested_attributes_are_flattened(self):
+        body = (
+            '<thermometers><thermometer id="101" name="Support &amp; Care"/>'
+            '<thermometer ID="102"><Name>Sales</Name><location country="GB"/></thermometer>'
+            "</thermometers>"
+        )
+        assert records_of(body, "thermometer") == [
+            {"id": "101", "name": "Support & Care"},
+            {"id": "102", "name": "Sales", "location_country": "GB"},
+        ]
+
+    def test_nested_fields_are_flattened_and_never_overwrite_a_field(self):
+        body = (
+            "<comments><comment><response><id>999</id></response><response_id>1</response_id>"
+            "<a><b><c>deep</c></b></a></comment></comments>"
+        )
+        assert records_of(body, "comment") == [
+            {"response_id": "1", "response_id_2": "999", "a_b_c": "deep"}
+        ]
+
+    def test_mixed_content_keeps_all_its_text(self):
+        body = "<comments><comment><comment>Hello <b>bold</b> world</comment></comment></comments>"
+        assert records_of(body, "comment") == [{"comment": "Hello bold world"}]
+
+    def test_a_record_nesting_too_deep_is_an_error_not_a_crash(self):
+        body = "<comments><comment>" + "<a>" * 5000 + "x" + "</a>" * 5000 + "</comment></comments>"
+        with pytest.raises(connector.ApiError, match="deeper than 32 levels"):
+            records_of(body, "comment")
+
+    def test_records_without_any_field_are_skipped_and_counted(self):
+        shape = list_shape("comment")
+        body = "<comments><comment><response_id>1</response_id></comment><note>x</note><comment/></comments>"
+        assert records_of(body, shape=shape) == [{"response_id": "1"}]
+        assert shape.empty_records == 2
+        assert shape.records == {"comment", "note"}
+
+    def test_the_shape_names_fields_the_schema_does_not_declare(self):
+        shape = list_shape("thermometer")
+        records_of("<thermometers><thermometer><id>1</id><colour>red</colour></thermometer></thermometers>", shape=shape)
+        assert shape.undeclared() == ["colour"]
+        assert shape.other_names() is None
 
     @pytest.mark.parametrize(
         "body",
         [
-            "<comments><comment><response_id>1</response_id></comment><note>x</note></comments>",
-            "<comments><group><comment><response_id>1</response_id></comment></group></comments>",
+            '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "777">]><r><x>&a;</x></r>',
+            '<!-- <a --><!DOCTYPE r [<!ENTITY a "777">]><r><x>&a;</x></r>',
+            '<?xml version="1.0"?>\n<!-- a comment --> <?pi x?>\n<!DOCTYPE r><r/>',
         ],
     )
-    def test_a_list_of_another_shape_is_an_error(self, body):
-        with pytest.raises(connector.ApiError, match="another shape"):
-            list(connector.iter_records([body.encode()], "comments", "comment"))
+    def test_a_dtd_is_refused_after_any_prolog(self, body):
+        with pytest.raises(connector.ApiError, match="DTD"):
+            records_of(body)
 
-    def test_a_comment_record_holding_a_comment_field_is_one_record(self):
-        body = b"<comments><comment><comment>hi</comment><response_id>1</response_id></comment></comments>"
-        records = list(connector.iter_records([body], "comments", "comment"))
-        assert records == [{"comment": "hi", "response_id": "1"}]
+    def test_white_space_before_the_root_is_read_once(self):
+        body = b" " * 300000 + b"\n<comments><comment><response_id>1</response_id></comment></comments>"
+        records = list(connector.iter_records(in_pieces(body, 8192), list_shape("comment")))
+        assert records == [{"response_id": "1"}]
+        with pytest.raises(connector.ApiError, match="longer than 64 KB"):
+            records_of('<?xml version="1.0"?>' + " " * 70000 + "<comments/>", "comment")
+
+
+class TestListShapes:
+    def test_any_root_is_read_with_one_warning_per_table(self, captured, api):
+        body = blast_xml(
+            {"response_id": "5", "comment": "x", "date_submitted": "2026-11-20 08:15:00"},
+            {"response_id": "6", "comment": "y", "date_submitted": "2026-11-21 08:15:00"},
+        )
+        api.script("getComments", (200, body))
+        run(state=KNOWN_LARGEST)
+        assert [row["response_id"] for row in captured.rows("comment")] == [5, 6]
+        (warning,) = [m for m in captured.messages("warning") if "documented" in m]
+        assert "getComments" in warning and "<thermometer_blast_responses>" in warning
+        assert "<thermometer_blast_response>" in warning and "<comments>" in warning
+
+    def test_the_shape_report_names_fields_but_never_values(self, captured, api):
+        record = {
+            "response_id": "1",
+            "blast_id": "2",
+            "thermometer_id": "3",
+            "date_submitted": "2026-11-20 08:15:00",
+            "NpsSegment": "secret-value",
+        }
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run(state=KNOWN_LARGEST)
+        (report,) = [m for m in captured.messages("info") if m.startswith("blast_result: shape")]
+        assert "<thermometer_blast_response>" in report and "nps_segment" in report
+        assert "secret-value" not in " ".join(captured.messages())
+        assert not [m for m in captured.messages("warning") if "documented" in m]
+
+    def test_records_without_fields_are_skipped_with_a_warning(self, captured, api):
+        body = blast_xml({"id": "1", "name": "A"}, root="thermometers", tag="thermometer")
+        api.script("getThermometers", (200, body.replace("</thermometers>", "<x/></thermometers>")))
+        run()
+        assert captured.rows("thermometer") == [{"id": 1, "name": "A"}]
+        assert any("1 records that held no field" in m for m in captured.messages("warning"))
+
+    def test_an_answer_whose_records_all_lack_the_key_fails_the_table(self, captured, api):
+        body = "<response><error><code>7</code><message>try later</message></error></response>"
+        api.script("getThermometers", (200, body))
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run()
+        (error,) = captured.messages("error")
+        assert "none with the primary key" in error and "getThermometers" in error
+
+    def test_iso_datetimes_keep_their_wall_clock(self, captured, api):
+        record = {
+            "response_id": "1",
+            "blast_id": "2",
+            "thermometer_id": "3",
+            "date_submitted": "2017-08-18T22:33:39+02:00",
+            "response_date": "2017-08-18T22:33:39Z",
+            "blast_date": "2017-08-18T09:00:00-08:00",
+        }
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run(state=KNOWN_LARGEST, from_date="2017-08-01")
+        (row,) = captured.rows("blast_result")
+        assert row["date_submitted"] == datetime(2017, 8, 18, 22, 33, 39)
+        assert row["response_date"] == datetime(2017, 8, 18, 22, 33, 39)
+        assert row["blast_date"] == datetime(2017, 8, 18, 9, 0)
+
+
+def keys(rows):
+    """Return the primary keys of blast_result rows, in the order they were upserted."""
+    return [(r["blast_id"], r["response_id"], r["thermometer_id"], r["date_submitted"]) for r in rows]
+
+
+def truth_keys(fake):
+    """Return the primary keys of every blast_result row the stand-in holds, sorted."""
+    return sorted(keys(fake.truth("blast_result")))
+
+
+def answer_of(*days, count=None):
+    """Return an Answer that held one record on each of days (count: its size, if larger)."""
+    answer = connector.Answer()
+    for number, text in enumerate(days):
+        answer.add(day(text), ("key", number))
+    answer.count = count or len(days)
+    return answer
+
+
+def window(start, end, temperature=None, side=None):
+    return connector.Window(day(start), day(end), temperature, side, {})
+
+
+def spans(windows):
+    """Return windows as (start, end, temperature, side) tuples of text."""
+    return [(w.start.isoformat(), w.end.isoformat(), w.temperature, w.side) for w in windows]
 
 
 class TestWindows:
     @pytest.fixture
-    def small_limit(self, monkeypatch):
-        monkeypatch.setattr(connector, "__RECORD_LIMIT", 10)
+    def capped(self, api):
+        """Make the stand-in answer at most 10 records, newest kept, whatever `limit` says."""
 
-    def test_truncated_window_is_read_until_complete_with_every_row_once(
-        self, captured, api, small_limit
-    ):
+        def make(**variant):
+            fake = FakeCustomerThermometer(
+                responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, **variant
+            )
+            api.fake = fake
+            return fake
+
+        return make
+
+    @pytest.mark.parametrize(
+        "variant",
+        [
+            {"cap": 10},
+            {"cap": 10, "keep": "oldest"},
+            {"cap": 10, "order": "oldest_first"},
+            {"cap": 10, "keep": "oldest", "order": "oldest_first"},
+            {"cap": 7},
+            {"ignore_limit": True},
+            {},
+        ],
+    )
+    def test_every_row_lands_once_whatever_the_cap_and_order(self, captured, api, capped, variant):
+        fake = capped(**variant)
         run()
-        truth = {(r["response_id"], r["date_submitted"]) for r in api.fake.truth("blast_result")}
-        keys = [(r["response_id"], r["date_submitted"]) for r in captured.rows("blast_result")]
-        assert len(api.sent("getBlastResults")) > 3
-        assert sorted(keys) == sorted(truth)  # every row, each upserted once
-
-    def test_truncated_window_asks_only_for_what_it_did_not_cover(
-        self, captured, api, small_limit
-    ):
-        run()
-        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
-        assert sent[0] == ("1970-01-01", UPPER)
-        for previous, current in zip(sent, sent[1:]):
-            assert current[0] == "1970-01-01"
-            assert current[1] <= previous[1]
-        # 60 responses over 30 days, 10 at a time: about 60 / (10 - 2) answers, not a halving tree.
-        assert len(sent) <= 10
-
-    def test_a_single_day_filling_the_limit_is_a_warning_naming_the_day(
-        self, captured, api, small_limit
-    ):
-        api.fake.add_responses(12, days_ago=(3,))
-        run(from_date=(TODAY - timedelta(days=5)).isoformat())
-        day_text = (TODAY - timedelta(days=3)).isoformat()
-        assert any(day_text in m and "alone holds" in m for m in captured.messages("warning"))
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(fake)  # each once
+        comment_ids = sorted(row["response_id"] for row in captured.rows("comment"))
+        assert comment_ids == sorted(row["response_id"] for row in fake.truth("comment"))
+        assert not [m for m in captured.messages("warning") if "may be missing" in m]
         assert captured.checkpoints[-1]["blast_result_cursor"] == TODAY.isoformat()
 
-    def test_remaining_windows(self, captured):
-        assert connector.remaining_windows(
-            "t", day("2026-01-01"), day("2026-01-31"), day("2026-01-20")
-        ) == [(day("2026-01-01"), day("2026-01-20"))]
-        assert connector.remaining_windows(
-            "t", day("2026-01-01"), day("2026-01-02"), day("2026-01-02")
-        ) == [(day("2026-01-01"), day("2026-01-01"))]
-        assert (
-            connector.remaining_windows(
-                "t", day("2026-01-05"), day("2026-01-05"), day("2026-01-05")
-            )
-            == []
+    def test_a_capped_account_takes_few_requests(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=1000, days=700, seed=3, api_key=API_KEY, today=TODAY, cap=100
         )
-        assert connector.remaining_windows("t", day("2026-01-01"), day("2026-01-04"), None) == [
-            (day("2026-01-01"), day("2026-01-02")),
-            (day("2026-01-03"), day("2026-01-04")),
+        run()
+        for method, table in (("getBlastResults", "blast_result"), ("getComments", "comment")):
+            rows = len(api.fake.truth(table))
+            assert len(api.sent(method)) <= 1.2 * rows / 100 + 4, method
+
+    def test_a_day_that_fills_an_answer_is_read_by_temperature(self, captured, api, capped):
+        fake = capped(cap=10)
+        fake.add_responses(14, days_ago=(3,))
+        run()
+        busy_day = (TODAY - timedelta(days=3)).isoformat()
+        by_temperature = [q for q in api.sent("getBlastResults") if "temperatureID" in q]
+        assert {q["temperatureID"] for q in by_temperature} == {"1", "2", "3", "4"}
+        assert {(q["fromDate"], q["toDate"]) for q in by_temperature} == {(busy_day, busy_day)}
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(fake)
+        assert not [m for m in captured.messages("warning") if "may be missing" in m]
+
+    def test_a_day_and_temperature_that_fill_an_answer_are_a_warning(self, captured, api, capped):
+        fake = capped(cap=10)
+        fake.add_responses(80, days_ago=(3,))
+        run()
+        busy_day = (TODAY - timedelta(days=3)).isoformat()
+        warnings = [m for m in captured.messages("warning") if "may be missing" in m]
+        assert warnings and all(busy_day in m and "temperatureID" in m for m in warnings)
+        other_days = [k for k in truth_keys(fake) if k[3].date().isoformat() != busy_day]
+        assert set(other_days) <= set(keys(captured.rows("blast_result")))
+        assert captured.checkpoints[-1]["blast_result_cursor"] == TODAY.isoformat()
+
+    def test_records_outside_the_window_asked_for_fail_the_table(self, captured, api):
+        api.fake.cap, api.fake.keep, api.fake.ignore_dates = 10, "oldest", True
+        with pytest.raises(RuntimeError, match="blast_result"):
+            run(state={"blast_result_cursor": "2026-11-20"})
+        assert any("ignore the date range" in m for m in captured.messages("error"))
+        assert len(api.sent("getBlastResults")) == 1
+        assert captured.checkpoints[-1]["blast_result_cursor"] == "2026-11-20"
+
+    def test_an_answer_smaller_than_the_largest_was_not_cut(self):
+        history = connector.AnswerHistory()
+        whole = window("2026-01-01", "2026-01-31")
+        assert history.may_be_cut(whole, answer_of("2026-01-05", count=7))
+        assert not history.may_be_cut(whole, answer_of("2026-01-05", count=6))
+        assert history.may_be_cut(whole, answer_of("2026-01-05", count=7))
+        assert not history.may_be_cut(whole, connector.Answer())
+        assert history.largest == 7
+        assert not connector.AnswerHistory(largest=8).may_be_cut(whole, answer_of(count=7))
+
+    def test_new_records_in_a_follow_up_show_which_records_a_cut_answer_keeps(self):
+        older, newer = answer_of("2026-01-02"), answer_of("2026-01-30")
+        history = connector.AnswerHistory()
+        assert history.keeps is None
+        history.may_be_cut(window("2026-01-01", "2026-01-02", side="older"), older)
+        assert history.keeps is None  # nothing new there: no proof
+        older.new = 3
+        history.may_be_cut(window("2026-01-01", "2026-01-02", side="older"), older)
+        assert history.keeps == "newest"
+        newer.new = 1
+        history.may_be_cut(window("2026-01-30", "2026-01-31", side="newer"), newer)
+        assert history.keeps == "mixed"
+        history = connector.AnswerHistory()
+        history.may_be_cut(window("2026-01-30", "2026-01-31", side="newer"), newer)
+        assert history.keeps == "oldest"
+
+    def test_follow_ups_ask_for_exactly_what_a_cut_answer_may_lack(self):
+        whole = window("2026-01-01", "2026-01-31")
+        answer = answer_of("2026-01-10", "2026-01-20")
+        follow_up = connector.follow_up_windows
+        assert spans(follow_up(whole, answer, None)) == [
+            ("2026-01-01", "2026-01-10", None, "older"),
+            ("2026-01-20", "2026-01-31", None, "newer"),
         ]
+        assert spans(follow_up(whole, answer, "newest")) == [
+            ("2026-01-01", "2026-01-10", None, "older")
+        ]
+        assert spans(follow_up(whole, answer, "oldest")) == [
+            ("2026-01-20", "2026-01-31", None, "newer")
+        ]
+        assert spans(follow_up(whole, answer, "mixed")) == [
+            ("2026-01-01", "2026-01-16", None, None),
+            ("2026-01-17", "2026-01-31", None, None),
+        ]
+        assert spans(follow_up(whole, connector.Answer(), None)) == spans(
+            follow_up(whole, answer, "mixed")
+        )
+
+    def test_a_day_that_filled_an_answer_is_split_by_temperature(self):
+        follow_up = connector.follow_up_windows
+        answer = answer_of("2026-01-10", "2026-01-10")
+        by_temperature = [("2026-01-10", "2026-01-10", t, None) for t in (1, 2, 3, 4)]
+        assert spans(follow_up(window("2026-01-01", "2026-01-31"), answer, "newest")) == [
+            ("2026-01-01", "2026-01-09", None, "older")
+        ] + by_temperature
+        assert spans(follow_up(window("2026-01-10", "2026-01-31"), answer, None)) == [
+            ("2026-01-11", "2026-01-31", None, "newer")
+        ] + by_temperature
+        assert spans(follow_up(window("2026-01-10", "2026-01-10"), answer, "mixed")) == (
+            by_temperature
+        )
+        assert follow_up(window("2026-01-10", "2026-01-10", temperature=2), answer, None) == []
+
+    def test_follow_ups_carry_the_keys_delivered_in_their_days(self):
+        answer = connector.Answer()
+        for number, text in enumerate(["2026-01-10", "2026-01-15", "2026-01-20", "2026-01-10"]):
+            answer.add(day(text), number)
+        assert answer.keys_by_day == {day("2026-01-10"): {0, 3}, day("2026-01-20"): {2}}
+        older, newer = connector.follow_up_windows(window("2026-01-01", "2026-01-31"), answer, None)
+        assert older.delivered == {day("2026-01-10"): {0, 3}}
+        assert newer.delivered == {day("2026-01-20"): {2}}
 
 
 class TestState:
@@ -572,6 +847,10 @@ class TestState:
         assert captured.checkpoints[0] == {
             "comment_cursor": TODAY.isoformat(),
             "blast_result_cursor": TODAY.isoformat(),
+            "comment_largest_answer": len(
+                [r for r in api.fake.truth("comment") if r["date_submitted"] >= datetime(2026, 10, 30)]
+            ),
+            "blast_result_largest_answer": len(api.fake.truth("blast_result")),
             "unrelated": "kept",
         }
         assert captured.upserts  # the checkpoint came after the rows
@@ -582,9 +861,9 @@ class TestState:
         with pytest.raises(RuntimeError) as raised:
             run(state=start)
         assert "comment" in str(raised.value) and "blast_result" not in str(raised.value)
-        assert captured.checkpoints == [
-            {"comment_cursor": "2026-11-01", "blast_result_cursor": TODAY.isoformat()}
-        ]
+        (final,) = captured.checkpoints
+        assert final["comment_cursor"] == "2026-11-01"
+        assert final["blast_result_cursor"] == TODAY.isoformat()
         assert captured.rows("thermometer") and captured.rows("metric")
 
     def test_every_ten_thousand_upserts_commit_the_start_state(self, captured, api, monkeypatch):

@@ -116,6 +116,8 @@ def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_
     assert runner.project.state() == {
         "comment_cursor": today.isoformat(),
         "blast_result_cursor": today.isoformat(),
+        "comment_largest_answer": len(small_api.truth("comment")),
+        "blast_result_largest_answer": 1500,
     }
 
     added = small_api.add_responses(40, days_ago=(0, 1))
@@ -133,6 +135,59 @@ def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_
     ]
     assert len(dated) == 2 and all(entry["fromDate"] == recent for entry in dated)
     assert all(entry["apiKey"] == "***" for entry in small_api.requests)
+
+
+def dated_requests(api, since=0):
+    """Return {method: requests} for the two dated list methods, from request number since."""
+    counts = {"getComments": 0, "getBlastResults": 0}
+    for entry in api.requests[since:]:
+        if entry["getMethod"] in counts:
+            counts[entry["getMethod"]] += 1
+    return counts
+
+
+def test_a_3000_response_account_takes_at_most_three_requests_per_dated_table(runner):
+    with FakeCustomerThermometer(responses=3000, days=730, seed=2026, api_key=API_KEY) as api:
+        first = runner.sync(api)
+        assert first.succeeded, first.output
+        assert all(count <= 3 for count in dated_requests(api).values()), dated_requests(api)
+        api.add_responses(25, days_ago=(0, 1))
+        before = len(api.requests)
+        second = runner.sync(api)
+        assert second.succeeded, second.output
+        assert all(count <= 3 for count in dated_requests(api, before).values())
+        assert_warehouse_equals_truth(runner, api)
+
+
+VARIANTS = {
+    "silent cap of 1,000": {"cap": 1000},
+    "limit ignored (200)": {"ignore_limit": True},
+    "oldest 1,000 kept": {"cap": 1000, "keep": "oldest"},
+    "newest 1,000 listed oldest first": {"cap": 1000, "order": "oldest_first"},
+    "comments in the blast shape": {"comments_shape": "blast"},
+    "capitalised names": {"names": "capitalised"},
+    "fields as attributes": {"fields_as": "attributes"},
+    "ISO datetimes with offsets": {"datetimes": "iso_offset"},
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS.values(), ids=list(VARIANTS))
+def test_every_row_lands_typed_whatever_the_account_does_differently(runner, variant):
+    with FakeCustomerThermometer(
+        responses=3000, days=730, seed=8, api_key=API_KEY, **variant
+    ) as api:
+        result = runner.sync(api)
+        assert result.succeeded, result.output[-3000:]
+        assert "may be missing" not in result.output
+        assert_warehouse_equals_truth(runner, api)
+        for table, types in EXPECTED_TYPES.items():
+            actual = runner.project.column_types(table)
+            assert {name: actual.get(name) for name in types} == types, table
+        state = runner.project.state()
+        assert state["comment_cursor"] == state["blast_result_cursor"] == api.today.isoformat()
+        assert state["blast_result_largest_answer"] == min(
+            3000, variant.get("cap", 3000), 200 if variant.get("ignore_limit") else 3000
+        )
 
 
 def test_faults_lose_nothing_and_duplicate_nothing(runner):
@@ -216,7 +271,10 @@ def test_a_bad_body_fails_its_table_cleanly_and_fast(runner, small_api, body, sa
     assert "sync failed for blast_result" in result.output
     assert result.seconds < 30
     assert result.connector_peak_mb is not None and result.connector_peak_mb < 200
-    assert runner.project.state() == {"comment_cursor": small_api.today.isoformat()}
+    assert runner.project.state() == {
+        "comment_cursor": small_api.today.isoformat(),
+        "comment_largest_answer": len(small_api.truth("comment")),
+    }
     comments = runner.project.query("select count(*) from tester.comment")[0][0]
     assert comments == len(small_api.truth("comment"))
 
