@@ -48,7 +48,7 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote, quote_plus, urlparse
 
 # For streaming XML parsing with the standard library
-from xml.etree.ElementTree import ParseError, XMLPullParser
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 # For the HTTP requests (pre-installed in Fivetran's runtime)
 import requests
@@ -94,6 +94,7 @@ __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", 
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
+__NORMALISED_NAMES = set()  # names met that need no normalising (see record_fields())
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 __WHOLE_NUMBER_PATTERN = re.compile(r"\d+")
@@ -563,9 +564,16 @@ class ListShape:
         self.fields = set()
         self.empty_records = 0
 
+    def names(self):
+        """Return the root names and the record names found, without namespaces, sorted."""
+        return (
+            sorted({local_name(tag) for tag in self.roots}),
+            sorted({local_name(tag) for tag in self.records}),
+        )
+
     def other_names(self):
         """Return the root and record names found that are not the documented ones, or None."""
-        found = (sorted(self.roots), sorted(self.records))
+        found = self.names()
         if set(found[0]) <= {self.expected[0]} and set(found[1]) <= {self.expected[1]}:
             return None
         return found
@@ -615,7 +623,7 @@ def iter_records(chunks, shape):
         root = _first_started(parser, root)
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
-    shape.roots.add(local_name(root.tag))
+    shape.roots.add(root.tag)
     if not len(root) and root.text and root.text.strip():
         raise UnexpectedBodyError(root.text.strip())
     yield from _handed_on(list(root), shape)
@@ -636,16 +644,18 @@ def _feed(parser, piece, root):
 
 def _first_started(parser, root):
     """Read the parser's queued events; return root, or the element of the first start event."""
-    for _event, element in parser.read_events():
-        if root is None:
-            root = element
+    events = parser.read_events()
+    if root is None:
+        for _event, root in events:
+            break
+    collections.deque(events, maxlen=0)  # the other events are not needed: drop them
     return root
 
 
 def _handed_on(records, shape):
     """Yield the fields of records that have some, counting those without any in shape."""
     for record in records:
-        shape.records.add(local_name(record.tag))
+        shape.records.add(record.tag)
         fields = record_fields(record)
         if fields:
             if len(shape.fields) < __MAX_REPORTED_NAMES:
@@ -728,7 +738,10 @@ def normalised_name(tag):
     `temperature_id`, `blastID` `blast_id`, `custom_1` stays as it is.
     """
     snake = __NAME_BOUNDARY_PATTERN.sub("_", local_name(tag))
-    return __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
+    name = __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
+    if name == tag and len(__NORMALISED_NAMES) < __MAX_REPORTED_NAMES:
+        __NORMALISED_NAMES.add(name)
+    return name
 
 
 def record_fields(record):
@@ -743,9 +756,11 @@ def record_fields(record):
     Raises:
         ApiError: the record nests deeper than 32 levels.
     """
-    if not record.attrib and not any(map(len, record)):
-        fields = {normalised_name(field.tag): field.text for field in record}
-        if len(fields) == len(record) and not any(field.attrib for field in record):
+    # Most records hold only plain elements, each named once and already as a column is: one
+    # comprehension reads them.
+    if not record.keys() and not any(map(len, record)) and not any(map(Element.keys, record)):
+        fields = {field.tag: field.text for field in record}
+        if len(fields) == len(record) and __NORMALISED_NAMES.issuperset(fields):
             return fields
     return _flattened_fields(record)
 
@@ -1238,9 +1253,10 @@ def log_shape_report(context, table):
     if not shape.roots:
         return  # no answer held a list
     undeclared = ", ".join(shape.undeclared()) or "none"
+    roots, records = shape.names()
     log.info(
-        f"{table}: shape: records <{'>, <'.join(sorted(shape.records)) or '-'}> in "
-        f"<{'>, <'.join(sorted(shape.roots))}>; fields not in the schema: {undeclared}"
+        f"{table}: shape: records <{'>, <'.join(records) or '-'}> in <{'>, <'.join(roots)}>; "
+        f"fields not in the schema: {undeclared}"
     )
     other_names = shape.other_names()
     if other_names is not None:
