@@ -15,7 +15,7 @@ The API's quirks, and the design that answers each of them:
   value body that is not a number, is an error and never data; one that mentions the key stops the
   sync at once.
 - Answers can be megabytes: bodies are parsed as the bytes arrive, 8 KB at a time
-  (`XMLPullParser`), and each record is upserted and released as soon as the next one has begun
+  (`XMLParser`), and each record is upserted and released as soon as the next one has begun
   (the parser holds the records of one 8 KB piece at most). Every 10,000 upserts the state the
   sync started with is checkpointed again, which commits the rows without moving any cursor; the
   accumulated state is checkpointed once, at the end.
@@ -48,7 +48,7 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote, quote_plus, urlparse
 
 # For streaming XML parsing with the standard library
-from xml.etree.ElementTree import Element, ParseError, XMLPullParser
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 # For the HTTP requests (pre-installed in Fivetran's runtime)
 import requests
@@ -94,7 +94,6 @@ __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", 
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
-__NORMALISED_NAMES = set()  # names met that need no normalising (see record_fields())
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 __WHOLE_NUMBER_PATTERN = re.compile(r"\d+")
@@ -598,68 +597,67 @@ def iter_records(chunks, shape):
         shape: the table's ListShape, which records the names met.
     Raises:
         UnexpectedBodyError: the body is not XML, or is a root that holds only text.
-        ApiError: the XML is malformed, declares a DTD, or nests too deep.
+        ApiError: the XML is malformed, declares a DTD, is in an encoding the parser cannot read,
+            or nests too deep.
         TransientError: the body ended before the XML did (cut short).
     """
-    parser = XMLPullParser(events=("start",))
-    root = None
+    builder = TreeBuilder()
+    # The parser builds the answer inside an element of the connector's own, opened before the
+    # first byte: the answer's root is then that element's child, reachable as the bytes arrive.
+    holder = builder.start("answer", {})
+    parser = XMLParser(target=builder)
     fed = False
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
-        fed = True
         # Small pieces keep the elements alive at once (those of one piece's records) under the
         # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
         # builds some 2,000 elements at once, which makes parsing twice as slow.
-        root = _feed(parser, piece, root)
-        if root is None:
+        fed = True
+        _feed(parser, piece)
+        if not len(holder):
             continue
+        root = holder[0]
         ended = len(root) - 1  # every record but the last has ended: another one has begun
         if ended > 0:
             yield from _handed_on(root[:ended], shape)
             del root[:ended]
     if not fed:
         return  # an empty body (or only white space): no data
+    builder.end("answer")
     try:
         parser.close()
-        root = _first_started(parser, root)
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
+    root = holder[0]
     shape.roots.add(root.tag)
     if not len(root) and root.text and root.text.strip():
         raise UnexpectedBodyError(root.text.strip())
     yield from _handed_on(list(root), shape)
 
 
-def _feed(parser, piece, root):
-    """Feed one piece to the parser; return the root element once it has begun, else None.
+def _feed(parser, piece):
+    """Feed one piece of the body to the parser.
 
-    The parser's events are read after every piece: the first is the root's start, and a parse
-    error met while feeding is queued with them and raised as they are read.
+    Raises:
+        ApiError: the XML is malformed, or declares an encoding the parser cannot read.
     """
     try:
         parser.feed(piece)
-        return _first_started(parser, root)
     except ParseError as error:
         raise ApiError(f"malformed XML: {error}") from None
-
-
-def _first_started(parser, root):
-    """Read the parser's queued events; return root, or the element of the first start event."""
-    events = parser.read_events()
-    if root is None:
-        for _event, root in events:
-            break
-    collections.deque(events, maxlen=0)  # the other events are not needed: drop them
-    return root
+    except (LookupError, ValueError) as error:
+        raise ApiError(
+            f"the XML answer declares an encoding the parser cannot read ({error}): expected "
+            f"UTF-8"
+        ) from None
 
 
 def _handed_on(records, shape):
     """Yield the fields of records that have some, counting those without any in shape."""
+    names = shape.fields
     for record in records:
         shape.records.add(record.tag)
-        fields = record_fields(record)
+        fields = record_fields(record, names)
         if fields:
-            if len(shape.fields) < __MAX_REPORTED_NAMES:
-                shape.fields.update(fields)
             yield fields
         else:
             shape.empty_records += 1
@@ -738,13 +736,10 @@ def normalised_name(tag):
     `temperature_id`, `blastID` `blast_id`, `custom_1` stays as it is.
     """
     snake = __NAME_BOUNDARY_PATTERN.sub("_", local_name(tag))
-    name = __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
-    if name == tag and len(__NORMALISED_NAMES) < __MAX_REPORTED_NAMES:
-        __NORMALISED_NAMES.add(name)
-    return name
+    return __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
 
 
-def record_fields(record):
+def record_fields(record, names):
     """Return one record's fields as a flat dict of name to text (None for an empty element).
 
     Fields are the record's attributes and child elements; an element holding elements is
@@ -753,39 +748,53 @@ def record_fields(record):
     content) keeps all its text as one value. A name met twice keeps the shallower value and the
     other becomes `name_2`, so that nothing nested ever overwrites a field such as the key.
 
+    Args:
+        record: the record element.
+        names: the field names met so far in this table; new ones are added (up to 500).
     Raises:
         ApiError: the record nests deeper than 32 levels.
     """
-    # Most records hold only plain elements, each named once and already as a column is: one
+    # Most records hold only plain elements, each named once and as met before: one
     # comprehension reads them.
     if not record.keys() and not any(map(len, record)) and not any(map(Element.keys, record)):
         fields = {field.tag: field.text for field in record}
-        if len(fields) == len(record) and __NORMALISED_NAMES.issuperset(fields):
+        if len(fields) == len(record) and names.issuperset(fields):
             return fields
-    return _flattened_fields(record)
+    fields = _flattened_fields(record)
+    if len(names) < __MAX_REPORTED_NAMES:
+        names.update(fields)
+    return fields
 
 
 def _flattened_fields(record):
     """Flatten a record level by level, without recursion; see record_fields()."""
     fields = {}
     level = [(record, "")]
-    for depth in range(__MAX_RECORD_DEPTH + 1):
+    for _depth in range(__MAX_RECORD_DEPTH):
         deeper = []
         for element, name in level:
-            for attribute, value in element.attrib.items():
+            for attribute, value in element.items():
                 _put_field(fields, _joined(name, attribute), value)
-            if name and (not len(element) or _is_mixed(element)):
-                text = "".join(element.itertext()) or None
-                if text is not None or not element.attrib:  # else its attributes are its fields
-                    _put_field(fields, name, text)
-                continue
-            deeper.extend((child, _joined(name, child.tag)) for child in element)
+            for child in element:
+                _read_child(fields, deeper, child, _joined(name, child.tag))
         if not deeper:
             return fields
         level = deeper
     raise ApiError(
         f"a <{record.tag}> record nests deeper than {__MAX_RECORD_DEPTH} levels: not a list"
     )
+
+
+def _read_child(fields, deeper, child, name):
+    """Put a child element's text in fields, or queue it when it holds elements to flatten."""
+    if len(child) and not _is_mixed(child):
+        deeper.append((child, name))  # its attributes and children, one level down
+        return
+    text = "".join(child.itertext()) if len(child) else child.text
+    if text is not None or not child.keys():  # an element with only attributes has no text
+        _put_field(fields, name, text)
+    for attribute, value in child.items():
+        _put_field(fields, _joined(name, attribute), value)
 
 
 def _joined(prefix, tag):
@@ -833,6 +842,8 @@ def _to_int(text):
 
 def _to_boolean(text):
     """Return True for 1/true/yes, False for 0/false/no, or raise ValueError."""
+    if text in ("0", "1"):
+        return text == "1"  # the API's own form, read first
     value = text.strip().lower()
     if value in ("1", "true", "yes"):
         return True
@@ -846,10 +857,13 @@ def _to_naive_datetime(text):
 
     `YYYY-MM-DD HH:MM:SS` and ISO 8601 (`2017-08-18T22:33:39+00:00`) are both read.
     """
-    text = text.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1]  # Python 3.10 reads no `Z`; the offset is dropped anyway
-    value = datetime.fromisoformat(text)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        text = text.strip()
+        if not text.endswith(("Z", "z")):
+            raise
+        value = datetime.fromisoformat(text[:-1])  # Python 3.10 reads no `Z`; it is dropped
     return value if value.tzinfo is None else value.replace(tzinfo=None)
 
 

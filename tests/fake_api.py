@@ -372,14 +372,13 @@ class FakeCustomerThermometer:
             first = bisect.bisect_left(self._negated_days, -high.toordinal())
             last = bisect.bisect_right(self._negated_days, -low.toordinal())
             candidates = self._responses[first:last]  # newest first
-        selected = [
+        matching = (
             response
             for response in (candidates if self.keep == "newest" else reversed(candidates))
             if (response["comment"] or not only_commented)
             and temperature in (None, response["temperature_id"])
-        ]
-        if not unlimited:
-            selected = selected[:limit]
+        )
+        selected = list(matching if unlimited else itertools.islice(matching, limit))
         if (self.keep == "newest") != (self.order == "newest_first"):
             selected.reverse()
         return selected

@@ -446,14 +446,14 @@ class TestParser:
         # Fed 64 KB at once, the parser builds ~2,000 elements together, above the garbage
         # collector's threshold: collections then double the parsing time.
         fed = []
-        parser_class = connector.XMLPullParser
+        parser_class = connector.XMLParser
 
         class Spy(parser_class):
             def feed(self, data):
                 fed.append(len(data))
                 super().feed(data)
 
-        monkeypatch.setattr(connector, "XMLPullParser", Spy)
+        monkeypatch.setattr(connector, "XMLParser", Spy)
         assert len(blast_body) > 40000
         records = list(connector.iter_records([blast_body], list_shape()))
         assert len(records) == 60
@@ -463,9 +463,9 @@ class TestParser:
         handed_on = []
         record_fields = connector.record_fields
 
-        def spy(record):
+        def spy(record, names):
             handed_on.append(weakref.ref(record))
-            return record_fields(record)
+            return record_fields(record, names)
 
         monkeypatch.setattr(connector, "record_fields", spy)
         # Pieces shorter than a record: at most one record ends per piece.
