@@ -875,13 +875,13 @@ CONVERTERS = {
     "DOUBLE": float,
 }
 
-# Per table, the converter of each column that is not text (text needs none).
+# Per table, (column, converter) for each column that is not text (text needs none).
 TABLE_CONVERTERS = {
-    table: {
-        name: CONVERTERS[column_type]
+    table: tuple(
+        (name, CONVERTERS[column_type])
         for name, column_type in spec["columns"].items()
         if column_type in CONVERTERS
-    }
+    )
     for table, spec in TABLE_SPECS.items()
 }
 
@@ -900,7 +900,7 @@ def build_row(context, table, fields):
         The row, or None when a primary-key value is missing (counted and logged).
     """
     row = {name: text for name, text in fields.items() if text}
-    for name, convert in TABLE_CONVERTERS[table].items():
+    for name, convert in TABLE_CONVERTERS[table]:
         text = row.get(name)
         if text is None:
             continue
@@ -1018,6 +1018,9 @@ class Answer:
         """Count a keyed record of a day (None: undated), keeping its key when needed later."""
         self.keyed += 1
         if day is None:
+            return
+        if day == self.oldest or day == self.newest:
+            self.keys_by_day[day].add(key)  # the common case: neither day changes
             return
         previous = (self.oldest, self.newest)
         if self.oldest is None or day < self.oldest:
