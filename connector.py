@@ -32,6 +32,9 @@ import functools
 # For the window record and the breadth-first flattening
 import collections
 
+# For refusing a metric that is not a finite number
+import math
+
 # For reading a row's primary key
 import operator
 
@@ -44,14 +47,23 @@ import time
 # For date windows and typed values
 from datetime import date, datetime, timedelta, timezone
 
+# For checking that base_url names a host (a name or an IP address)
+import ipaddress
+
 # For masking the key in URL-encoded form
 from urllib.parse import quote, quote_plus, urlparse
+
+# For masking the key in XML-escaped form
+from xml.sax.saxutils import escape as xml_escape
 
 # For streaming XML parsing with the standard library
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 # For the HTTP requests (pre-installed in Fivetran's runtime)
 import requests
+
+# For the errors of reading a body as it arrives (urllib3 comes with requests)
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 # Import required classes from fivetran_connector_sdk
 from fivetran_connector_sdk import Connector
@@ -71,6 +83,7 @@ __DEFAULT_LOOKBACK_DAYS = 2
 __MAX_LOOKBACK_DAYS = 365
 __MIN_API_KEY_LENGTH = 10
 __RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it
+__DATED_TABLES = ("comment", "blast_result")
 __TEMPERATURE_IDS = (1, 2, 3, 4)  # Gold, Green, Yellow, Red: a full day is asked for by each
 __REQUEST_TIMEOUT_SECONDS = 30
 __MAX_RETRIES = 3
@@ -82,13 +95,20 @@ __MAX_PROLOG_BYTES = 65536  # what may come before the root element
 __MAX_RECORD_DEPTH = 32  # levels of elements within one record
 __MAX_REPORTED_NAMES = 500  # field names remembered per table for the shape report
 __BODY_SNIPPET_CHARS = 200
-__MAX_VALUE_BODY_BYTES = 1024
+__SNIPPET_READ_BYTES = 1000  # read for a snippet: masked whole, then cut to 200 characters
+__ANSWER_DEADLINE_SECONDS = 300  # for one whole answer (each read also has its own time-out)
+__MAX_ANSWER_BYTES = 256 * 2**20  # of one answer, decompressed; a larger window is split
+__MAX_RECORD_BYTES = 32 * 2**20  # of one record
+__MAX_WINDOWS_PER_TABLE = 5000  # requests (before retries) for one dated table in one sync
 __CHECKPOINT_EVERY_ROWS = 10000
 __MAX_VALUE_WARNINGS_PER_FIELD = 5
 __MASK = "***"
+__MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets()
 
 __NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 __KEY_IN_URL_PATTERN = re.compile(r"(apiKey=)[^&\s'\"]*", re.IGNORECASE)
+__URL_CREDENTIALS_PATTERN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
+__HOST_PATTERN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?")
 __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", re.IGNORECASE)
 # White space, an XML declaration, a processing instruction or a comment, before the root.
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
@@ -161,6 +181,15 @@ TABLE_SPECS = {
     },
 }
 
+# What one answer, and one table's windows, may take: a SyncContext starts from these (tests
+# lower them on theirs).
+SYNC_LIMITS = {
+    "answer_deadline_seconds": __ANSWER_DEADLINE_SECONDS,
+    "max_answer_bytes": __MAX_ANSWER_BYTES,
+    "max_record_bytes": __MAX_RECORD_BYTES,
+    "max_windows_per_table": __MAX_WINDOWS_PER_TABLE,
+}
+
 # The value methods behind the `metric` table: metric name -> (API method, asked for a date range).
 METRIC_METHODS = {
     "num_responses": ("getNumResponsesValue", True),
@@ -197,8 +226,21 @@ class TransientError(CustomerThermometerError):
         self.retry_after = retry_after
 
 
+class AnswerLimitError(CustomerThermometerError):
+    """An answer past its deadline or its size: a multi-day window is split instead.
+
+    Args:
+        message: what limit was passed.
+        retry: whether asking again may help (a slow answer) or not (a too large one).
+    """
+
+    def __init__(self, message, retry):
+        super().__init__(message)
+        self.retry = retry
+
+
 class WindowTimeoutError(CustomerThermometerError):
-    """A read time-out on a window longer than one day: the window is split, not retried."""
+    """A time-out (or an answer past its limits) on a window longer than one day: it is split."""
 
 
 class UnexpectedBodyError(CustomerThermometerError):
@@ -224,7 +266,12 @@ def _sleep(seconds):
 
 
 def mask_secrets(text, api_key):
-    """Return text with the API key masked, as given and URL-encoded, and any apiKey= value.
+    """Return text with the API key masked in every form, and with any URL's credentials masked.
+
+    The key is masked as given, URL-encoded both ways and XML-escaped (longest form first), then
+    any `apiKey=` value and any `user:password@` of a URL, then any 6-character piece of a form of
+    the key that is still there (from a key cut short or encoded another way). Mask whole texts
+    before cutting them: a cut key is no longer recognised whole.
 
     Args:
         text: any message, URL or exception text.
@@ -232,11 +279,36 @@ def mask_secrets(text, api_key):
     Returns:
         The text, safe to log.
     """
-    text = __KEY_IN_URL_PATTERN.sub(r"\1" + __MASK, str(text))
-    if api_key:
-        for variant in {api_key, quote(api_key, safe=""), quote_plus(api_key)}:
-            text = text.replace(variant, __MASK)
+    text = str(text)
+    forms = _key_forms(api_key)
+    for form in forms:
+        text = text.replace(form, __MASK)
+    text = __KEY_IN_URL_PATTERN.sub(r"\1" + __MASK, text)
+    text = __URL_CREDENTIALS_PATTERN.sub(r"\1" + __MASK + "@", text)
+    for form in forms:
+        for start in range(len(form) - __MASKED_PIECE_CHARS + 1):
+            text = text.replace(form[start : start + __MASKED_PIECE_CHARS], __MASK)
     return text
+
+
+def _key_forms(api_key):
+    """Return the forms the key may take in a text, longest first (none without a key)."""
+    if not api_key:
+        return []
+    escaped = xml_escape(api_key, {'"': "&quot;", "'": "&apos;"})
+    forms = {api_key, quote(api_key, safe=""), quote_plus(api_key), escaped, quote(api_key)}
+    return sorted(forms, key=len, reverse=True)
+
+
+def masked_snippet(text, api_key):
+    """Return the first 200 characters of a body, masked before it is cut."""
+    return mask_secrets(text, api_key)[:__BODY_SNIPPET_CHARS]
+
+
+def _shown(text):
+    """Return a configuration or state value as shown in an error: quoted, at most 40 chars."""
+    text = str(text)
+    return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
 def validate_configuration(configuration):
@@ -278,7 +350,7 @@ def validate_configuration(configuration):
         from_date = date.fromisoformat(from_date_text)
     except ValueError:
         raise ValueError(
-            f"Configuration 'from_date' is {from_date_text!r}: expected a real date as "
+            f"Configuration 'from_date' is {_shown(from_date_text)}: expected a real date as "
             f"YYYY-MM-DD, such as 2024-01-31."
         ) from None
     today = _utc_now().date()
@@ -291,21 +363,21 @@ def validate_configuration(configuration):
     lookback_text = _optional_text(configuration, "lookback_days")
     lookback_days = __DEFAULT_LOOKBACK_DAYS
     if lookback_text is not None:
-        if not __WHOLE_NUMBER_PATTERN.fullmatch(lookback_text) or not (
-            0 <= int(lookback_text) <= __MAX_LOOKBACK_DAYS
+        # A whole number of at most 3 digits first: int() of thousands of digits is an error.
+        if not __WHOLE_NUMBER_PATTERN.fullmatch(lookback_text[:4]) or len(lookback_text) > 3 or (
+            int(lookback_text) > __MAX_LOOKBACK_DAYS
         ):
             raise ValueError(
-                f"Configuration 'lookback_days' is {lookback_text!r}: expected a whole number "
-                f"from 0 to {__MAX_LOOKBACK_DAYS}."
+                f"Configuration 'lookback_days' is {_shown(lookback_text)}: expected a whole "
+                f"number from 0 to {__MAX_LOOKBACK_DAYS}."
             )
         lookback_days = int(lookback_text)
 
     base_url = _optional_text(configuration, "base_url") or __DEFAULT_BASE_URL
-    parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in base_url:
+    if not is_http_url(base_url):
         raise ValueError(
-            f"Configuration 'base_url' is {mask_secrets(base_url, api_key)!r}: expected an "
-            f"http(s) URL with a host, such as {__DEFAULT_BASE_URL}."
+            f"Configuration 'base_url' is {_shown(mask_secrets(base_url, api_key))}: expected an "
+            f"http(s) URL with a valid host name or IP address, such as {__DEFAULT_BASE_URL}."
         )
 
     return {
@@ -314,6 +386,24 @@ def validate_configuration(configuration):
         "lookback_days": lookback_days,
         "base_url": base_url,
     }
+
+
+def is_http_url(url):
+    """Return True when url is an http(s) URL with a valid host name or IP address and port."""
+    if any(character.isspace() for character in url):
+        return False
+    try:
+        parsed = urlparse(url)
+        host, _port = parsed.hostname, parsed.port  # a bad IPv6 address or port raises here
+    except ValueError:
+        return False
+    if parsed.scheme not in ("http", "https") or not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return __HOST_PATTERN.fullmatch(host) is not None and len(host) <= 253
 
 
 def _optional_text(configuration, key):
@@ -369,6 +459,10 @@ class SyncContext:
         self.stats = {}
         self.shapes = {}
         self.histories = {}
+        self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
+        self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
+        self.max_record_bytes = SYNC_LIMITS["max_record_bytes"]
+        self.max_windows_per_table = SYNC_LIMITS["max_windows_per_table"]
 
     def table_stats(self, table):
         """Return the counters of one table, created on first use."""
@@ -424,39 +518,98 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
         ApiError: a failure that is not transient, or one still failing after the retries.
     """
     query = {"getMethod": method, "apiKey": context.api_key, **params}
-    described = describe_request(method, params)
+    request_label = describe_request(method, params)
     stats = context.table_stats(table)
     for attempt in range(__MAX_RETRIES + 1):
         stats["requests"] += 1
-        retry_after = None
         try:
-            with context.session.get(
-                context.settings["base_url"],
-                params=query,
-                timeout=__REQUEST_TIMEOUT_SECONDS,
-                stream=True,
-            ) as response:
-                raise_for_status(response, described, context.api_key)
-                return read_body(response)
+            return _request_once(context, query, request_label, read_body, split_on_timeout)
         except TransientError as error:
-            reason, retry_after = str(error), error.retry_after
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
-            if split_on_timeout and is_read_timeout(error):
-                raise WindowTimeoutError(f"{described}: read timed out") from None
-            reason = f"{type(error).__name__}: {mask_secrets(error, context.api_key)}"
-        except requests.exceptions.ChunkedEncodingError as error:
-            reason = f"body cut short: {mask_secrets(error, context.api_key)}"
-        except requests.exceptions.RequestException as error:
-            raise ApiError(
-                f"{described} failed: {type(error).__name__}: "
-                f"{mask_secrets(error, context.api_key)}"
-            ) from None
+            reason, retry_after = mask_secrets(error, context.api_key), error.retry_after
         if attempt == __MAX_RETRIES:
-            raise ApiError(f"{described} failed after {attempt + 1} attempts: {reason}")
+            raise ApiError(f"{request_label} failed after {attempt + 1} attempts: {reason}")
         wait = backoff_seconds(attempt, retry_after)
-        log.warning(f"{described}: {reason}; retry {attempt + 1} of {__MAX_RETRIES} in {wait:g} s")
+        log.warning(
+            f"{request_label}: {reason}; retry {attempt + 1} of {__MAX_RETRIES} in {wait:g} s"
+        )
         _sleep(wait)
     raise AssertionError("unreachable")  # the loop either returns or raises
+
+
+def _request_once(context, query, request_label, read_body, split_on_timeout):
+    """Send one GET and read its answer; classify what went wrong.
+
+    Raises:
+        TransientError: worth another attempt (connection errors, time-outs, 429, 5xx, a body
+            cut short, an answer past its deadline).
+        WindowTimeoutError: a time-out, or an answer past its limits, when split_on_timeout.
+        AuthenticationError, ApiError: see make_api_request().
+    """
+    try:
+        with context.session.get(
+            context.settings["base_url"],
+            params=query,
+            timeout=__REQUEST_TIMEOUT_SECONDS,
+            stream=True,
+        ) as response:
+            raise_for_status(context, response, request_label)
+            return read_body(response)
+    except AnswerLimitError as error:
+        if split_on_timeout:
+            raise WindowTimeoutError(f"{request_label}: {error}") from None
+        if not error.retry:
+            raise ApiError(f"{request_label}: {error}") from None
+        raise TransientError(str(error)) from None
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+        if split_on_timeout and is_read_timeout(error):
+            raise WindowTimeoutError(f"{request_label}: read timed out") from None
+        message = mask_secrets(error, context.api_key)
+        raise TransientError(f"{type(error).__name__}: {message}") from None
+    except requests.exceptions.ChunkedEncodingError as error:
+        raise TransientError(f"body cut short: {mask_secrets(error, context.api_key)}") from None
+    except requests.exceptions.RequestException as error:
+        raise ApiError(
+            f"{request_label} failed: {type(error).__name__}: "
+            f"{mask_secrets(error, context.api_key)}"
+        ) from None
+
+
+def stream_body(context, response):
+    """Yield an answer's bytes as they arrive (decompressed), within its deadline and size.
+
+    Reads with `read1()`, which returns what has arrived, so that a server sending a byte now and
+    then is caught by the deadline (a plain read waits for a whole chunk, each byte restarting
+    the per-read time-out). Errors are those `iter_content()` raises.
+
+    Raises:
+        AnswerLimitError: the answer took longer than its deadline or grew past its size.
+        TransientError: the body was cut short.
+        requests.exceptions.ConnectionError: a read time-out.
+        requests.exceptions.ContentDecodingError: a compressed body that does not decompress.
+    """
+    deadline = time.monotonic() + context.answer_deadline_seconds
+    size = 0
+    while True:
+        try:
+            chunk = response.raw.read1(__CHUNK_BYTES, decode_content=True)
+        except ProtocolError as error:
+            raise TransientError(f"body cut short ({error})") from None
+        except ReadTimeoutError as error:
+            raise requests.exceptions.ConnectionError(error) from None
+        except DecodeError as error:
+            raise requests.exceptions.ContentDecodingError(error) from None
+        if not chunk:
+            return
+        size += len(chunk)
+        if size > context.max_answer_bytes:
+            raise AnswerLimitError(
+                f"the answer passed {context.max_answer_bytes // 2**20} MB", retry=False
+            )
+        if time.monotonic() > deadline:
+            raise AnswerLimitError(
+                f"the answer took longer than {context.answer_deadline_seconds} s", retry=True
+            )
+        yield chunk
 
 
 def describe_request(method, params):
@@ -481,7 +634,7 @@ def backoff_seconds(attempt, retry_after):
     return __BACKOFF_BASE_SECONDS * 2**attempt
 
 
-def raise_for_status(response, described, api_key):
+def raise_for_status(context, response, request_label):
     """Classify the HTTP status of an answer.
 
     Raises:
@@ -492,16 +645,14 @@ def raise_for_status(response, described, api_key):
     status = response.status_code
     if status in (401, 403):
         raise AuthenticationError(
-            f"Customer Thermometer rejected the API key (HTTP {status} for {described}): check "
-            f"'api_key' in the configuration."
+            f"Customer Thermometer rejected the API key (HTTP {status} for {request_label}): "
+            f"check 'api_key' in the configuration."
         )
     if status == 429 or status >= 500:
         raise TransientError(f"HTTP {status}", parse_retry_after(response.headers))
     if not 200 <= status < 300:
-        snippet = mask_secrets(
-            read_snippet(response.iter_content(chunk_size=__BODY_SNIPPET_CHARS * 4)), api_key
-        )
-        raise ApiError(f"{described} answered HTTP {status}: {snippet!r}")
+        snippet = masked_snippet(read_snippet(stream_body(context, response)), context.api_key)
+        raise ApiError(f"{request_label} answered HTTP {status}: {snippet!r}")
 
 
 def parse_retry_after(headers):
@@ -511,33 +662,35 @@ def parse_retry_after(headers):
 
 
 def read_snippet(chunks, head=b""):
-    """Return the first characters of a body (for error messages).
+    """Return the start of a body, for an error message: mask it before cutting it to 200 chars.
 
     Args:
         chunks: the body's remaining bytes, as an iterable of chunks.
         head: the bytes of the body read already.
+    Returns:
+        Its first 1,000 bytes or so, decoded and stripped.
     """
     for chunk in chunks:
-        if len(head) >= __BODY_SNIPPET_CHARS * 4:
+        if len(head) >= __SNIPPET_READ_BYTES:
             break
         head += chunk
-    return head.decode("utf-8", errors="replace").strip()[:__BODY_SNIPPET_CHARS]
+    return head[: __SNIPPET_READ_BYTES * 2].decode("utf-8", errors="replace").strip()
 
 
-def raise_for_unexpected_body(described, snippet, api_key, expected):
+def raise_for_unexpected_body(request_label, snippet, api_key, expected):
     """Turn a body that is not the expected shape into the right error.
 
     Raises:
         AuthenticationError: the body mentions the key (how the API says it rejects one).
         ApiError: any other such body; its first 200 characters, key masked, are in the message.
     """
-    masked = mask_secrets(snippet[:__BODY_SNIPPET_CHARS], api_key)
+    masked = masked_snippet(snippet, api_key)
     if __KEY_REJECTED_PATTERN.search(snippet):
         raise AuthenticationError(
-            f"Customer Thermometer rejected the API key ({described} answered {masked!r}): "
+            f"Customer Thermometer rejected the API key ({request_label} answered {masked!r}): "
             f"check 'api_key' in the configuration."
         )
-    raise ApiError(f"{described} answered a body that is not {expected}: {masked!r}")
+    raise ApiError(f"{request_label} answered a body that is not {expected}: {masked!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,7 +735,7 @@ class ListShape:
         return sorted(self.fields - self.declared)
 
 
-def iter_records(chunks, shape):
+def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
     Any root element holding elements is a list, and each of its children a record (the
@@ -595,10 +748,11 @@ def iter_records(chunks, shape):
     Args:
         chunks: an iterable of bytes, in the order they arrive.
         shape: the table's ListShape, which records the names met.
+        max_record_bytes: the most bytes one record (or the text of a root) may take.
     Raises:
         UnexpectedBodyError: the body is not XML, or is a root that holds only text.
         ApiError: the XML is malformed, declares a DTD, is in an encoding the parser cannot read,
-            or nests too deep.
+            nests too deep, or holds a record larger than max_record_bytes.
         TransientError: the body ended before the XML did (cut short).
     """
     builder = TreeBuilder()
@@ -607,11 +761,15 @@ def iter_records(chunks, shape):
     holder = builder.start("answer", {})
     parser = XMLParser(target=builder)
     fed = False
+    unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
         # Small pieces keep the elements alive at once (those of one piece's records) under the
         # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
         # builds some 2,000 elements at once, which makes parsing twice as slow.
         fed = True
+        unreleased += len(piece)
+        if unreleased > max_record_bytes:
+            raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
         _feed(parser, piece)
         if not len(holder):
             continue
@@ -620,6 +778,7 @@ def iter_records(chunks, shape):
         if ended > 0:
             yield from _handed_on(root[:ended], shape)
             del root[:ended]
+            unreleased = 0
     if not fed:
         return  # an empty body (or only white space): no data
     builder.end("answer")
@@ -678,11 +837,13 @@ def checked_prolog(pieces):
 
     White space before anything else is dropped as it arrives, so that a body of only white space
     is no data. The prolog (XML declaration, comments, processing instructions) is read token by
-    token, once, and must end within 64 KB; a DTD there is refused, so no entity is ever declared.
+    token and must end within 64 KB; a DTD there is refused, so no entity is ever declared. A body
+    in UTF-16 or UTF-32 is refused, as its prolog could not be read that way.
 
     Raises:
         UnexpectedBodyError: the body does not start with `<` (not XML: an error message).
-        ApiError: the prolog declares a DTD or is longer than 64 KB.
+        ApiError: the prolog declares a DTD or is longer than 64 KB, or the body is not in an
+            encoding whose ASCII characters are single bytes.
     """
     pieces = iter(pieces)
     head = b""
@@ -690,6 +851,8 @@ def checked_prolog(pieces):
         head = (head + piece) if head else piece.lstrip(__LEADING_BYTES)
         if not head:
             continue
+        if head.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in head[:4]:
+            raise ApiError("the XML answer is in UTF-16 or UTF-32: expected UTF-8")
         if not head.startswith(b"<"):
             raise UnexpectedBodyError(read_snippet(pieces, head))
         root_start = _prolog_end(head)
@@ -982,8 +1145,8 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
 def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
     primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
-    chunks = response.iter_content(chunk_size=__CHUNK_BYTES)
-    for fields in iter_records(chunks, context.shape(table)):
+    chunks = stream_body(context, response)
+    for fields in iter_records(chunks, context.shape(table), context.max_record_bytes):
         answer.count += 1
         row = build_row(context, table, fields)
         if row is None:
@@ -1197,10 +1360,31 @@ def read_cursor(state, table):
                     return date.fromisoformat(str(value)[:10])
                 except ValueError:
                     raise ValueError(
-                        f"State '{key}' is {value!r}: expected a date (YYYY-MM-DD) or an ISO "
-                        f"timestamp."
+                        f"State '{key}' is {_shown(value)}: expected a date (YYYY-MM-DD) or an "
+                        f"ISO timestamp."
                     ) from None
     return None
+
+
+def validate_state(state, today):
+    """Check the saved state of the dated tables before any request.
+
+    Raises:
+        ValueError: naming the state key: a cursor that is not a date, lies after today or
+            before 1970 (a state that no sync of this connection wrote: reading from there
+            would skip responses or walk back through decades), or a largest answer that is
+            not a whole number.
+    """
+    for table in __DATED_TABLES:
+        cursor = read_cursor(state, table)
+        if cursor is not None and not date(1970, 1, 1) <= cursor <= today:
+            key = f"{table}_cursor" if state.get(f"{table}_cursor") else f"{table}_last_sync"
+            raise ValueError(
+                f"State '{key}' is {_shown(state[key])}, which is not between 1970-01-01 and "
+                f"today ({today}): no sync of this connection saved it. Re-sync the table (in "
+                f"Fivetran, or `fivetran reset` locally) to read it again from 'from_date'."
+            )
+        read_largest_answer(state, table)
 
 
 def read_largest_answer(state, table):
@@ -1213,7 +1397,7 @@ def read_largest_answer(state, table):
     value = state.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(
-            f"State '{key}' is {value!r}: expected a whole number of records, 0 or more."
+            f"State '{key}' is {_shown(value)}: expected a whole number of records, 0 or more."
         )
     return value
 
@@ -1239,8 +1423,16 @@ def sync_windowed_table(context, state, table):
         start = cursor - timedelta(days=settings["lookback_days"])
     pending = [Window(start, context.upper_bound, None, None, {})]
     try:
-        while pending:
+        for _window in range(context.max_windows_per_table):
+            if not pending:
+                break
             pending.extend(read_window(context, table, pending.pop()))
+        if pending:
+            raise ApiError(
+                f"{context.max_windows_per_table} windows read and more still to read: the "
+                f"answers do not let the connector finish; the rows read are kept, the cursor "
+                f"is not moved"
+            )
     finally:
         if context.history(table).largest:
             state[f"{table}_largest_answer"] = context.history(table).largest
@@ -1308,19 +1500,14 @@ def fetch_value(context, table, method, params):
         UnexpectedBodyError: the body is not a number (after it was checked for a rejected key).
         AuthenticationError, ApiError: see make_api_request().
     """
-    described = describe_request(method, params)
+    request_label = describe_request(method, params)
 
     def read_body(response):
-        data = b""
-        for chunk in response.iter_content(chunk_size=__MAX_VALUE_BODY_BYTES):
-            data += chunk
-            if len(data) > __MAX_VALUE_BODY_BYTES:
-                break
-        text = data.decode("utf-8", errors="replace").strip()
-        if __NUMBER_PATTERN.fullmatch(text):
+        text = read_snippet(stream_body(context, response))
+        if __NUMBER_PATTERN.fullmatch(text) and math.isfinite(float(text)):
             return float(text)
         if __KEY_REJECTED_PATTERN.search(text):
-            raise_for_unexpected_body(described, text, context.api_key, "a number")
+            raise_for_unexpected_body(request_label, text, context.api_key, "a number")
         raise UnexpectedBodyError(text)
 
     return make_api_request(context, table, method, params, read_body)
@@ -1347,8 +1534,8 @@ def sync_metrics(context, state):
             value = fetch_value(context, table, method, params)
         except UnexpectedBodyError as error:
             log.warning(
-                f"metric: {method} answered {mask_secrets(error.snippet, context.api_key)!r}, "
-                f"which is not a number; no row for {metric_name}"
+                f"metric: {method} answered {masked_snippet(error.snippet, context.api_key)!r}, "
+                f"which is not a finite number; no row for {metric_name}"
             )
             continue
         row = {"metric_name": metric_name, "metric_value": value, "recorded_at": recorded_at}
@@ -1388,6 +1575,31 @@ SYNC_STEPS = [
 ]
 
 
+def sync_one_table(context, table, sync_table, state):
+    """Sync one table; return False when it failed (logged, its cursor kept).
+
+    Every error met while reading a table is that table's error, so that the other tables go on:
+    an answer no one foresaw must not stop the sync with a traceback. A rejected key stops it.
+
+    Raises:
+        AuthenticationError: the key was rejected.
+    """
+    try:
+        sync_table(context, state)
+        return True
+    except AuthenticationError:
+        raise
+    except ApiError as error:
+        log.error(f"{table}: failed, its cursor is kept: {mask_secrets(error, context.api_key)}")
+    except Exception as error:  # any other error is this table's too: it is logged, not lost
+        message = mask_secrets(error, context.api_key)[:__BODY_SNIPPET_CHARS]
+        log.error(
+            f"{table}: failed on an unexpected {type(error).__name__} ({message}); its cursor is "
+            f"kept"
+        )
+    return False
+
+
 def update(configuration: dict, state: dict):
     """Sync every table, then checkpoint the accumulated state once.
 
@@ -1404,18 +1616,13 @@ def update(configuration: dict, state: dict):
         RuntimeError: one or more tables failed.
     """
     settings = validate_configuration(configuration)
-    for table in ("comment", "blast_result"):
-        read_cursor(state, table)  # a corrupt saved value fails here, before any request
-        read_largest_answer(state, table)
+    validate_state(state, _utc_now().date())  # a corrupt saved value fails before any request
     context = SyncContext(settings, state)
     new_state = dict(state)
     failed = []
     try:
         for table, sync_table in SYNC_STEPS:
-            try:
-                sync_table(context, new_state)
-            except ApiError as error:
-                log.error(f"{table}: failed, its cursor is kept: {error}")
+            if not sync_one_table(context, table, sync_table, new_state):
                 failed.append(table)
     finally:
         context.close()
@@ -1450,7 +1657,7 @@ def check_api_key(configuration: dict):
     except UnexpectedBodyError as error:
         return Test.failure(
             "Customer Thermometer answered something other than the send quota: "
-            f"{mask_secrets(error.snippet, settings['api_key'])!r}"
+            f"{masked_snippet(error.snippet, settings['api_key'])!r}"
         )
     except ApiError as error:
         return Test.failure(
