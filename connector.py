@@ -603,7 +603,7 @@ def stream_body(context, response):
         size += len(chunk)
         if size > context.max_answer_bytes:
             raise AnswerLimitError(
-                f"the answer passed {context.max_answer_bytes // 2**20} MB", retry=False
+                f"the answer passed {context.max_answer_bytes:,} bytes", retry=False
             )
         if time.monotonic() > deadline:
             raise AnswerLimitError(

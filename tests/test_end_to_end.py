@@ -300,3 +300,56 @@ def test_stand_in_stops_by_itself():
     started = time.monotonic()
     api.stop()
     assert time.monotonic() - started < 5
+
+
+def key_pieces(key, size=6):
+    """Return every piece of size characters of a key."""
+    return {key[start : start + size] for start in range(len(key) - size + 1)}
+
+
+def test_no_piece_of_an_echoed_key_reaches_the_output_or_a_crash_report(runner):
+    key = "ab&SECRETPART123xyz"
+    with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=key) as api:
+        api.overrides["getComments"] = ("E" * 190 + f"Invalid API key {key}" + "." * 300).encode()
+        first = runner.project.debug({"api_key": key, "base_url": api.base_url})
+        assert first.returncode != 0 and "rejected the API key" in first.output
+        del api.overrides["getComments"]
+        api.overrides["getBlastResults"] = (
+            f"<error>{'E' * 185}ab&amp;SECRETPART123xyz ab%26SECRETPART123xyz</error>".encode()
+        )
+        second = runner.project.debug({"api_key": key, "base_url": api.base_url})
+        assert second.returncode != 0 and "sync failed for blast_result" in second.output
+        texts = [first.output, second.output, *runner.project.crash_reports()]
+        assert runner.project.crash_reports()
+        for text in texts:
+            assert not [piece for piece in key_pieces(key) if piece in text]
+
+
+def test_a_body_nobody_foresaw_fails_only_its_table_without_a_traceback(runner, small_api):
+    small_api.overrides["getThermometers"] = (
+        b'<?xml version="1.0" encoding="Shift_JIS"?><thermometers/>'
+    )
+    small_api.overrides["getRecipientLists"] = (
+        b"<recipient_lists><recipient_list><id>1</id>"
+        + b"<a>" * 100000
+        + b"</a>" * 100000
+        + b"</recipient_list></recipient_lists>"
+    )
+    result = runner.sync(small_api)
+    assert result.returncode != 0
+    assert "sync failed for recipient_list, thermometer" in result.output
+    assert "encoding" in result.output and "nests deeper than 32 levels" in result.output
+    assert "Traceback" not in result.output.split("sync failed for")[0]
+    state = runner.project.state()
+    assert state["blast_result_cursor"] == small_api.today.isoformat()
+
+
+def test_a_saved_cursor_in_the_future_stops_the_sync_before_any_request(runner, small_api):
+    runner.project.path.joinpath("files").mkdir(exist_ok=True)
+    runner.project.path.joinpath("files", "state.json").write_text(
+        '{"comment_cursor": "2099-01-01"}'
+    )
+    result = runner.sync(small_api)
+    assert result.returncode != 0
+    assert "State 'comment_cursor'" in result.output and "Re-sync" in result.output
+    assert small_api.requests == []

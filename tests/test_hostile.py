@@ -1,0 +1,355 @@
+"""Hostile and broken answers: each bounded, reported as its table's error, never leaking the key.
+
+Each test is one case an attacker or a flaky network produced; unit tests call the connector's
+functions (with the mocked API or a real trickling server on 127.0.0.1), and the end-to-end file
+checks what crosses the SDK (crash reports, the CLI's output).
+"""
+
+import gzip
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+import connector
+from tests.conftest import API_KEY, BASE_URL, TODAY, configuration
+from tests.test_connector import KNOWN_LARGEST, list_shape, records_of, run
+
+
+def key_pieces(key, size=6):
+    """Return every piece of size characters of a key."""
+    return {key[start : start + size] for start in range(len(key) - size + 1)}
+
+
+def assert_no_piece_of(key, texts):
+    """Fail when any 6-character piece of key appears in any of texts."""
+    for text in texts:
+        leaked = [piece for piece in key_pieces(key) if piece in text]
+        assert not leaked, f"{leaked} of the key in {text!r}"
+
+
+def everything_said(captured, raised=None):
+    """Return every log line and the text of an exception and its causes."""
+    texts = list(captured.messages())
+    exception = raised
+    while exception is not None:
+        texts.append(str(exception))
+        exception = exception.__cause__ or exception.__context__
+    return texts
+
+
+class TestKeyLeaks:
+    @pytest.mark.parametrize("position", [0, 150, 188, 190, 195, 199, 400])
+    def test_a_key_echoed_near_the_cut_leaves_no_piece(self, captured, api, position):
+        body = "E" * position + f"Invalid API key {API_KEY} for this account" + "." * 500
+        api.script("getComments", (200, body))
+        api.script("getRecipientLists", (404, body))
+        api.script("getNPSValue", (200, body))
+        with pytest.raises(connector.AuthenticationError) as raised:
+            run()
+        assert_no_piece_of(API_KEY, everything_said(captured, raised.value))
+
+    @pytest.mark.parametrize("position", [150, 190, 199])
+    def test_an_echoed_key_leaves_no_piece_in_errors_warnings_or_the_setup_test(
+        self, captured, api, position
+    ):
+        body = "E" * position + API_KEY + "." * 500
+        api.script("getComments", (200, body))
+        api.script("getRecipientLists", (404, body))
+        api.script("getNPSValue", (200, body))
+        with pytest.raises(RuntimeError) as raised:
+            run()
+        texts = everything_said(captured, raised.value)
+        assert any("getComments" in text for text in texts)
+        assert any("getNPSValue" in text for text in captured.messages("warning"))
+        api.script("getSendQuota", (200, body))
+        texts.append(connector.check_api_key(configuration()).failure)
+        assert_no_piece_of(API_KEY, texts)
+
+    def test_a_key_holding_an_ampersand_is_masked_in_every_form(self, captured, api):
+        key = "ab&SECRETPART123"
+        api.fake.api_key = key
+        url_echo = f"https://x/api.php?getMethod=getComments&apiKey={key}&limit=1"
+        api.script("getComments", (200, f"Bad request {url_echo} from ab&amp;SECRETPART123"))
+        with pytest.raises(connector.AuthenticationError) as raised:
+            run(api_key=key)
+        texts = everything_said(captured, raised.value)
+        api.script("getBlastResults", (200, "<error>ab%26SECRETPART123 ab&amp;SECRETPART123</error>"))
+        with pytest.raises(RuntimeError) as raised:
+            run(state={"comment_cursor": TODAY.isoformat()}, api_key=key)
+        texts += everything_said(captured, raised.value)
+        assert any("getBlastResults" in text for text in captured.messages("error"))
+        assert_no_piece_of(key, texts)
+
+    def test_the_credentials_of_a_proxy_url_are_masked(self, captured):
+        masked = connector.mask_secrets(
+            "GET http://user:pa55word@proxy.example.test:3128/api.php failed", API_KEY
+        )
+        assert "pa55word" not in masked and "user" not in masked
+        assert "proxy.example.test:3128/api.php" in masked
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(
+                configuration(base_url="http://user:pa55word@bad..host/api.php")
+            )
+        assert "pa55word" not in str(raised.value) and "'base_url'" in str(raised.value)
+
+    def test_a_refused_connection_to_a_proxy_with_credentials_masks_them(self, captured, api):
+        import requests
+
+        proxy_url = "http://user:pa55word@ct.example.test/api.php?apiKey=" + API_KEY
+        api.script(
+            "getThermometers", *[requests.exceptions.ConnectionError(f"refused {proxy_url}")] * 4
+        )
+        with pytest.raises(RuntimeError):
+            run(state=KNOWN_LARGEST)
+        texts = captured.messages()
+        assert any("getThermometers" in text for text in texts)
+        assert not [text for text in texts if "pa55word" in text]
+        assert_no_piece_of(API_KEY, texts)
+
+
+class TestTablesFailCleanly:
+    @pytest.mark.parametrize(
+        "declaration, named", [("Shift_JIS", "multi-byte"), ("x-nope", "x-nope")]
+    )
+    def test_an_encoding_the_parser_cannot_read_is_the_tables_error(
+        self, captured, api, declaration, named
+    ):
+        body = f'<?xml version="1.0" encoding="{declaration}"?><thermometers/>'
+        api.script("getThermometers", (200, body))
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run(state=KNOWN_LARGEST)
+        (error,) = captured.messages("error")
+        assert "encoding" in error and named in error and "expected UTF-8" in error
+        assert captured.rows("recipient_list") and captured.rows("metric")
+
+    @pytest.mark.parametrize("depth", [5000, 100000])
+    def test_a_record_nested_very_deep_is_the_tables_error(self, captured, api, depth):
+        record = "<a>" * depth + "x" + "</a>" * depth
+        body = f"<thermometers><thermometer><id>1</id>{record}</thermometer></thermometers>"
+        api.script("getThermometers", (200, body))
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run(state=KNOWN_LARGEST)
+        (error,) = captured.messages("error")
+        assert "nests deeper than 32 levels" in error
+
+    def test_an_error_no_one_foresaw_is_still_only_its_tables(self, captured, api, monkeypatch):
+        def broken(context, table, fields):
+            raise ZeroDivisionError("a bug met on one record")
+
+        monkeypatch.setattr(connector, "build_row", broken)
+        with pytest.raises(RuntimeError, match="comment, blast_result, recipient_list"):
+            run(state=KNOWN_LARGEST)
+        errors = captured.messages("error")
+        assert len(errors) == 4 and all("unexpected ZeroDivisionError" in e for e in errors)
+        assert captured.rows("metric")
+        assert captured.checkpoints[-1] == KNOWN_LARGEST
+
+    @pytest.mark.parametrize(
+        "saved, why",
+        [
+            ("0001-01-01", "not between 1970-01-01 and today"),
+            ("1969-12-31", "not between 1970-01-01 and today"),
+            ("2099-01-01", "not between 1970-01-01 and today"),
+            ((TODAY + timedelta(days=1)).isoformat(), "not between 1970-01-01 and today"),
+            ("x" * 5000, "expected a date"),
+        ],
+    )
+    def test_a_saved_cursor_out_of_range_is_a_state_error_before_any_request(
+        self, captured, api, saved, why
+    ):
+        with pytest.raises(ValueError) as raised:
+            run(state={"blast_result_cursor": saved})
+        message = str(raised.value)
+        assert "State 'blast_result_cursor'" in message and why in message
+        assert "Re-sync" in message or "expected a date" in message
+        assert len(message) < 400
+        assert api.queries == [] and captured.checkpoints == []
+
+    def test_a_cursor_of_today_is_accepted(self, captured, api):
+        run(state={"blast_result_cursor": TODAY.isoformat(), "comment_cursor": "1970-01-01"})
+        assert api.sent("getBlastResults")[0]["fromDate"] == (TODAY - timedelta(2)).isoformat()
+
+    @pytest.mark.parametrize(
+        "overrides, named",
+        [
+            ({"base_url": "http://a..b/api.php"}, "base_url"),
+            ({"base_url": "http://[::1/"}, "base_url"),
+            ({"base_url": "http://127.0.0.1:99999/api.php"}, "base_url"),
+            ({"base_url": "http://-bad-.example/api.php"}, "base_url"),
+            ({"lookback_days": "9" * 5000}, "lookback_days"),
+            ({"from_date": "2" * 5000}, "from_date"),
+        ],
+    )
+    def test_a_malformed_value_is_a_configuration_error_naming_the_key(
+        self, captured, overrides, named
+    ):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(configuration(**overrides))
+        assert f"Configuration '{named}'" in str(raised.value)
+        assert len(str(raised.value)) < 300
+
+    @pytest.mark.parametrize("url", ["http://[::1]:8765/api.php", "https://10.0.0.1/api.php"])
+    def test_ip_addresses_are_hosts(self, captured, url):
+        assert connector.validate_configuration(configuration(base_url=url))["base_url"] == url
+
+    @pytest.mark.parametrize("body", ["9" * 400, "1e400", "-" + "9" * 400])
+    def test_a_metric_that_is_not_finite_gets_no_row(self, captured, api, body):
+        api.script("getNPSValue", (200, body))
+        run(state=KNOWN_LARGEST)
+        names = {row["metric_name"] for row in captured.rows("metric")}
+        assert "nps" not in names and "happiness" in names
+        (warning,) = [m for m in captured.messages("warning") if "getNPSValue" in m]
+        assert "not a finite number" in warning
+
+
+class TestParserAbuse:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            '<!-- <a --><!DOCTYPE r [<!ENTITY e "777">]><r><response_id>&e;</response_id></r>',
+            '<?xml version="1.0"?><!--x--><?pi <a?><!DOCTYPE r [<!ENTITY e "7">]><r/>',
+        ],
+    )
+    def test_a_dtd_after_a_comment_or_instruction_is_refused(self, body):
+        with pytest.raises(connector.ApiError, match="DTD"):
+            records_of(body)
+
+    @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-32"])
+    def test_a_body_in_utf_16_or_32_is_refused_whatever_it_declares(self, encoding):
+        text = (
+            '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "777">]>'
+            "<r><x><response_id>&e;</response_id></x></r>"
+        )
+        with pytest.raises(connector.ApiError, match="UTF-16 or UTF-32"):
+            list(connector.iter_records([text.encode(encoding)], list_shape()))
+
+    def test_a_nested_id_never_overwrites_the_primary_key(self, captured, api):
+        body = (
+            "<thermometer_blast_responses><thermometer_blast_response>"
+            "<response><id>999</id></response><response_id>1</response_id><blast_id>2</blast_id>"
+            "<thermometer_id>3</thermometer_id><date_submitted>2026-11-20 08:15:00</date_submitted>"
+            "</thermometer_blast_response></thermometer_blast_responses>"
+        )
+        api.script("getBlastResults", (200, body))
+        run(state=KNOWN_LARGEST)
+        (row,) = captured.rows("blast_result")
+        assert row["response_id"] == 1 and row["response_id_2"] == "999"
+
+    def test_mixed_content_keeps_its_text(self, captured, api):
+        body = (
+            "<comments><comment><response_id>5</response_id><date_submitted>2026-11-20 08:15:00"
+            "</date_submitted><comment>Hello <b>bold</b> world</comment></comment></comments>"
+        )
+        api.script("getComments", (200, body))
+        run(state=KNOWN_LARGEST)
+        (row,) = captured.rows("comment")
+        assert row["comment"] == "Hello bold world"
+
+
+class TestBounds:
+    def test_white_space_before_the_root_is_dropped_as_it_arrives(self):
+        pieces = [b" \n" * 4096] * 2048 + [b"<comments><comment><id>1</id></comment></comments>"]
+        yielded = list(connector.checked_prolog(iter(pieces)))
+        assert yielded == [pieces[-1]]  # 16 MB of white space, never held or searched again
+
+    def test_a_record_larger_than_its_limit_is_an_error(self):
+        huge = b"<comments><comment><comment>" + b"x" * 5_000_000
+        with pytest.raises(connector.ApiError, match="larger than 1,000,000 bytes"):
+            list(connector.iter_records([huge], list_shape("comment"), max_record_bytes=10**6))
+
+    def test_a_compressed_bomb_stops_at_the_record_limit(self, captured, api, monkeypatch):
+        bomb = gzip.compress(
+            b"<thermometers><thermometer><name>" + b"A" * 400_000_000, compresslevel=9
+        )
+        assert len(bomb) < 1_000_000
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_record_bytes", 10_000_000)
+        api.script("getThermometers", (200, bomb, {"Content-Encoding": "gzip"}))
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run(state=KNOWN_LARGEST)
+        (error,) = captured.messages("error")
+        assert "larger than 10,000,000 bytes" in error
+
+    def test_an_answer_larger_than_its_limit_splits_a_window_then_fails_a_day(
+        self, captured, api, monkeypatch
+    ):
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", 1)
+        with pytest.raises(RuntimeError, match="blast_result"):
+            run(state=KNOWN_LARGEST, from_date=(TODAY - timedelta(days=1)).isoformat())
+        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        yesterday, tomorrow = (TODAY - timedelta(1)).isoformat(), (TODAY + timedelta(1)).isoformat()
+        assert sent[:3] == [(yesterday, tomorrow), (tomorrow, tomorrow), (yesterday, TODAY.isoformat())]
+        assert sent[-1][0] == sent[-1][1]  # a single day: an error, not split further
+        errors = [m for m in captured.messages("error") if m.startswith("blast_result")]
+        assert errors and "passed 1 bytes" in errors[0]
+
+    def test_windows_are_bounded_per_table(self, captured, api, monkeypatch):
+        from tests.fake_api import FakeCustomerThermometer
+
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
+        )
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 4)
+        with pytest.raises(RuntimeError, match="comment, blast_result"):
+            run()
+        assert len(api.sent("getBlastResults")) == 4
+        assert any("4 windows read and more still to read" in m for m in captured.messages())
+
+
+@pytest.fixture
+def trickle_server():
+    """A server on 127.0.0.1 that answers 200 and then sends one byte every 0.2 s, for 5 s."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def answer(connection):
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(25):
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(b"7")
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api.php"
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+def test_an_answer_that_trickles_is_stopped_by_its_deadline(captured, trickle_server):
+    settings = connector.validate_configuration(configuration(base_url=trickle_server))
+    context = connector.SyncContext(settings, {})
+    context.answer_deadline_seconds = 0.5
+    started = time.monotonic()
+    try:
+        with pytest.raises(connector.ApiError, match="took longer than 0.5 s") as raised:
+            connector.fetch_value(context, "metric", "getSendQuota", {})
+    finally:
+        context.close()
+    assert "failed after 4 attempts" in str(raised.value)
+    assert captured.sleeps == [1, 2, 4]
+    assert time.monotonic() - started < 4  # four attempts of 0.5 s, not one of 200 s
+
+
+def test_the_mocked_api_is_the_default(api):
+    assert BASE_URL.startswith("https://")
