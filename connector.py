@@ -939,7 +939,13 @@ def _flattened_fields(record):
             for attribute, value in element.items():
                 _put_field(fields, _joined(name, attribute), value)
             for child in element:
-                _read_child(fields, deeper, child, _joined(name, child.tag))
+                child_name = _joined(name, child.tag)
+                if len(child) or child.keys():
+                    _read_child(fields, deeper, child, child_name)
+                elif child_name in fields:
+                    _put_field(fields, child_name, child.text)
+                else:
+                    fields[child_name] = child.text  # a plain element, named once: the most seen
         if not deeper:
             return fields
         level = deeper
@@ -962,8 +968,7 @@ def _read_child(fields, deeper, child, name):
 
 def _joined(prefix, tag):
     """Return the flattened name of a child: its normalised name after the parent's."""
-    name = normalised_name(tag)
-    return f"{prefix}_{name}" if prefix else name
+    return f"{prefix}_{normalised_name(tag)}" if prefix else normalised_name(tag)
 
 
 def _is_mixed(element):
