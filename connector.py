@@ -62,8 +62,9 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 # For the HTTP requests (pre-installed in Fivetran's runtime)
 import requests
 
-# For the errors of reading a body as it arrives (urllib3 comes with requests)
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+# For the errors of reading a body as it arrives: urllib3's, through requests (which bundles it),
+# so that the deployed connector imports nothing but requests
+from requests.packages.urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 # Import required classes from fivetran_connector_sdk
 from fivetran_connector_sdk import Connector
@@ -1674,7 +1675,7 @@ def check_api_key(configuration: dict):
 
 
 def configuration_form():
-    """Return the setup form: the key, the first-sync date, the lookback, and a key check."""
+    """Return the setup form: the key, the first-sync date, the lookback, the API URL, a key check."""
     form = ConfigurationForm()
     form.add_field(
         form_field.TextField(
@@ -1705,6 +1706,17 @@ def configuration_form():
             "responses that reach the API late. A whole number from 0 to 365. Default: 2.",
             required=False,
             placeholder="2",
+        )
+    )
+    form.add_field(
+        form_field.TextField(
+            "base_url",
+            "API URL",
+            form_field.TextField.plain_text,
+            description="Where to send requests, for a proxy or a stand-in of the API. An "
+            "http(s) URL with a host. Default: https://app.customerthermometer.com/api.php.",
+            required=False,
+            placeholder="https://app.customerthermometer.com/api.php",
         )
     )
     form.add_test(label="Check the API key", func=check_api_key)

@@ -1,6 +1,7 @@
 """A stand-in of the Customer Thermometer API: a real HTTP server on 127.0.0.1.
 
-It follows the contract in `customer-thermometer-api.md`: one `GET` endpoint, `getMethod` and
+It follows the contract this connector was built to (the README's "Pagination", "Data handling"
+and "Error handling" say it from the connector's side): one `GET` endpoint, `getMethod` and
 `apiKey` in the query, `fromDate`/`toDate` inclusive on the submission day, `limit` newest first
 (200 when absent, never more than 10,000), `endDate` ignored, XML lists whose records vary their
 field order and hold empty elements, escaped characters, non-ASCII text and a nested element, bare
@@ -9,14 +10,17 @@ empty range. List answers are sent as they are assembled (chunked), so the clien
 records while the rest are still being selected, as from a server that streams. Optional faults
 (500, 503, 429 with `Retry-After: 1`, a dropped connection, a body cut off mid-XML with or without
 `Content-Length` or mid-chunk) happen at a given rate, and every request is logged with the key
-masked.
+masked. Variants play what a real account may do differently: a silent cap, `limit` ignored, the
+oldest records kept, newest listed oldest first, comments in the blast shape, capitalised names,
+fields as attributes, ISO datetimes with offsets, and date bounds ignored.
 
 The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
 
     with FakeCustomerThermometer(responses=500, seed=7) as api:
         api.base_url, api.truth("blast_result"), api.add_responses(10, days_ago=(0, 1))
 
-From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 3000 --days 730`.
+From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 3000 --days 730`
+(`--help` lists every option, the variants of a real account among them).
 """
 
 import argparse

@@ -908,7 +908,8 @@ class TestSetupForm:
     def test_form_fields_and_test(self):
         form = connector.configuration_form().to_response()
         fields = {field.name: field for field in form.fields}
-        assert set(fields) == {"api_key", "from_date", "lookback_days"}
+        assert set(fields) == {"api_key", "from_date", "lookback_days", "base_url"}
+        assert not fields["base_url"].required and "http(s) URL" in fields["base_url"].description
         assert fields["api_key"].required
         assert fields["from_date"].placeholder and fields["lookback_days"].description
         assert [test.label for test in form.tests] == ["Check the API key"]
