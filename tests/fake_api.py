@@ -612,7 +612,7 @@ def main(argv=None):
     )
     parser.add_argument("--request-log", help="append the masked request log here at exit")
     variants = parser.add_argument_group(
-        "variants", "what a real account may do differently (see customer-thermometer-api.md)"
+        "variants", "what a real account may do differently (each lands every row: see README)"
     )
     variants.add_argument(
         "--cap", type=int, help="answer at most this many records, whatever `limit` says"
