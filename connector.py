@@ -1,24 +1,28 @@
 """Customer Thermometer connector for the Fivetran Connector SDK.
 
 Syncs a Customer Thermometer account's survey responses, comments, recipient lists, thermometers
-and headline metrics into five typed tables.
+and headline metrics into five typed tables. `update()` walks five endpoint functions
+(`sync_comments()` ... `sync_metrics()`), which call one request helper (`make_api_request()`),
+parse the XML as it streams (`iter_records()`), upsert typed rows (`build_row()`) and return their
+cursor; the accumulated state is checkpointed once, at the end.
 
 The API's quirks, and the design that answers each of them:
 - One `GET` endpoint with the key in the URL (`apiKey=...`): every URL, message and exception the
   connector logs or raises goes through `mask_secrets()`, including what `requests` says itself.
-- No pagination, newest first, at most `limit` records per answer (200 when `limit` is absent):
-  the connector always sends `limit=10000` and reads `comment` and `blast_result` by date window.
-  An answer that holds `limit` records may be truncated; since it is newest first, it covers every
-  day after its oldest one completely, so the next request asks only for the days up to that oldest
-  day (see `sync_windowed_table()`). A read time-out on a multi-day window splits the window.
+- No pagination, no schema, and an answer capped at `limit` records, or perhaps fewer: the
+  connector sends `limit=10000` and reads `comment` and `blast_result` by date window. An answer is
+  complete when it is smaller than the largest its method has given; one as large is followed by
+  requests for exactly what it may lack, whichever records the API keeps (`AnswerHistory`,
+  `follow_up_windows()`).
+- Element names are known from a few examples only: any root is a list, a record's fields are
+  its elements and attributes, named as Fivetran names columns; each table's shape is logged.
 - A rejected key is answered with HTTP 200 and a plain-text body: a list body that is not XML, or a
   value body that is not a number, is an error and never data; one that mentions the key stops the
   sync at once.
-- Answers can be megabytes: bodies are parsed as the bytes arrive, 8 KB at a time
-  (`XMLParser`), and each record is upserted and released as soon as the next one has begun
-  (the parser holds the records of one 8 KB piece at most). Every 10,000 upserts the state the
-  sync started with is checkpointed again, which commits the rows without moving any cursor; the
-  accumulated state is checkpointed once, at the end.
+- Answers can be megabytes, slow or hostile: bodies are parsed as the bytes arrive, 8 KB at a
+  time, each record released once handed on; an answer has a deadline and a size, a record a
+  size, and a DTD is refused. Every 10,000 upserts the state the sync started with is
+  checkpointed again, which commits the rows without moving any cursor.
 
 See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connectors/connector-sdk
 """
@@ -26,7 +30,7 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 # For reading configuration from a JSON file when run directly
 import json
 
-# For caching normalised field names
+# For caching normalised field names, and binding each table's sync to its arguments
 import functools
 
 # For the window record and the breadth-first flattening
@@ -102,7 +106,7 @@ __MAX_ANSWER_BYTES = 256 * 2**20  # of one answer, decompressed; a larger window
 __MAX_RECORD_BYTES = 32 * 2**20  # of one record
 __MAX_WINDOWS_PER_TABLE = 5000  # requests (before retries) for one dated table in one sync
 __CHECKPOINT_EVERY_ROWS = 10000
-__MAX_VALUE_WARNINGS_PER_FIELD = 5
+__MAX_WARNINGS_PER_KIND = 5  # the first five of each kind are logged; the summary counts all
 __MASK = "***"
 __MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets()
 
@@ -117,7 +121,7 @@ __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z]
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-__WHOLE_NUMBER_PATTERN = re.compile(r"\d+")
+__LOOKBACK_PATTERN = re.compile(r"\d{1,3}")
 
 # The survey response fields the API is known to send, for `comment` and `blast_result` alike.
 __RESPONSE_COLUMNS = {
@@ -189,6 +193,7 @@ SYNC_LIMITS = {
     "max_answer_bytes": __MAX_ANSWER_BYTES,
     "max_record_bytes": __MAX_RECORD_BYTES,
     "max_windows_per_table": __MAX_WINDOWS_PER_TABLE,
+    "checkpoint_every_rows": __CHECKPOINT_EVERY_ROWS,
 }
 
 # The value methods behind the `metric` table: metric name -> (API method, asked for a date range).
@@ -323,70 +328,76 @@ def validate_configuration(configuration):
         ValueError: naming the key that is wrong and what it expects; the key itself is never
             repeated.
     """
-    api_key = configuration.get("api_key")
-    if not isinstance(api_key, str) or not api_key.strip():
-        raise ValueError(
-            "Configuration 'api_key' is missing or empty: expected your Customer Thermometer "
-            "API key."
-        )
-    if api_key.strip().upper().startswith("<YOUR_"):
-        raise ValueError(
-            "Configuration 'api_key' still holds the placeholder from configuration.json: "
-            "replace it with your Customer Thermometer API key."
-        )
-    if any(character.isspace() for character in api_key):
-        raise ValueError(
-            "Configuration 'api_key' contains white space: expected the key as one unbroken token."
-        )
-    if len(api_key) < __MIN_API_KEY_LENGTH:
-        raise ValueError(
-            f"Configuration 'api_key' is too short: expected a key of at least "
-            f"{__MIN_API_KEY_LENGTH} characters."
-        )
+    api_key = _validated_api_key(configuration.get("api_key"))
+    return {
+        "api_key": api_key,
+        "from_date": _validated_from_date(_optional_text(configuration, "from_date")),
+        "lookback_days": _validated_lookback_days(_optional_text(configuration, "lookback_days")),
+        "base_url": _validated_base_url(_optional_text(configuration, "base_url"), api_key),
+    }
 
-    from_date_text = _optional_text(configuration, "from_date") or __DEFAULT_FROM_DATE
+
+def _validated_api_key(api_key):
+    """Return the API key, or raise ValueError saying what is wrong with it (never repeating it)."""
+    if not isinstance(api_key, str) or not api_key.strip():
+        problem = "is missing or empty: expected your Customer Thermometer API key"
+    elif api_key.strip().upper().startswith("<YOUR_"):
+        problem = (
+            "still holds the placeholder from configuration.json: replace it with your Customer "
+            "Thermometer API key"
+        )
+    elif any(character.isspace() for character in api_key):
+        problem = "contains white space: expected the key as one unbroken token"
+    elif len(api_key) < __MIN_API_KEY_LENGTH:
+        problem = f"is too short: expected a key of at least {__MIN_API_KEY_LENGTH} characters"
+    else:
+        return api_key
+    raise ValueError(f"Configuration 'api_key' {problem}.")
+
+
+def _validated_from_date(text):
+    """Return from_date as a date (1970-01-01 when not set), or raise ValueError."""
+    text = text or __DEFAULT_FROM_DATE
     try:
-        if not __DATE_PATTERN.fullmatch(from_date_text):
-            raise ValueError(from_date_text)
-        from_date = date.fromisoformat(from_date_text)
+        from_date = date.fromisoformat(text) if __DATE_PATTERN.fullmatch(text) else None
     except ValueError:
+        from_date = None
+    if from_date is None:
         raise ValueError(
-            f"Configuration 'from_date' is {_shown(from_date_text)}: expected a real date as "
-            f"YYYY-MM-DD, such as 2024-01-31."
-        ) from None
+            f"Configuration 'from_date' is {_shown(text)}: expected a real date as YYYY-MM-DD, "
+            f"such as 2024-01-31."
+        )
     today = _utc_now().date()
     if from_date > today:
         raise ValueError(
-            f"Configuration 'from_date' is {from_date_text}, which lies in the future: expected a "
-            f"date on or before {today.isoformat()}."
+            f"Configuration 'from_date' is {text}, which lies in the future: expected a date on "
+            f"or before {today.isoformat()}."
         )
+    return from_date
 
-    lookback_text = _optional_text(configuration, "lookback_days")
-    lookback_days = __DEFAULT_LOOKBACK_DAYS
-    if lookback_text is not None:
-        # A whole number of at most 3 digits first: int() of thousands of digits is an error.
-        if not __WHOLE_NUMBER_PATTERN.fullmatch(lookback_text[:4]) or len(lookback_text) > 3 or (
-            int(lookback_text) > __MAX_LOOKBACK_DAYS
-        ):
-            raise ValueError(
-                f"Configuration 'lookback_days' is {_shown(lookback_text)}: expected a whole "
-                f"number from 0 to {__MAX_LOOKBACK_DAYS}."
-            )
-        lookback_days = int(lookback_text)
 
-    base_url = _optional_text(configuration, "base_url") or __DEFAULT_BASE_URL
+def _validated_lookback_days(text):
+    """Return lookback_days as an int (2 when not set), or raise ValueError."""
+    if text is None:
+        return __DEFAULT_LOOKBACK_DAYS
+    # At most three digits, read before int(): int() of thousands of digits is an error itself.
+    if not __LOOKBACK_PATTERN.fullmatch(text) or int(text) > __MAX_LOOKBACK_DAYS:
+        raise ValueError(
+            f"Configuration 'lookback_days' is {_shown(text)}: expected a whole number from 0 to "
+            f"{__MAX_LOOKBACK_DAYS}."
+        )
+    return int(text)
+
+
+def _validated_base_url(text, api_key):
+    """Return base_url (the API's own when not set), or raise ValueError (credentials masked)."""
+    base_url = text or __DEFAULT_BASE_URL
     if not is_http_url(base_url):
         raise ValueError(
             f"Configuration 'base_url' is {_shown(mask_secrets(base_url, api_key))}: expected an "
             f"http(s) URL with a valid host name or IP address, such as {__DEFAULT_BASE_URL}."
         )
-
-    return {
-        "api_key": api_key,
-        "from_date": from_date,
-        "lookback_days": lookback_days,
-        "base_url": base_url,
-    }
+    return base_url
 
 
 def is_http_url(url):
@@ -460,10 +471,12 @@ class SyncContext:
         self.stats = {}
         self.shapes = {}
         self.histories = {}
+        self.warnings = {}
         self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
         self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
         self.max_record_bytes = SYNC_LIMITS["max_record_bytes"]
         self.max_windows_per_table = SYNC_LIMITS["max_windows_per_table"]
+        self.checkpoint_every_rows = SYNC_LIMITS["checkpoint_every_rows"]
 
     def table_stats(self, table):
         """Return the counters of one table, created on first use."""
@@ -493,10 +506,13 @@ def upsert_row(context, table, row):
 
     The start state moves no cursor, so a sync that fails later loses no row and skips none.
     """
+    # The 'upsert' operation inserts the row, or replaces the row with the same primary key.
     op.upsert(table=table, data=row)
     context.table_stats(table)["rows"] += 1
     context.upserts += 1
-    if context.upserts % __CHECKPOINT_EVERY_ROWS == 0:
+    if context.upserts % context.checkpoint_every_rows == 0:
+        # Commit the rows so far by saving the state the sync started with: no cursor moves, so
+        # a failure later in the sync reads these rows again rather than skipping any.
         op.checkpoint(state=context.start_state)
 
 
@@ -739,11 +755,9 @@ class ListShape:
 def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
-    Any root element holding elements is a list, and each of its children a record (the
-    documented names are only compared, in `shape`). A record's fields are its attributes and its
-    child elements, named as Fivetran names columns (see `record_fields()`). A record with no field
-    is skipped and counted in `shape`. An empty body or an empty root yields nothing; a root that
-    holds only text is an error body. A record is handed on once the next one has begun (or the
+    Any root holding elements is a list, and each of its children a record (see ListShape); its
+    fields are named as in `record_fields()`. A record with no field is skipped and counted. An
+    empty body or root yields nothing. A record is handed on once the next one has begun (or the
     body has ended), then removed from the tree: the parser holds the records of one 8 KB piece.
 
     Args:
@@ -780,8 +794,17 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
             yield from _handed_on(root[:ended], shape)
             del root[:ended]
             unreleased = 0
-    if not fed:
-        return  # an empty body (or only white space): no data
+    if fed:  # else an empty body (or only white space): no data
+        yield from _records_after_the_end(builder, parser, holder, shape)
+
+
+def _records_after_the_end(builder, parser, holder, shape):
+    """Once the body has ended: check the XML ended too, and yield the records still held.
+
+    Raises:
+        TransientError: the body ended before the XML did (cut short).
+        UnexpectedBodyError: the root holds only text (an error message).
+    """
     builder.end("answer")
     try:
         parser.close()
@@ -1083,13 +1106,13 @@ def build_row(context, table, fields):
         row["date_submitted"] = row["response_date"]
     for key in TABLE_SPECS[table]["primary_key"]:
         if key not in row:
-            stats = context.table_stats(table)
-            stats["skipped"] += 1
-            if stats["skipped"] <= __MAX_VALUE_WARNINGS_PER_FIELD:
-                log.warning(
-                    f"{table}: skipped a record without a primary-key value for '{key}' "
-                    f"(response_id {fields.get('response_id')!r})"
-                )
+            context.table_stats(table)["skipped"] += 1
+            warn_first_few(
+                context,
+                (table, "records without a key"),
+                f"{table}: skipped a record without a primary-key value for '{key}' "
+                f"(response_id {fields.get('response_id')!r})",
+            )
             return None
     return row
 
@@ -1098,11 +1121,26 @@ def warn_bad_value(context, table, field, column_type, response_id):
     """Count a value that could not be converted, and log the first few of each field."""
     bad_values = context.table_stats(table)["bad_values"]
     bad_values[field] = bad_values.get(field, 0) + 1
-    if bad_values[field] <= __MAX_VALUE_WARNINGS_PER_FIELD:
-        log.warning(
-            f"{table}: field '{field}' of response_id {response_id!r} is not a valid "
-            f"{column_type}; stored as NULL"
-        )
+    warn_first_few(
+        context,
+        (table, field),
+        f"{table}: field '{field}' of response_id {response_id!r} is not a valid {column_type}; "
+        f"stored as NULL",
+    )
+
+
+def warn_first_few(context, kind, message):
+    """Log a warning only for the first five of its kind in a sync (the summary counts them all).
+
+    Args:
+        context: the SyncContext, which counts the warnings of each kind.
+        kind: what the warning is about, such as (table, field).
+        message: the warning.
+    """
+    count = context.warnings.get(kind, 0) + 1
+    context.warnings[kind] = count
+    if count <= __MAX_WARNINGS_PER_KIND:
+        log.warning(message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1408,21 +1446,24 @@ def read_largest_answer(state, table):
     return value
 
 
-def sync_windowed_table(context, state, table):
+def sync_windowed_table(context, table, cursor):
     """Sync a dated list table by windows until the answers show nothing is missing.
 
     A table without a cursor starts at from_date; otherwise at the cursor minus lookback_days.
     The range ends tomorrow (UTC). Each answer that may have been cut (see AnswerHistory) is
     followed by requests for exactly what it may lack (see follow_up_windows()); records
-    upserted already in this sync are not upserted again. The cursor moves to today, and the
-    largest answer seen is saved, so that later syncs know more sooner.
+    upserted already in this sync are not upserted again.
 
     Args:
         context: the SyncContext.
-        state: the accumulating state; the table's cursor is set in it on success.
+        table: `comment` or `blast_result`.
+        cursor: the table's saved cursor date, or None.
+    Returns:
+        The table's new cursor: today (UTC), as YYYY-MM-DD.
+    Raises:
+        ApiError: besides read_window()'s errors, more windows than a sync may read.
     """
     settings = context.settings
-    cursor = read_cursor(state, table)
     if cursor is None:
         start = settings["from_date"]
     else:
@@ -1440,12 +1481,9 @@ def sync_windowed_table(context, state, table):
                 f"is not moved"
             )
     finally:
-        if context.history(table).largest:
-            state[f"{table}_largest_answer"] = context.history(table).largest
         log_shape_report(context, table)
-    state[f"{table}_cursor"] = context.today.isoformat()
-    state.pop(f"{table}_last_sync", None)
     log_table_summary(context, table, f"{start}..{context.upper_bound}")
+    return context.today.isoformat()
 
 
 def sync_full_table(context, table):
@@ -1484,12 +1522,12 @@ def log_shape_report(context, table):
         log.warning(f"{table}: skipped {shape.empty_records} records that held no field at all")
 
 
-def log_table_summary(context, table, described_range):
+def log_table_summary(context, table, range_label):
     """Log the one info line of a table: range, requests, rows, skipped rows, bad values."""
     stats = context.table_stats(table)
     bad = ", ".join(f"{field}: {count}" for field, count in sorted(stats["bad_values"].items()))
     log.info(
-        f"{table}: {described_range}, {stats['requests']} requests, {stats['rows']} rows, "
+        f"{table}: {range_label}, {stats['requests']} requests, {stats['rows']} rows, "
         f"{stats['skipped']} skipped" + (f", NULL for bad values ({bad})" if bad else "")
     )
 
@@ -1519,7 +1557,7 @@ def fetch_value(context, table, method, params):
     return make_api_request(context, table, method, params, read_body)
 
 
-def sync_metrics(context, state):
+def sync_metrics(context):
     """Record each metric's current value once per sync.
 
     Dated metrics are asked for from_date (or 1970-01-01) to the upper bound; send_quota is
@@ -1553,46 +1591,41 @@ def sync_metrics(context, state):
 
 
 def sync_comments(context, state):
-    """Sync the `comment` table from getComments."""
-    sync_windowed_table(context, state, "comment")
+    """Sync the `comment` table from getComments; return its new cursor."""
+    return sync_windowed_table(context, "comment", read_cursor(state, "comment"))
 
 
 def sync_blast_results(context, state):
-    """Sync the `blast_result` table from getBlastResults."""
-    sync_windowed_table(context, state, "blast_result")
+    """Sync the `blast_result` table from getBlastResults; return its new cursor."""
+    return sync_windowed_table(context, "blast_result", read_cursor(state, "blast_result"))
 
 
-def sync_recipient_lists(context, state):
-    """Sync the `recipient_list` table from getRecipientLists."""
+def sync_recipient_lists(context):
+    """Sync the `recipient_list` table from getRecipientLists (whole: it has no cursor)."""
     sync_full_table(context, "recipient_list")
 
 
-def sync_thermometers(context, state):
-    """Sync the `thermometer` table from getThermometers."""
+def sync_thermometers(context):
+    """Sync the `thermometer` table from getThermometers (whole: it has no cursor)."""
     sync_full_table(context, "thermometer")
 
 
-SYNC_STEPS = [
-    ("comment", sync_comments),
-    ("blast_result", sync_blast_results),
-    ("recipient_list", sync_recipient_lists),
-    ("thermometer", sync_thermometers),
-    ("metric", sync_metrics),
-]
+def sync_one_table(context, table, sync_table):
+    """Run one table's sync; return (True, its new cursor or None), or (False, None) if it failed.
 
+    Every error met while reading a table is that table's error, logged here, so that the other
+    tables go on: an answer no one foresaw must not stop the sync with a traceback. A rejected
+    key stops the sync.
 
-def sync_one_table(context, table, sync_table, state):
-    """Sync one table; return False when it failed (logged, its cursor kept).
-
-    Every error met while reading a table is that table's error, so that the other tables go on:
-    an answer no one foresaw must not stop the sync with a traceback. A rejected key stops it.
-
+    Args:
+        context: the SyncContext.
+        table: the table's name, for the log.
+        sync_table: a function of no argument that syncs the table and returns its cursor.
     Raises:
         AuthenticationError: the key was rejected.
     """
     try:
-        sync_table(context, state)
-        return True
+        return True, sync_table()
     except AuthenticationError:
         raise
     except ApiError as error:
@@ -1603,7 +1636,23 @@ def sync_one_table(context, table, sync_table, state):
             f"{table}: failed on an unexpected {type(error).__name__} ({message}); its cursor is "
             f"kept"
         )
-    return False
+    return False, None
+
+
+def advanced_state(state, context, cursors):
+    """Return the state to save: the new cursors, and the largest answer of each dated method.
+
+    A cursor replaces the earlier example's `<table>_last_sync` key; other keys are kept.
+    """
+    new_state = dict(state)
+    for table, cursor in cursors.items():
+        new_state[f"{table}_cursor"] = cursor
+        new_state.pop(f"{table}_last_sync", None)
+    for table in __DATED_TABLES:
+        largest = context.history(table).largest
+        if largest:
+            new_state[f"{table}_largest_answer"] = largest
+    return new_state
 
 
 def update(configuration: dict, state: dict):
@@ -1624,15 +1673,26 @@ def update(configuration: dict, state: dict):
     settings = validate_configuration(configuration)
     validate_state(state, _utc_now().date())  # a corrupt saved value fails before any request
     context = SyncContext(settings, state)
-    new_state = dict(state)
-    failed = []
+    steps = [
+        ("comment", functools.partial(sync_comments, context, state)),
+        ("blast_result", functools.partial(sync_blast_results, context, state)),
+        ("recipient_list", functools.partial(sync_recipient_lists, context)),
+        ("thermometer", functools.partial(sync_thermometers, context)),
+        ("metric", functools.partial(sync_metrics, context)),
+    ]
+    cursors, failed = {}, []
     try:
-        for table, sync_table in SYNC_STEPS:
-            if not sync_one_table(context, table, sync_table, new_state):
+        for table, sync_table in steps:
+            succeeded, cursor = sync_one_table(context, table, sync_table)
+            if not succeeded:
                 failed.append(table)
+            elif cursor is not None:
+                cursors[table] = cursor
     finally:
         context.close()
-    op.checkpoint(state=new_state)
+    # Save the accumulated state once, after every table: the new cursors of the tables that
+    # succeeded (a failed table keeps its old one) and the largest answers seen.
+    op.checkpoint(state=advanced_state(state, context, cursors))
     if failed:
         raise RuntimeError(
             f"Customer Thermometer sync failed for {', '.join(failed)} (see the errors above); "

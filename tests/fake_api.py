@@ -150,6 +150,7 @@ class FakeCustomerThermometer:
         self.today = today or datetime.now(timezone.utc).date()
         self.requests = []
         self.overrides = {}
+        self.next_faults = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._fault_random = random.Random(seed + 1)
@@ -432,8 +433,13 @@ class FakeCustomerThermometer:
         return str(round(100 * (share[1] + share[2])))
 
     def pick_fault(self):
-        """Return a fault name for this request, or None (at the configured rate)."""
+        """Return a fault name for this request, or None (at the configured rate).
+
+        Faults queued in `next_faults` come first, one per request, whatever the rate.
+        """
         with self._lock:
+            if self.next_faults:
+                return self.next_faults.pop(0)
             if self.fault_rate and self._fault_random.random() < self.fault_rate:
                 return next(self._fault_kinds)  # every kind in turn
         return None
@@ -531,13 +537,14 @@ def _make_handler(api):
                 return self._send_parts(*api.answer_parts(query))
             status, headers, body = api.answer(query)
             if fault == "cut_chunked" and len(body) > 1:
-                # Send chunks, then stop mid-chunk and close: the chunk framing shows it.
+                # Send the first half as a chunk, then announce a chunk of the rest, send half of
+                # it and close: the chunk framing shows the cut; what arrives is a prefix.
                 self.send_response(200)
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                half = body[: len(body) // 2]
-                self.wfile.write(_chunk(half))
-                self.wfile.write(b"%x\r\n%s" % (len(half), half[: len(half) // 2]))
+                first, rest = body[: len(body) // 2], body[len(body) // 2 :]
+                self.wfile.write(_chunk(first))
+                self.wfile.write(b"%x\r\n%s" % (len(rest), rest[: len(rest) // 2]))
                 self.close_connection = True
                 return
             if fault == "cut" and len(body) > 1:

@@ -867,7 +867,7 @@ class TestState:
         assert captured.rows("thermometer") and captured.rows("metric")
 
     def test_every_ten_thousand_upserts_commit_the_start_state(self, captured, api, monkeypatch):
-        monkeypatch.setattr(connector, "__CHECKPOINT_EVERY_ROWS", 25)
+        monkeypatch.setitem(connector.SYNC_LIMITS, "checkpoint_every_rows", 25)
         start = {"comment_cursor": "2026-10-01"}
         run(state=start)
         total = len(captured.upserts)
