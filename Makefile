@@ -1,5 +1,6 @@
 # The project's commands. Each creates .venv when missing and installs requirements-dev.txt.
-#   make demo | test | bench | lint      the stand-in demo, CI's tests, the benchmark
+#   make demo | test | bench             the stand-in demo, CI's tests, the benchmark
+#   make lint | mutate                   ruff (check and format), mutation testing of connector.py
 #   make configure | check | debug       your account: configuration, key check, local sync
 #   make inspect [PROJECT=folder]        what a local sync left (default: this folder)
 #   make package | deploy                stage exactly what production runs, then the CLI
@@ -16,7 +17,7 @@ PROJECT ?= .
 # gets a folder holding just those (the zip is named after the folder).
 STAGE := files/stage/customer_thermometer
 
-.PHONY: test demo bench clean configure check debug inspect stage package deploy
+.PHONY: test demo bench lint mutate clean configure check debug inspect stage package deploy
 
 $(INSTALLED): requirements-dev.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -31,6 +32,16 @@ demo: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(RUN) $(PYTHON) -m tests.bench
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Mutants of connector.py against the unit tests (settings in pyproject.toml); then the score.
+mutate: $(INSTALLED)
+	rm -rf mutants
+	$(RUN) $(VENV)/bin/mutmut run --max-children 2 || true
+	$(RUN) $(PYTHON) -m tests.mutation_score
 
 configure: $(INSTALLED) stage
 	if [ -f "$(CONFIGURATION)" ]; then cp "$(CONFIGURATION)" $(STAGE)/configuration.json; fi
@@ -64,4 +75,4 @@ deploy: $(INSTALLED) stage
 		$(if $(CONNECTION),--connection "$(CONNECTION)") $(DEPLOY_ARGS)
 
 clean:
-	rm -rf files crash-reports .pytest_cache
+	rm -rf files crash-reports .pytest_cache mutants

@@ -28,13 +28,15 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 """
 
 # For reading configuration from a JSON file when run directly
-import json
+# For the window record and the breadth-first flattening
+import collections
 
 # For caching normalised field names, and binding each table's sync to its arguments
 import functools
 
-# For the window record and the breadth-first flattening
-import collections
+# For checking that base_url names a host (a name or an IP address)
+import ipaddress
+import json
 
 # For refusing a metric that is not a finite number
 import math
@@ -51,27 +53,21 @@ import time
 # For date windows and typed values
 from datetime import date, datetime, timedelta, timezone
 
-# For checking that base_url names a host (a name or an IP address)
-import ipaddress
-
 # For masking the key in URL-encoded form
 from urllib.parse import quote, quote_plus, urlparse
-
-# For masking the key in XML-escaped form
-from xml.sax.saxutils import escape as xml_escape
 
 # For streaming XML parsing with the standard library
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
+# For masking the key in XML-escaped form
+from xml.sax.saxutils import escape as xml_escape
+
 # For the HTTP requests (pre-installed in Fivetran's runtime)
 import requests
 
-# For the errors of reading a body as it arrives: urllib3's, through requests (which bundles it),
-# so that the deployed connector imports nothing but requests
-from requests.packages.urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
-
 # Import required classes from fivetran_connector_sdk
-from fivetran_connector_sdk import Connector
+# For the setup form and its test
+from fivetran_connector_sdk import ConfigurationForm, Connector, Test, form_field
 
 # For enabling Logs in your connector code
 from fivetran_connector_sdk import Logging as log
@@ -79,8 +75,9 @@ from fivetran_connector_sdk import Logging as log
 # For supporting Data operations like Upsert(), Update(), Delete() and checkpoint()
 from fivetran_connector_sdk import Operations as op
 
-# For the setup form and its test
-from fivetran_connector_sdk import ConfigurationForm, Test, form_field
+# For the errors of reading a body as it arrives: urllib3's, through requests (which bundles it),
+# so that the deployed connector imports nothing but requests
+from requests.packages.urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 __DEFAULT_BASE_URL = "https://app.customerthermometer.com/api.php"
 __DEFAULT_FROM_DATE = "1970-01-01"
@@ -113,7 +110,9 @@ __MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets(
 __NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 __KEY_IN_URL_PATTERN = re.compile(r"(apiKey=)[^&\s'\"]*", re.IGNORECASE)
 __URL_CREDENTIALS_PATTERN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
-__HOST_PATTERN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?")
+__HOST_PATTERN = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+)
 __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", re.IGNORECASE)
 # White space, an XML declaration, a processing instruction or a comment, before the root.
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
@@ -274,7 +273,7 @@ def _sleep(seconds):
 def mask_secrets(text, api_key):
     """Return text with the API key masked in every form, and with any URL's credentials masked.
 
-    The key is masked as given, URL-encoded both ways and XML-escaped (longest form first), then
+    The key is masked as given, URL-encoded both ways and XML-escaped, then
     any `apiKey=` value and any `user:password@` of a URL, then any 6-character piece of a form of
     the key that is still there (from a key cut short or encoded another way). Mask whole texts
     before cutting them: a cut key is no longer recognised whole.
@@ -298,12 +297,15 @@ def mask_secrets(text, api_key):
 
 
 def _key_forms(api_key):
-    """Return the forms the key may take in a text, longest first (none without a key)."""
+    """Return the forms the key may take in a text (none without a key).
+
+    No form holds another (a key holds no white space), so the order they are masked in does
+    not matter; what is left of one is masked afterwards, piece by piece, all the same.
+    """
     if not api_key:
         return []
     escaped = xml_escape(api_key, {'"': "&quot;", "'": "&apos;"})
-    forms = {api_key, quote(api_key, safe=""), quote_plus(api_key), escaped, quote(api_key)}
-    return sorted(forms, key=len, reverse=True)
+    return {api_key, quote(api_key, safe=""), quote_plus(api_key), escaped, quote(api_key)}
 
 
 def masked_snippet(text, api_key):
@@ -338,7 +340,7 @@ def validate_configuration(configuration):
 
 
 def _validated_api_key(api_key):
-    """Return the API key, or raise ValueError saying what is wrong with it (never repeating it)."""
+    """Return the API key, or raise ValueError saying what is wrong (never repeating the key)."""
     if not isinstance(api_key, str) or not api_key.strip():
         problem = "is missing or empty: expected your Customer Thermometer API key"
     elif api_key.strip().upper().startswith("<YOUR_"):
@@ -537,20 +539,20 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
     query = {"getMethod": method, "apiKey": context.api_key, **params}
     request_label = describe_request(method, params)
     stats = context.table_stats(table)
+    reason = retry_after = None
     for attempt in range(__MAX_RETRIES + 1):
+        if reason is not None:
+            wait = backoff_seconds(attempt - 1, retry_after)
+            log.warning(
+                f"{request_label}: {reason}; retry {attempt} of {__MAX_RETRIES} in {wait:g} s"
+            )
+            _sleep(wait)
         stats["requests"] += 1
         try:
             return _request_once(context, query, request_label, read_body, split_on_timeout)
         except TransientError as error:
             reason, retry_after = mask_secrets(error, context.api_key), error.retry_after
-        if attempt == __MAX_RETRIES:
-            raise ApiError(f"{request_label} failed after {attempt + 1} attempts: {reason}")
-        wait = backoff_seconds(attempt, retry_after)
-        log.warning(
-            f"{request_label}: {reason}; retry {attempt + 1} of {__MAX_RETRIES} in {wait:g} s"
-        )
-        _sleep(wait)
-    raise AssertionError("unreachable")  # the loop either returns or raises
+    raise ApiError(f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}")
 
 
 def _request_once(context, query, request_label, read_body, split_on_timeout):
@@ -573,13 +575,13 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
             return read_body(response)
     except AnswerLimitError as error:
         if split_on_timeout:
-            raise WindowTimeoutError(f"{request_label}: {error}") from None
+            raise WindowTimeoutError() from None
         if not error.retry:
             raise ApiError(f"{request_label}: {error}") from None
         raise TransientError(str(error)) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
         if split_on_timeout and is_read_timeout(error):
-            raise WindowTimeoutError(f"{request_label}: read timed out") from None
+            raise WindowTimeoutError() from None
         message = mask_secrets(error, context.api_key)
         raise TransientError(f"{type(error).__name__}: {message}") from None
     except requests.exceptions.ChunkedEncodingError as error:
@@ -829,8 +831,7 @@ def _feed(parser, piece):
         raise ApiError(f"malformed XML: {error}") from None
     except (LookupError, ValueError) as error:
         raise ApiError(
-            f"the XML answer declares an encoding the parser cannot read ({error}): expected "
-            f"UTF-8"
+            f"the XML answer declares an encoding the parser cannot read ({error}): expected UTF-8"
         ) from None
 
 
@@ -1033,9 +1034,7 @@ def _to_int(text):
 
 
 def _to_boolean(text):
-    """Return True for 1/true/yes, False for 0/false/no, or raise ValueError."""
-    if text in ("0", "1"):
-        return text == "1"  # the API's own form, read first
+    """Return True for 1/true/yes, False for 0/false/no (any case), or raise ValueError."""
     value = text.strip().lower()
     if value in ("1", "true", "yes"):
         return True
@@ -1053,9 +1052,9 @@ def _to_naive_datetime(text):
         value = datetime.fromisoformat(text)
     except ValueError:
         text = text.strip()
-        if not text.endswith(("Z", "z")):
-            raise
-        value = datetime.fromisoformat(text[:-1])  # Python 3.10 reads no `Z`; it is dropped
+        if text.endswith(("Z", "z")):
+            text = text[:-1]  # Python 3.10 reads no `Z`, which is dropped anyway
+        value = datetime.fromisoformat(text)
     return value if value.tzinfo is None else value.replace(tzinfo=None)
 
 
@@ -1174,7 +1173,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
             raise_for_unexpected_body(request_label, error.snippet, context.api_key, "XML")
         except ApiError as error:
             raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
-        if answer.count and not answer.keyed:
+        if answer.count and not answer.any_keyed:
             raise ApiError(
                 f"{request_label} answered {answer.count} records, none with the primary key "
                 f"{spec['primary_key']}: a shape the connector cannot land (see the shape report)"
@@ -1214,7 +1213,7 @@ class Answer:
 
     def __init__(self, keep_every_day=False):
         self.count = 0  # records in the answer, keyed or not
-        self.keyed = 0  # records with every primary-key value
+        self.any_keyed = False  # whether any record had every primary-key value
         self.new = 0  # records upserted (not delivered before in this sync)
         self.oldest = None
         self.newest = None
@@ -1223,7 +1222,7 @@ class Answer:
 
     def add(self, day, key):
         """Count a keyed record of a day (None: undated), keeping its key when needed later."""
-        self.keyed += 1
+        self.any_keyed = True
         if day is None:
             return
         if day == self.oldest or day == self.newest:
@@ -1301,7 +1300,7 @@ def follow_up_windows(window, answer, keeps):
     oldest, newest = answer.oldest, answer.newest
     if oldest is None or keeps == "mixed":
         return halved_windows(window, answer)
-    # A day that alone filled the answer is asked for by temperature; the parts around it without it.
+    # A day that alone filled the answer is asked for by temperature, the days around it apart.
     one_day = timedelta(days=1) if oldest == newest else timedelta(0)
     windows = []
     if keeps != "oldest" and window.start <= oldest - one_day:
@@ -1391,22 +1390,24 @@ def read_window(context, table, window):
 def read_cursor(state, table):
     """Return a table's saved cursor date, reading the earlier example's key too, or None.
 
+    A cursor is `YYYY-MM-DD`, or an ISO timestamp (the earlier example's), whose date is taken.
+
     Raises:
-        ValueError: a saved value that is not a date.
+        ValueError: a saved value that is neither.
     """
     for key in (f"{table}_cursor", f"{table}_last_sync"):
         value = state.get(key)
         if value:
+            text = str(value)
             try:
-                return datetime.fromisoformat(str(value).replace("Z", "+00:00")[:32]).date()
+                if len(text) > 10:
+                    datetime.fromisoformat(text.replace("Z", "+00:00"))  # a whole timestamp
+                return date.fromisoformat(text[:10])
             except ValueError:
-                try:
-                    return date.fromisoformat(str(value)[:10])
-                except ValueError:
-                    raise ValueError(
-                        f"State '{key}' is {_shown(value)}: expected a date (YYYY-MM-DD) or an "
-                        f"ISO timestamp."
-                    ) from None
+                raise ValueError(
+                    f"State '{key}' is {_shown(value)}: expected a date (YYYY-MM-DD) or an ISO "
+                    f"timestamp."
+                ) from None
     return None
 
 
@@ -1735,7 +1736,7 @@ def check_api_key(configuration: dict):
 
 
 def configuration_form():
-    """Return the setup form: the key, the first-sync date, the lookback, the API URL, a key check."""
+    """Return the setup form: key, first-sync date, lookback, API URL, and a check of the key."""
     form = ConfigurationForm()
     form.add_field(
         form_field.TextField(
@@ -1791,7 +1792,7 @@ connector = Connector(update=update, schema=schema, configuration_form=configura
 # line or IDE 'run' button. This is useful for debugging while you write your code.
 if __name__ == "__main__":
     # Open the configuration.json file and load its contents
-    with open("configuration.json", "r") as f:
+    with open("configuration.json") as f:
         configuration = json.load(f)
 
     # Test the connector locally

@@ -35,7 +35,7 @@ UPSERTS_PATTERN = re.compile(r"Upserts\s*\|\s*(\d+)")
 LOADED_PATTERN = re.compile(r"baseline loaded (\d+) rows in ([0-9.]+) s")
 BATCH_ROWS = 10000
 
-BASELINE_CONNECTOR = '''"""Baseline: upsert pre-built rows with the connector's schema(); no HTTP, no XML."""
+BASELINE_CONNECTOR = '''"""Baseline: upsert pre-built rows with the connector's schema()."""
 import os
 import pickle
 import time
@@ -110,7 +110,11 @@ def delivered_rows(project):
                 rows.append(
                     (
                         table,
-                        {name: value for name, value in zip(columns, values) if value is not None},
+                        {
+                            name: value
+                            for name, value in zip(columns, values, strict=True)
+                            if value is not None
+                        },
                     )
                 )
     finally:
@@ -151,7 +155,9 @@ def run_pair(folder, size, days, name):
     print(f"connector, first sync of {size} responses ({name}) ...", flush=True)
     result, api, project = sync_connector(folder / f"connector-{size}-{name}", size, days)
     print(f"baseline, the same rows from memory ({size} responses, {name}) ...", flush=True)
-    baseline, load_seconds = run_baseline(folder / f"baseline-{size}-{name}", delivered_rows(project))
+    baseline, load_seconds = run_baseline(
+        folder / f"baseline-{size}-{name}", delivered_rows(project)
+    )
     rows = {table: count for table, count in table_counts(project).items()}
     return {
         "connector": result,

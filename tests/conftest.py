@@ -15,8 +15,9 @@ import responses as responses_library
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import connector  # noqa: E402
 from fivetran_connector_sdk import Logging  # noqa: E402
+
+import connector  # noqa: E402
 from tests.fake_api import FakeCustomerThermometer  # noqa: E402
 
 Logging.LOG_LEVEL = Logging.Level.FINE
@@ -94,6 +95,7 @@ class MockApi:
     def __init__(self, fake, mock):
         self.fake = fake
         self.queries = []
+        self.request_options = []  # what requests was asked for each request (timeout, stream)
         self.scripts = {}
         mock.add_callback(responses_library.GET, BASE_URL, callback=self._answer)
 
@@ -111,6 +113,7 @@ class MockApi:
     def _answer(self, request):
         query = {key: values[-1] for key, values in parse_qs(urlparse(request.url).query).items()}
         self.queries.append(query)
+        self.request_options.append(dict(request.req_kwargs))
         scripted = self.scripts.get(query.get("getMethod"))
         if scripted:
             answer = scripted.pop(0)

@@ -1,4 +1,4 @@
-"""`make demo`: the connector syncing a stand-in account into a warehouse of its own, then a summary.
+"""`make demo`: the connector syncs a stand-in account into a warehouse of its own; a summary.
 
 Starts the stand-in API on 127.0.0.1 with a demo account (3,000 responses over two years), copies
 the connector into `files/demo/project/` (ignored by git), runs `fivetran debug` there as a user

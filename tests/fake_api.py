@@ -291,8 +291,8 @@ class FakeCustomerThermometer:
                 attributes.append(f'{self._name(name)}=""')
         tag = self._name(record_tag)
         if children:
-            return f"<{tag} {' '.join(attributes)}>{''.join(children)}</{tag}>".encode("utf-8")
-        return f"<{tag} {' '.join(attributes)}/>".encode("utf-8")
+            return f"<{tag} {' '.join(attributes)}>{''.join(children)}</{tag}>".encode()
+        return f"<{tag} {' '.join(attributes)}/>".encode()
 
     def _name(self, name):
         """Return an element or attribute name as this account spells it."""
@@ -400,17 +400,19 @@ class FakeCustomerThermometer:
             items = self.thermometers if record == "thermometer" else self.recipient_lists
             records = [self._render_named(record, item) for item in items]
         root = self._name(root)
-        head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>'.encode("utf-8")
-        return [head, *records, f"</{root}>".encode("utf-8")]
+        head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>'.encode()
+        return [head, *records, f"</{root}>".encode()]
 
     def _render_named(self, record, item):
         """Render a thermometer or recipient list record in this account's shape."""
         tag, id_name, name_name = self._name(record), self._name("id"), self._name("name")
         if self.fields_as == "attributes":
-            return f"<{tag} {id_name}=\"{item['id']}\" {name_name}={quoteattr(item['name'])}/>".encode()
+            return (
+                f'<{tag} {id_name}="{item["id"]}" {name_name}={quoteattr(item["name"])}/>'.encode()
+            )
         return (
             f"<{tag}><{name_name}>{escape(item['name'])}</{name_name}>"
-            f"<{id_name}>{item['id']}</{id_name}></{tag}>".encode("utf-8")
+            f"<{id_name}>{item['id']}</{id_name}></{tag}>".encode()
         )
 
     def _value(self, method, query):
@@ -514,95 +516,94 @@ def _chunk(data):
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
-def _make_handler(api):
-    """Build the request handler class bound to one FakeCustomerThermometer."""
+class Handler(BaseHTTPRequestHandler):
+    """Answers one request as the stand-in `api` (set on a subclass by _make_handler())."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"
+    api = None
 
-        def do_GET(self):
-            query = {
-                key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()
-            }
-            fault = api.pick_fault()
-            api.log_request(query, fault or "ok")
-            if fault == "drop":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if fault in ("500", "503", "429"):
-                headers = {"Retry-After": "1"} if fault == "429" else {}
-                return self._send(int(fault), headers, b"temporarily unavailable")
-            if fault is None:
-                return self._send_parts(*api.answer_parts(query))
-            status, headers, body = api.answer(query)
-            if fault == "cut_chunked" and len(body) > 1:
-                # Send the first half as a chunk, then announce a chunk of the rest, send half of
-                # it and close: the chunk framing shows the cut; what arrives is a prefix.
-                self.send_response(200)
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                first, rest = body[: len(body) // 2], body[len(body) // 2 :]
-                self.wfile.write(_chunk(first))
-                self.wfile.write(b"%x\r\n%s" % (len(rest), rest[: len(rest) // 2]))
-                self.close_connection = True
-                return
-            if fault == "cut" and len(body) > 1:
-                # Cut mid-body with no Content-Length: only the XML shows it ended early.
-                self.send_response(200)
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-                return
-            if fault == "cut_length" and len(body) > 1:
-                # Announce the whole body, send half, close: HTTP shows it ended early.
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-                return
-            self._send(status, headers, body)
+    def do_GET(self):
+        query = {key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()}
+        fault = self.api.pick_fault()
+        self.api.log_request(query, fault or "ok")
+        if fault is None:
+            return self._send_parts(*self.api.answer_parts(query))
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault in ("500", "503", "429"):
+            headers = {"Retry-After": "1"} if fault == "429" else {}
+            return self._send(int(fault), headers, b"temporarily unavailable")
+        status, headers, body = self.api.answer(query)
+        if len(body) <= 1:
+            return self._send(status, headers, body)  # nothing to cut
+        self._send_cut(fault, body)
 
-        def _send_parts(self, status, headers, parts):
-            """Send a body of several pieces in chunks as they come, else with its length."""
-            if len(parts) <= 1:
-                return self._send(status, headers, b"".join(parts))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
+    def _send_cut(self, fault, body):
+        """Send half an answer, then close, in the way the fault names."""
+        self.send_response(200)
+        first, rest = body[: len(body) // 2], body[len(body) // 2 :]
+        if fault == "cut_chunked":
+            # Send the first half as a chunk, then announce a chunk of the rest, send half of
+            # it and close: the chunk framing shows the cut; what arrives is a prefix.
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            try:
-                pending, size = [], 0
-                for part in parts:
-                    pending.append(part)
-                    size += len(part)
-                    if size >= STREAM_CHUNK_BYTES:
-                        self.wfile.write(_chunk(b"".join(pending)))
-                        pending, size = [], 0
-                if pending:
-                    self.wfile.write(_chunk(b"".join(pending)))
-                self.wfile.write(b"0\r\n\r\n")
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        def _send(self, status, headers, body):
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
+            self.wfile.write(_chunk(first))
+            self.wfile.write(b"%x\r\n%s" % (len(rest), rest[: len(rest) // 2]))
+        elif fault == "cut":
+            # Cut mid-body with no Content-Length: only the XML shows it ended early.
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(first)
+        else:
+            # "cut_length": announce the whole body, send half, close: HTTP shows it.
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
+            self.wfile.write(first)
+        self.close_connection = True
 
-        def log_message(self, format, *args):
-            """Keep the console quiet: requests are logged in api.requests, key masked."""
+    def _send_parts(self, status, headers, parts):
+        """Send a body of several pieces in chunks as they come, else with its length."""
+        if len(parts) <= 1:
+            return self._send(status, headers, b"".join(parts))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            pending, size = [], 0
+            for part in parts:
+                pending.append(part)
+                size += len(part)
+                if size >= STREAM_CHUNK_BYTES:
+                    self.wfile.write(_chunk(b"".join(pending)))
+                    pending, size = [], 0
+            if pending:
+                self.wfile.write(_chunk(b"".join(pending)))
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
-    return Handler
+    def _send(self, status, headers, body):
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def log_message(self, format, *args):
+        """Keep the console quiet: requests are logged in api.requests, key masked."""
+
+
+def _make_handler(api):
+    """Return the request handler class bound to one FakeCustomerThermometer."""
+    return type("BoundHandler", (Handler,), {"api": api})
 
 
 def main(argv=None):
@@ -655,7 +656,7 @@ def main(argv=None):
         "--fields-as",
         choices=["elements", "attributes"],
         default="elements",
-        help="`attributes`: <thermometer id=\"101\" name=\"Support\"/>",
+        help='`attributes`: <thermometer id="101" name="Support"/>',
     )
     variants.add_argument(
         "--datetimes",

@@ -19,7 +19,8 @@ PEAK_PATTERN = re.compile(r"peak ([0-9.]+) MB")
 MEASURE_WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.call(sys.argv[1:]); "
-    "print('peak_rss_kb=%d' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True); "
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print('peak_rss_kb=%d' % usage.ru_maxrss, flush=True); "
     "sys.exit(code)"
 )
 

@@ -50,7 +50,8 @@ def print_summary(project):
         if "metric" in tables:
             metrics = connection.execute(
                 f"select metric_name, metric_value from {SCHEMA}.metric "
-                "qualify row_number() over (partition by metric_name order by recorded_at desc) = 1 "
+                "qualify row_number() over "
+                "(partition by metric_name order by recorded_at desc) = 1 "
                 "order by metric_name"
             ).fetchall()
             print("Latest metrics: " + ", ".join(f"{name} {value:g}" for name, value in metrics))

@@ -1,7 +1,7 @@
 """Unit tests of connector.py: each test pins one behaviour the connector promises."""
 
-from datetime import datetime, timedelta
 import weakref
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -481,7 +481,10 @@ class TestParser:
             list(connector.iter_records(in_pieces(broken, 4096), list_shape()))
 
     def test_a_comment_record_holding_a_comment_field_is_one_record(self):
-        body = "<comments><comment><comment>hi</comment><response_id>1</response_id></comment></comments>"
+        body = (
+            "<comments><comment><comment>hi</comment><response_id>1</response_id></comment>"
+            "</comments>"
+        )
         assert records_of(body, "comment") == [{"comment": "hi", "response_id": "1"}]
 
     @pytest.mark.parametrize(
@@ -541,14 +544,20 @@ class TestParser:
 
     def test_records_without_any_field_are_skipped_and_counted(self):
         shape = list_shape("comment")
-        body = "<comments><comment><response_id>1</response_id></comment><note>x</note><comment/></comments>"
+        body = (
+            "<comments><comment><response_id>1</response_id></comment><note>x</note><comment/>"
+            "</comments>"
+        )
         assert records_of(body, shape=shape) == [{"response_id": "1"}]
         assert shape.empty_records == 2
         assert shape.records == {"comment", "note"}
 
     def test_the_shape_names_fields_the_schema_does_not_declare(self):
         shape = list_shape("thermometer")
-        records_of("<thermometers><thermometer><id>1</id><colour>red</colour></thermometer></thermometers>", shape=shape)
+        records_of(
+            "<thermometers><thermometer><id>1</id><colour>red</colour></thermometer></thermometers>",
+            shape=shape,
+        )
         assert shape.undeclared() == ["colour"]
         assert shape.other_names() is None
 
@@ -565,7 +574,10 @@ class TestParser:
             records_of(body)
 
     def test_white_space_before_the_root_is_read_once(self):
-        body = b" " * 300000 + b"\n<comments><comment><response_id>1</response_id></comment></comments>"
+        body = (
+            b" " * 300000
+            + b"\n<comments><comment><response_id>1</response_id></comment></comments>"
+        )
         records = list(connector.iter_records(in_pieces(body, 8192), list_shape("comment")))
         assert records == [{"response_id": "1"}]
         with pytest.raises(connector.ApiError, match="longer than 64 KB"):
@@ -602,7 +614,9 @@ class TestListShapes:
 
     def test_records_without_fields_are_skipped_with_a_warning(self, captured, api):
         body = blast_xml({"id": "1", "name": "A"}, root="thermometers", tag="thermometer")
-        api.script("getThermometers", (200, body.replace("</thermometers>", "<x/></thermometers>")))
+        api.script(
+            "getThermometers", (200, body.replace("</thermometers>", "<x/></thermometers>"))
+        )
         run()
         assert captured.rows("thermometer") == [{"id": 1, "name": "A"}]
         assert any("1 records that held no field" in m for m in captured.messages("warning"))
@@ -634,7 +648,9 @@ class TestListShapes:
 
 def keys(rows):
     """Return the primary keys of blast_result rows, in the order they were upserted."""
-    return [(r["blast_id"], r["response_id"], r["thermometer_id"], r["date_submitted"]) for r in rows]
+    return [
+        (r["blast_id"], r["response_id"], r["thermometer_id"], r["date_submitted"]) for r in rows
+    ]
 
 
 def truth_keys(fake):
@@ -786,12 +802,14 @@ class TestWindows:
         follow_up = connector.follow_up_windows
         answer = answer_of("2026-01-10", "2026-01-10")
         by_temperature = [("2026-01-10", "2026-01-10", t, None) for t in (1, 2, 3, 4)]
-        assert spans(follow_up(window("2026-01-01", "2026-01-31"), answer, "newest")) == [
-            ("2026-01-01", "2026-01-09", None, "older")
-        ] + by_temperature
-        assert spans(follow_up(window("2026-01-10", "2026-01-31"), answer, None)) == [
-            ("2026-01-11", "2026-01-31", None, "newer")
-        ] + by_temperature
+        assert (
+            spans(follow_up(window("2026-01-01", "2026-01-31"), answer, "newest"))
+            == [("2026-01-01", "2026-01-09", None, "older")] + by_temperature
+        )
+        assert (
+            spans(follow_up(window("2026-01-10", "2026-01-31"), answer, None))
+            == [("2026-01-11", "2026-01-31", None, "newer")] + by_temperature
+        )
         assert spans(follow_up(window("2026-01-10", "2026-01-10"), answer, "mixed")) == (
             by_temperature
         )
@@ -802,7 +820,9 @@ class TestWindows:
         for number, text in enumerate(["2026-01-10", "2026-01-15", "2026-01-20", "2026-01-10"]):
             answer.add(day(text), number)
         assert answer.keys_by_day == {day("2026-01-10"): {0, 3}, day("2026-01-20"): {2}}
-        older, newer = connector.follow_up_windows(window("2026-01-01", "2026-01-31"), answer, None)
+        older, newer = connector.follow_up_windows(
+            window("2026-01-01", "2026-01-31"), answer, None
+        )
         assert older.delivered == {day("2026-01-10"): {0, 3}}
         assert newer.delivered == {day("2026-01-20"): {2}}
 
@@ -848,7 +868,11 @@ class TestState:
             "comment_cursor": TODAY.isoformat(),
             "blast_result_cursor": TODAY.isoformat(),
             "comment_largest_answer": len(
-                [r for r in api.fake.truth("comment") if r["date_submitted"] >= datetime(2026, 10, 30)]
+                [
+                    r
+                    for r in api.fake.truth("comment")
+                    if r["date_submitted"] >= datetime(2026, 10, 30)
+                ]
             ),
             "blast_result_largest_answer": len(api.fake.truth("blast_result")),
             "unrelated": "kept",
@@ -880,7 +904,8 @@ class TestState:
 class TestSecrecy:
     def test_mask_secrets_masks_plain_encoded_and_url_forms(self):
         key = "a+b/c=d-0123456789"
-        text = f"GET https://x/api.php?getMethod=m&apiKey=a%2Bb%2Fc%3Dd-0123456789 {key} a%2Bb%2Fc%3Dd-0123456789"
+        encoded = "a%2Bb%2Fc%3Dd-0123456789"
+        text = f"GET https://x/api.php?getMethod=m&apiKey={encoded} {key} {encoded}"
         masked = connector.mask_secrets(text, key)
         assert "0123456789" not in masked and "***" in masked
 

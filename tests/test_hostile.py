@@ -76,7 +76,9 @@ class TestKeyLeaks:
         with pytest.raises(connector.AuthenticationError) as raised:
             run(api_key=key)
         texts = everything_said(captured, raised.value)
-        api.script("getBlastResults", (200, "<error>ab%26SECRETPART123 ab&amp;SECRETPART123</error>"))
+        api.script(
+            "getBlastResults", (200, "<error>ab%26SECRETPART123 ab&amp;SECRETPART123</error>")
+        )
         with pytest.raises(RuntimeError) as raised:
             run(state={"comment_cursor": TODAY.isoformat()}, api_key=key)
         texts += everything_said(captured, raised.value)
@@ -230,7 +232,8 @@ class TestParserAbuse:
         body = (
             "<thermometer_blast_responses><thermometer_blast_response>"
             "<response><id>999</id></response><response_id>1</response_id><blast_id>2</blast_id>"
-            "<thermometer_id>3</thermometer_id><date_submitted>2026-11-20 08:15:00</date_submitted>"
+            "<thermometer_id>3</thermometer_id>"
+            "<date_submitted>2026-11-20 08:15:00</date_submitted>"
             "</thermometer_blast_response></thermometer_blast_responses>"
         )
         api.script("getBlastResults", (200, body))
@@ -280,8 +283,15 @@ class TestBounds:
         with pytest.raises(RuntimeError, match="blast_result"):
             run(state=KNOWN_LARGEST, from_date=(TODAY - timedelta(days=1)).isoformat())
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
-        yesterday, tomorrow = (TODAY - timedelta(1)).isoformat(), (TODAY + timedelta(1)).isoformat()
-        assert sent[:3] == [(yesterday, tomorrow), (tomorrow, tomorrow), (yesterday, TODAY.isoformat())]
+        yesterday, tomorrow = (
+            (TODAY - timedelta(1)).isoformat(),
+            (TODAY + timedelta(1)).isoformat(),
+        )
+        assert sent[:3] == [
+            (yesterday, tomorrow),
+            (tomorrow, tomorrow),
+            (yesterday, TODAY.isoformat()),
+        ]
         assert sent[-1][0] == sent[-1][1]  # a single day: an error, not split further
         errors = [m for m in captured.messages("error") if m.startswith("blast_result")]
         assert errors and "passed 1 bytes" in errors[0]
@@ -325,7 +335,7 @@ def trickle_server():
         while not stop.is_set():
             try:
                 connection, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             threading.Thread(target=answer, args=(connection,), daemon=True).start()
 

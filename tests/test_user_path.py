@@ -112,9 +112,7 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
     assert "files/demo/project/files/warehouse.db" in demo and "SYNC SUCCEEDED" in demo
 
     columns = ["response_id", "blast_id", "date_submitted", "response", "comment", "company"]
-    with FakeCustomerThermometer(
-        responses=700, days=200, seed=77, api_key=SECOND_KEY
-    ) as account:
+    with FakeCustomerThermometer(responses=700, days=200, seed=77, api_key=SECOND_KEY) as account:
         # What `make configure` saves, written here as the form would.
         (checkout / "configuration.local.json").write_text(
             json.dumps({"api_key": SECOND_KEY, "base_url": account.base_url})
@@ -144,7 +142,9 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
     demo_project = checkout / "files" / "demo" / "project"
     assert len(warehouse_rows(demo_project, "blast_result", ["response_id"])) == 3000
     inspected = make(checkout, "inspect")
-    assert "blast_result" in inspected and "705" in inspected and "blast_result_cursor" in inspected
+    assert (
+        "blast_result" in inspected and "705" in inspected and "blast_result_cursor" in inspected
+    )
 
     requirements = (checkout / "requirements.txt").read_bytes()
     make(checkout, "package")
