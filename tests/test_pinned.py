@@ -293,8 +293,8 @@ class TestShapesSay:
             "thermometer records" in captured.messages("warning")
         )
         assert (
-            "recipient_list: shape: records <recipient_list> in <recipient_lists>; fields not in the schema: none"
-            in captured.messages("info")
+            "recipient_list: shape: records <recipient_list> in <recipient_lists>; fields not "
+            "in the schema: none" in captured.messages("info")
         )
 
     def test_a_root_with_no_record_names_none(self, captured, api):
