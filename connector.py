@@ -273,7 +273,8 @@ def _sleep(seconds):
 def mask_secrets(text, api_key):
     """Return text with the API key masked in every form, and with any URL's credentials masked.
 
-    The key is masked as given, URL-encoded both ways and XML-escaped, then
+    The key is masked as given, URL-encoded both ways (`quote_plus` encodes what `quote` keeps,
+    such as `/`) and XML-escaped, then
     any `apiKey=` value and any `user:password@` of a URL, then any 6-character piece of a form of
     the key that is still there (from a key cut short or encoded another way). Mask whole texts
     before cutting them: a cut key is no longer recognised whole.
@@ -305,7 +306,7 @@ def _key_forms(api_key):
     if not api_key:
         return []
     escaped = xml_escape(api_key, {'"': "&quot;", "'": "&apos;"})
-    return {api_key, quote(api_key, safe=""), quote_plus(api_key), escaped, quote(api_key)}
+    return {api_key, quote_plus(api_key), quote(api_key), escaped}
 
 
 def masked_snippet(text, api_key):
@@ -696,20 +697,16 @@ def read_snippet(chunks, head=b""):
     return head[: __SNIPPET_READ_BYTES * 2].decode("utf-8", errors="replace").strip()
 
 
-def raise_for_unexpected_body(request_label, snippet, api_key, expected):
-    """Turn a body that is not the expected shape into the right error.
+def raise_if_key_rejected(request_label, snippet, api_key):
+    """Raise AuthenticationError when a body that is not data mentions the key.
 
-    Raises:
-        AuthenticationError: the body mentions the key (how the API says it rejects one).
-        ApiError: any other such body; its first 200 characters, key masked, are in the message.
+    That is how the API says it rejects a key: with HTTP 200 and a short message.
     """
-    masked = masked_snippet(snippet, api_key)
     if __KEY_REJECTED_PATTERN.search(snippet):
         raise AuthenticationError(
-            f"Customer Thermometer rejected the API key ({request_label} answered {masked!r}): "
-            f"check 'api_key' in the configuration."
+            f"Customer Thermometer rejected the API key ({request_label} answered "
+            f"{masked_snippet(snippet, api_key)!r}): check 'api_key' in the configuration."
         )
-    raise ApiError(f"{request_label} answered a body that is not {expected}: {masked!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1170,7 +1167,11 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
         try:
             upsert_answer(context, table, response, answer, delivered or {})
         except UnexpectedBodyError as error:
-            raise_for_unexpected_body(request_label, error.snippet, context.api_key, "XML")
+            raise_if_key_rejected(request_label, error.snippet, context.api_key)
+            raise ApiError(
+                f"{request_label} answered a body that is not XML: "
+                f"{masked_snippet(error.snippet, context.api_key)!r}"
+            ) from None
         except ApiError as error:
             raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
         if answer.count and not answer.any_keyed:
@@ -1201,7 +1202,7 @@ def upsert_answer(context, table, response, answer, delivered):
         if key not in delivered.get(day, ()):
             # Upsert the record: a primary key seen again later in this sync is skipped above.
             upsert_row(context, table, row)
-            answer.new += 1
+            answer.had_new = True
 
 
 class Answer:
@@ -1214,7 +1215,7 @@ class Answer:
     def __init__(self, keep_every_day=False):
         self.count = 0  # records in the answer, keyed or not
         self.any_keyed = False  # whether any record had every primary-key value
-        self.new = 0  # records upserted (not delivered before in this sync)
+        self.had_new = False  # whether it held a record not delivered before in this sync
         self.oldest = None
         self.newest = None
         self.keys_by_day = {}
@@ -1269,7 +1270,7 @@ class AnswerHistory:
 
     def may_be_cut(self, window, answer):
         """Take in one answer; return True when it is as large as any and so may have been cut."""
-        if window.side is not None and answer.new:
+        if window.side is not None and answer.had_new:
             self.cut_sides.add(window.side)  # its parent lacked records on this side
         may_be_cut = answer.count > 0 and answer.count >= self.largest
         self.largest = max(self.largest, answer.count)
@@ -1551,8 +1552,7 @@ def fetch_value(context, table, method, params):
         text = read_snippet(stream_body(context, response))
         if __NUMBER_PATTERN.fullmatch(text) and math.isfinite(float(text)):
             return float(text)
-        if __KEY_REJECTED_PATTERN.search(text):
-            raise_for_unexpected_body(request_label, text, context.api_key, "a number")
+        raise_if_key_rejected(request_label, text, context.api_key)
         raise UnexpectedBodyError(text)
 
     return make_api_request(context, table, method, params, read_body)

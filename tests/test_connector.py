@@ -766,10 +766,10 @@ class TestWindows:
         assert history.keeps is None
         history.may_be_cut(window("2026-01-01", "2026-01-02", side="older"), older)
         assert history.keeps is None  # nothing new there: no proof
-        older.new = 3
+        older.had_new = True
         history.may_be_cut(window("2026-01-01", "2026-01-02", side="older"), older)
         assert history.keeps == "newest"
-        newer.new = 1
+        newer.had_new = True
         history.may_be_cut(window("2026-01-30", "2026-01-31", side="newer"), newer)
         assert history.keeps == "mixed"
         history = connector.AnswerHistory()

@@ -372,3 +372,182 @@ class TestAnswerLimits:
             run(state=KNOWN_LARGEST)
         assert captured.sleeps == []
         assert any(f"passed {len(body) - 1:,} bytes" in m for m in captured.messages("error"))
+
+
+class TestMasking:
+    def test_every_form_of_a_key_with_quotes_slashes_and_ampersands_is_masked(self):
+        key = "ab\"cd'ef/gh&ij0"
+        forms = [
+            key,
+            "ab&quot;cd&apos;ef/gh&amp;ij0",  # XML-escaped
+            "ab%22cd%27ef%2Fgh%26ij0",  # quote_plus
+            "ab%22cd%27ef/gh%26ij0",  # quote, which keeps "/"
+        ]
+        masked = connector.mask_secrets(" | ".join(forms), key)
+        assert masked == " | ".join(["***"] * 4)
+
+    def test_apikey_values_and_url_credentials_are_replaced_exactly(self):
+        text = "GET https://u:p@h.example/api.php?getMethod=x&apiKey=other-key&limit=1"
+        assert connector.mask_secrets(text, None) == (
+            "GET https://***@h.example/api.php?getMethod=x&apiKey=***&limit=1"
+        )
+
+    def test_six_characters_of_the_key_are_masked_and_five_are_not(self):
+        key = "abcdefghijkl"
+        assert connector.mask_secrets("..ghijkl..", key) == "..***.."
+        assert connector.mask_secrets("..abcdef..", key) == "..***.."
+        assert connector.mask_secrets("..hijkl..abcde..", key) == "..hijkl..abcde.."
+
+
+class TestConfigurationSays:
+    @pytest.mark.parametrize(
+        "api_key, said",
+        [
+            (None, "is missing or empty: expected your Customer Thermometer API key."),
+            (
+                "<YOUR_KEY>",
+                "still holds the placeholder from configuration.json: replace it with your "
+                "Customer Thermometer API key.",
+            ),
+            (
+                "has space-0123456789",
+                "contains white space: expected the key as one unbroken token.",
+            ),
+            ("123456789", "is too short: expected a key of at least 10 characters."),
+        ],
+    )
+    def test_each_wrong_key_is_named_exactly(self, captured, api_key, said):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(configuration(api_key=api_key))
+        assert str(raised.value) == f"Configuration 'api_key' {said}"
+
+    def test_a_key_of_ten_characters_is_long_enough(self, captured):
+        assert connector.validate_configuration(configuration(api_key="0123456789"))
+
+    def test_a_bad_base_url_is_shown_masked(self, captured):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(
+                configuration(base_url=f"ftp://h.example/?k={API_KEY[:12]}")
+            )
+        assert str(raised.value).startswith("Configuration 'base_url' is 'ftp://h.example/?k=***")
+
+    @pytest.mark.parametrize("length, valid", [(253, True), (254, False)])
+    def test_a_host_name_has_at_most_253_characters(self, length, valid):
+        host = ".".join(["a" * 49] * 5)[:length].rstrip(".") + "b" * (length - 249)
+        host = host[:length]
+        assert len(host) == length
+        assert connector.is_http_url(f"https://{host}/api.php") is valid
+
+    @pytest.mark.parametrize("saved", [True, -1, "5", 1.5])
+    def test_a_saved_largest_answer_must_be_a_whole_number(self, captured, api, saved):
+        with pytest.raises(ValueError) as raised:
+            run(state={"comment_largest_answer": saved})
+        assert str(raised.value).startswith(
+            f"State 'comment_largest_answer' is {repr(str(saved))}"
+        )
+        assert api.queries == []
+
+    def test_a_cursor_with_more_than_a_date_must_be_a_timestamp(self, captured, api):
+        with pytest.raises(ValueError, match="State 'comment_cursor' is '2026-10-01x'"):
+            run(state={"comment_cursor": "2026-10-01x"})
+
+
+class _Raw:
+    """A response whose body raises an error, or checks how it is read."""
+
+    def __init__(self, error=None, chunks=()):
+        self.raw = self
+        self.error = error
+        self.chunks = list(chunks)
+
+    def read1(self, size, decode_content=False):
+        assert decode_content is True  # compressed bodies are read decompressed
+        if self.error is not None:
+            raise self.error
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+class TestStreaming:
+    def test_what_a_body_read_raises_becomes_what_requests_would(self, context):
+        from requests.packages.urllib3.exceptions import (
+            DecodeError,
+            ProtocolError,
+            ReadTimeoutError,
+        )
+
+        with pytest.raises(connector.TransientError, match=r"^body cut short \(gone\)$"):
+            list(connector.stream_body(context, _Raw(ProtocolError("gone"))))
+        timeout = ReadTimeoutError(None, "/", "slow")
+        with pytest.raises(requests.exceptions.ConnectionError) as raised:
+            list(connector.stream_body(context, _Raw(timeout)))
+        assert raised.value.args[0] is timeout and connector.is_read_timeout(raised.value)
+        with pytest.raises(requests.exceptions.ContentDecodingError) as raised:
+            list(connector.stream_body(context, _Raw(DecodeError("bad gzip"))))
+        assert str(raised.value.args[0]) == "bad gzip"
+
+    def test_a_body_is_read_whole_in_order(self, context):
+        raw = _Raw(chunks=[b"ab", b"cd", b"e"])
+        assert b"".join(connector.stream_body(context, raw)) == b"abcde"
+
+    def test_a_snippet_stops_after_a_thousand_bytes(self):
+        chunks = iter([b"a" * 600, b"b" * 600, b"c" * 600])
+        assert connector.read_snippet(chunks) == "a" * 600 + "b" * 600
+
+
+class TestMoreFailuresSay:
+    def test_a_rejected_key_in_a_metric_says_which_request(self, captured, api):
+        api.script("getNPSValue", (200, "Invalid API key"))
+        with pytest.raises(connector.AuthenticationError) as raised:
+            run(state=KNOWN_LARGEST)
+        assert str(raised.value) == (
+            f"Customer Thermometer rejected the API key (getNPSValue 1970-01-01.."
+            f"{(TODAY + timedelta(1)).isoformat()} answered 'Invalid API key'): check 'api_key' "
+            f"in the configuration."
+        )
+
+    def test_a_list_body_that_is_not_xml_says_so(self, captured, api):
+        api.script("getThermometers", (200, "Maintenance until noon"))
+        with pytest.raises(RuntimeError, match=r"sync failed for thermometer \(see"):
+            run(state=KNOWN_LARGEST)
+        assert captured.messages("error") == [
+            "thermometer: failed, its cursor is kept: getThermometers answered a body that is "
+            "not XML: 'Maintenance until noon'"
+        ]
+
+    def test_the_setup_test_names_the_host_it_could_not_reach(self, captured, api):
+        api.script(
+            "getSendQuota", *[requests.exceptions.ConnectionError(f"refused {API_KEY}")] * 4
+        )
+        assert connector.check_api_key(configuration()).failure == (
+            "Could not reach Customer Thermometer at ct.example.test: getSendQuota failed after "
+            "4 attempts: ConnectionError: refused ***"
+        )
+
+    def test_an_unexpected_error_is_named_with_the_key_masked(self, captured, api, monkeypatch):
+        def broken(context, table, fields):
+            raise KeyError(f"no column for {API_KEY}")
+
+        monkeypatch.setattr(connector, "build_row", broken)
+        with pytest.raises(RuntimeError):
+            run(state=KNOWN_LARGEST)
+        assert captured.messages("error")[0] == (
+            "comment: failed on an unexpected KeyError ('no column for ***'); its cursor is kept"
+        )
+
+    def test_the_summary_counts_bad_values_per_field(self, captured, api):
+        record = {"response_id": "1", "blast_id": "2", "thermometer_id": "3"}
+        record.update(date_submitted="2026-11-20 08:15:00", temperature_id="x", blast_date="y")
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run(state=KNOWN_LARGEST)
+        (summary,) = [m for m in captured.messages("info") if m.startswith("blast_result: 1970")]
+        assert summary.endswith(
+            ", 1 rows, 0 skipped, NULL for bad values (blast_date: 1, temperature_id: 1)"
+        )
+
+    def test_a_window_that_times_out_says_it_is_halved(self, captured, api):
+        api.script("getBlastResults", requests.exceptions.ReadTimeout("slow"))
+        run(state=KNOWN_LARGEST, from_date="2026-11-01")
+        assert (
+            f"blast_result: getBlastResults 2026-11-01..{(TODAY + timedelta(1)).isoformat()} "
+            f"timed out; asking for each half instead" in captured.messages("warning")
+        )
