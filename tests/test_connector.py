@@ -759,6 +759,7 @@ class TestWindows:
         assert not history.may_be_cut(whole, connector.Answer())
         assert history.largest == 7
         assert not connector.AnswerHistory(largest=8).may_be_cut(whole, answer_of(count=7))
+        assert connector.AnswerHistory().may_be_cut(whole, answer_of("2026-01-05"))  # a cap of 1
 
     def test_new_records_in_a_follow_up_show_which_records_a_cut_answer_keeps(self):
         older, newer = answer_of("2026-01-02"), answer_of("2026-01-30")
@@ -891,13 +892,13 @@ class TestState:
         assert captured.rows("thermometer") and captured.rows("metric")
 
     def test_every_ten_thousand_upserts_commit_the_start_state(self, captured, api, monkeypatch):
-        monkeypatch.setitem(connector.SYNC_LIMITS, "checkpoint_every_rows", 25)
+        monkeypatch.setitem(connector.SYNC_LIMITS, "checkpoint_every_rows", 10)
         start = {"comment_cursor": "2026-10-01"}
         run(state=start)
         total = len(captured.upserts)
         assert total > 50
         intermediate, final = captured.checkpoints[:-1], captured.checkpoints[-1]
-        assert intermediate == [start] * (total // 25)
+        assert intermediate == [start] * (total // 10)
         assert final["comment_cursor"] == TODAY.isoformat()
 
 

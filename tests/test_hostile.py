@@ -170,6 +170,14 @@ class TestTablesFailCleanly:
         assert len(message) < 400
         assert api.queries == [] and captured.checkpoints == []
 
+    def test_a_legacy_cursor_out_of_range_is_named_by_its_own_key(self, captured, api):
+        with pytest.raises(ValueError) as raised:
+            run(state={"comment_last_sync": "2099-01-01T00:00:00Z"})
+        assert str(raised.value).startswith(
+            "State 'comment_last_sync' is '2099-01-01T00:00:00Z', which is not between "
+            "1970-01-01 and today"
+        )
+
     def test_a_cursor_of_today_is_accepted(self, captured, api):
         run(state={"blast_result_cursor": TODAY.isoformat(), "comment_cursor": "1970-01-01"})
         assert api.sent("getBlastResults")[0]["fromDate"] == (TODAY - timedelta(2)).isoformat()
