@@ -606,6 +606,26 @@ def _make_handler(api):
     return type("BoundHandler", (Handler,), {"api": api})
 
 
+# The variants with a choice of behaviours: option -> (choices, the default first; help).
+VARIANT_CHOICES = {
+    "keep": (["newest", "oldest"], "which records a limited answer keeps"),
+    "order": (["newest_first", "oldest_first"], "in which order an answer lists its records"),
+    "comments_shape": (
+        ["comment", "blast"],
+        "`blast`: getComments answers with the blast-response root and records",
+    ),
+    "names": (
+        ["snake", "capitalised"],
+        "`capitalised`: <Thermometers><Thermometer><ID>, <TemperatureID>...",
+    ),
+    "fields_as": (["elements", "attributes"], '`attributes`: <thermometer id="101" name="S"/>'),
+    "datetimes": (
+        ["plain", "iso_offset"],
+        "`iso_offset`: 2017-08-18T22:33:39+00:00, with varying offsets",
+    ),
+}
+
+
 def main(argv=None):
     """Run the stand-in from the shell until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -628,42 +648,10 @@ def main(argv=None):
     variants.add_argument(
         "--ignore-limit", action="store_true", help="ignore `limit`: answer at most 200 records"
     )
-    variants.add_argument(
-        "--keep",
-        choices=["newest", "oldest"],
-        default="newest",
-        help="which records a limited answer keeps",
-    )
-    variants.add_argument(
-        "--order",
-        choices=["newest_first", "oldest_first"],
-        default="newest_first",
-        help="in which order an answer lists its records",
-    )
-    variants.add_argument(
-        "--comments-shape",
-        choices=["comment", "blast"],
-        default="comment",
-        help="`blast`: getComments answers with the blast-response root and records",
-    )
-    variants.add_argument(
-        "--names",
-        choices=["snake", "capitalised"],
-        default="snake",
-        help="`capitalised`: <Thermometers><Thermometer><ID>, <TemperatureID>...",
-    )
-    variants.add_argument(
-        "--fields-as",
-        choices=["elements", "attributes"],
-        default="elements",
-        help='`attributes`: <thermometer id="101" name="Support"/>',
-    )
-    variants.add_argument(
-        "--datetimes",
-        choices=["plain", "iso_offset"],
-        default="plain",
-        help="`iso_offset`: 2017-08-18T22:33:39+00:00, with varying offsets",
-    )
+    for name, (choices, help_text) in VARIANT_CHOICES.items():
+        variants.add_argument(
+            f"--{name.replace('_', '-')}", choices=choices, default=choices[0], help=help_text
+        )
     variants.add_argument(
         "--ignore-dates",
         action="store_true",
@@ -679,13 +667,8 @@ def main(argv=None):
         port=args.port,
         cap=args.cap,
         ignore_limit=args.ignore_limit,
-        keep=args.keep,
-        order=args.order,
-        comments_shape=args.comments_shape,
-        names=args.names,
-        fields_as=args.fields_as,
-        datetimes=args.datetimes,
         ignore_dates=args.ignore_dates,
+        **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -25,6 +25,18 @@ def run(state=None, **overrides):
     connector.update(configuration(**overrides), dict(state or {}))
 
 
+def keyed_record(**fields):
+    """Return a blast result record (field -> text) with a whole primary key, and these fields."""
+    record = {
+        "response_id": "1",
+        "blast_id": "2",
+        "thermometer_id": "3",
+        "date_submitted": "2026-11-20 08:15:00",
+    }
+    record.update(fields)
+    return record
+
+
 def list_shape(table="blast_result"):
     """Return a new ListShape of a table, as one sync keeps."""
     return connector.ListShape(connector.TABLE_SPECS[table])
@@ -331,14 +343,10 @@ class TestRecords:
         }
 
     def test_unknown_fields_are_kept_as_text_and_nested_ones_flattened(self, captured, api):
-        record = {
-            "response_id": "1",
-            "blast_id": "2",
-            "thermometer_id": "3",
-            "date_submitted": "2026-11-20 08:15:00",
-            "nps_segment": "0123",
-            "location": "<country>GB</country><region><city>Leeds</city></region>",
-        }
+        record = keyed_record(
+            nps_segment="0123",
+            location="<country>GB</country><region><city>Leeds</city></region>",
+        )
         api.script("getBlastResults", (200, blast_xml(record)))
         run(state=KNOWN_LARGEST)
         (row,) = captured.rows("blast_result")
@@ -391,16 +399,13 @@ class TestRecords:
         assert "2 skipped" in summary
 
     def test_a_bad_value_becomes_null_with_a_warning_and_never_fails_the_sync(self, captured, api):
-        record = {
-            "response_id": "11",
-            "blast_id": "2",
-            "thermometer_id": "3",
-            "date_submitted": "2026-11-20 08:15:00",
-            "temperature_id": "hot",
-            "blast_date": "0000-00-00 00:00:00",
-            "response_bounced": "maybe",
-            "custom_1": "kept",
-        }
+        record = keyed_record(
+            response_id="11",
+            temperature_id="hot",
+            blast_date="0000-00-00 00:00:00",
+            response_bounced="maybe",
+            custom_1="kept",
+        )
         api.script("getBlastResults", (200, blast_xml(record)))
         run(state=KNOWN_LARGEST)
         (row,) = captured.rows("blast_result")
@@ -413,13 +418,7 @@ class TestRecords:
         assert captured.checkpoints[-1]["blast_result_cursor"] == TODAY.isoformat()
 
     def test_out_of_range_integers_become_null(self, captured, api):
-        record = {
-            "response_id": "1",
-            "blast_id": "2",
-            "thermometer_id": "3",
-            "date_submitted": "2026-11-20 08:15:00",
-            "temperature_id": str(2**40),
-        }
+        record = keyed_record(temperature_id=str(2**40))
         api.script("getBlastResults", (200, blast_xml(record)))
         run(state=KNOWN_LARGEST)
         assert "temperature_id" not in captured.rows("blast_result")[0]
@@ -598,13 +597,7 @@ class TestListShapes:
         assert "<thermometer_blast_response>" in warning and "<comments>" in warning
 
     def test_the_shape_report_names_fields_but_never_values(self, captured, api):
-        record = {
-            "response_id": "1",
-            "blast_id": "2",
-            "thermometer_id": "3",
-            "date_submitted": "2026-11-20 08:15:00",
-            "NpsSegment": "secret-value",
-        }
+        record = keyed_record(NpsSegment="secret-value")
         api.script("getBlastResults", (200, blast_xml(record)))
         run(state=KNOWN_LARGEST)
         (report,) = [m for m in captured.messages("info") if m.startswith("blast_result: shape")]
