@@ -551,3 +551,22 @@ class TestMoreFailuresSay:
             f"blast_result: getBlastResults 2026-11-01..{(TODAY + timedelta(1)).isoformat()} "
             f"timed out; asking for each half instead" in captured.messages("warning")
         )
+
+
+class TestBoundaries:
+    def test_the_edges_of_each_configuration_value_are_accepted(self, captured):
+        settings = connector.validate_configuration(
+            configuration(lookback_days="365", from_date=TODAY.isoformat())
+        )
+        assert settings["lookback_days"] == 365 and settings["from_date"] == TODAY
+        assert not connector.is_http_url("https://h.example/api.php?x=a b")
+
+    def test_a_value_that_is_not_a_string_is_named_with_its_type(self, captured):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(configuration(lookback_days=2))
+        assert str(raised.value) == "Configuration 'lookback_days' must be a string, got int."
+
+    def test_each_field_has_its_own_five_warnings(self, captured, context):
+        for number in range(3):
+            row_of(context, response_id=str(number), temperature_id="hot", blast_date="never")
+        assert len([m for m in captured.messages("warning") if "is not a valid" in m]) == 6
