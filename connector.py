@@ -483,9 +483,9 @@ class SyncContext:
 
     def table_stats(self, table):
         """Return the counters of one table, created on first use."""
-        return self.stats.setdefault(
-            table, {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
-        )
+        if table not in self.stats:
+            self.stats[table] = {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
+        return self.stats[table]
 
     def shape(self, table):
         """Return the ListShape of a list table's answers in this sync, created on first use."""
