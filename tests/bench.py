@@ -158,7 +158,7 @@ def run_pair(folder, size, days, name):
     baseline, load_seconds = run_baseline(
         folder / f"baseline-{size}-{name}", delivered_rows(project)
     )
-    rows = {table: count for table, count in table_counts(project).items()}
+    rows = table_counts(project)
     return {
         "connector": result,
         "baseline": baseline,

@@ -623,14 +623,11 @@ class TestListShapes:
         assert "none with the primary key" in error and "getThermometers" in error
 
     def test_iso_datetimes_keep_their_wall_clock(self, captured, api):
-        record = {
-            "response_id": "1",
-            "blast_id": "2",
-            "thermometer_id": "3",
-            "date_submitted": "2017-08-18T22:33:39+02:00",
-            "response_date": "2017-08-18T22:33:39Z",
-            "blast_date": "2017-08-18T09:00:00-08:00",
-        }
+        record = keyed_record(
+            date_submitted="2017-08-18T22:33:39+02:00",
+            response_date="2017-08-18T22:33:39Z",
+            blast_date="2017-08-18T09:00:00-08:00",
+        )
         api.script("getBlastResults", (200, blast_xml(record)))
         run(state=KNOWN_LARGEST, from_date="2017-08-01")
         (row,) = captured.rows("blast_result")

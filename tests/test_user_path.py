@@ -20,6 +20,7 @@ import pytest
 
 from tests.fake_api import FakeCustomerThermometer
 from tests.harness import REPOSITORY, stub_pipreqs
+from tests.test_end_to_end import expected
 
 SECOND_KEY = "second-account-key-0042"
 PRODUCTION_FILES = {"connector.py", "requirements.txt", "configuration_form.pb"}
@@ -102,11 +103,6 @@ def warehouse_rows(folder, table, columns):
     return sorted(rows, key=repr)
 
 
-def truth_rows(api, table, columns):
-    """Return the stand-in's rows of a table as sorted tuples of some columns."""
-    return sorted((tuple(row.get(c) for c in columns) for row in api.truth(table)), key=repr)
-
-
 def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
     demo = make(checkout, "demo")
     assert "files/demo/project/files/warehouse.db" in demo and "SYNC SUCCEEDED" in demo
@@ -119,7 +115,7 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
         )
         first = make(checkout, "debug")
         assert "SYNC SUCCEEDED" in first and SECOND_KEY not in first
-        assert warehouse_rows(checkout, "blast_result", columns) == truth_rows(
+        assert warehouse_rows(checkout, "blast_result", columns) == expected(
             account, "blast_result", columns
         )
         assert len(warehouse_rows(checkout, "comment", ["response_id"])) == len(
@@ -135,7 +131,7 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
         account.add_responses(5, days_ago=(0,))
         again = make(checkout, "debug")
         assert "SYNC SUCCEEDED" in again
-        assert warehouse_rows(checkout, "blast_result", columns) == truth_rows(
+        assert warehouse_rows(checkout, "blast_result", columns) == expected(
             account, "blast_result", columns
         )  # all of the account's rows, none of the demo's
 
