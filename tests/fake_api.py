@@ -11,8 +11,10 @@ records while the rest are still being selected, as from a server that streams. 
 (500, 503, 429 with `Retry-After: 1`, a dropped connection, a body cut off mid-XML with or without
 `Content-Length` or mid-chunk) happen at a given rate, and every request is logged with the key
 masked. Variants play what a real account may do differently: a silent cap, `limit` ignored, the
-oldest records kept, newest listed oldest first, comments in the blast shape, capitalised names,
-fields as attributes, ISO datetimes with offsets, and date bounds ignored.
+oldest records kept or the latest sends (responses coming days after their send), newest listed
+oldest first, comments in the blast shape, capitalised names, fields as attributes, ISO datetimes
+with offsets, date bounds ignored, `toDate` read as its midnight, dates filtered on the send date,
+sends without a temperature, and counts of answered responses only or of a capped list.
 
 The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
 
@@ -133,8 +135,18 @@ class FakeCustomerThermometer:
         fields_as="elements",
         datetimes="plain",
         ignore_dates=False,
+        to_date="inclusive",
+        date_filter="date_submitted",
+        response_lag=4,
+        untempered=0.0,
+        counts="exact",
     ):
         self.api_key = api_key
+        self.to_date = to_date
+        self.date_filter = date_filter
+        self.response_lag = response_lag
+        self.untempered = untempered
+        self.counts = counts
         self.cap = cap
         self.ignore_limit = ignore_limit
         self.keep = keep
@@ -192,15 +204,17 @@ class FakeCustomerThermometer:
             submitted = datetime(day.year, day.month, day.day) + timedelta(
                 seconds=rng.randrange(86400)
             )
-            blast_day = day - timedelta(days=rng.randrange(0, 5))
+            blast_day = day - timedelta(days=rng.randrange(0, self.response_lag + 1))
             temperature_id = rng.choice([1, 1, 2, 2, 2, 3, 4])
+            if self.untempered and rng.random() < self.untempered:
+                temperature_id = None  # a send without a temperature (a bounce, say)
             self._next_response_id += rng.randrange(1, 4)
             response = {
                 "response_id": self._next_response_id,
                 "blast_id": blast["blast_id"],
                 "thermometer_id": blast["thermometer_id"],
                 "temperature_id": temperature_id,
-                "response": TEMPERATURES[temperature_id],
+                "response": TEMPERATURES.get(temperature_id),
                 "date_submitted": submitted,
                 "response_date": submitted,
                 "blast_date": datetime(blast_day.year, blast_day.month, blast_day.day, 9, 0, 0),
@@ -356,15 +370,18 @@ class FakeCustomerThermometer:
     def _selected(self, query, only_commented=False, unlimited=False):
         """Return the responses a dated query selects, limited, in this account's order.
 
-        `fromDate`/`toDate` (inclusive) and `temperatureID` filter; `limit` (200 when absent, at
-        most 10,000) keeps the newest records, or the oldest with `keep="oldest"`; a silent
-        `cap` keeps fewer, and `ignore_limit` always 200. `unlimited` is for the value methods.
+        `fromDate`/`toDate` (inclusive days of `date_filter`; with `to_date="midnight"`, up to
+        the first second of `toDate`), `temperatureID` and `blastID` filter; `limit` (200 when
+        absent, at most 10,000) keeps the newest records, the oldest with `keep="oldest"`, or the
+        latest sends (by response id, given at the send) with `keep="latest_id"`; a silent `cap`
+        keeps fewer, and `ignore_limit` always 200. `unlimited` is for the value methods.
         """
         try:
             low = date.fromisoformat(query.get("fromDate", "1970-01-01"))
             high = date.fromisoformat(query.get("toDate", "9999-12-31"))
             limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
             temperature = int(query["temperatureID"]) if "temperatureID" in query else None
+            blast = int(query["blastID"]) if "blastID" in query else None
         except ValueError:
             return []
         if self.ignore_dates:
@@ -373,20 +390,43 @@ class FakeCustomerThermometer:
             limit = DEFAULT_LIMIT
         if self.cap is not None:
             limit = min(limit, self.cap)
-        with self._lock:
-            first = bisect.bisect_left(self._negated_days, -high.toordinal())
-            last = bisect.bisect_right(self._negated_days, -low.toordinal())
-            candidates = self._responses[first:last]  # newest first
+        candidates = self._candidates(low, high)  # newest first
+        if self.keep == "oldest":
+            candidates.reverse()
+        elif self.keep == "latest_id":
+            candidates.sort(
+                key=lambda item: (item["blast_date"], item["response_id"]), reverse=True
+            )
         matching = (
             response
-            for response in (candidates if self.keep == "newest" else reversed(candidates))
+            for response in candidates
             if (response["comment"] or not only_commented)
             and temperature in (None, response["temperature_id"])
+            and blast in (None, response["blast_id"])
         )
         selected = list(matching if unlimited else itertools.islice(matching, limit))
-        if (self.keep == "newest") != (self.order == "newest_first"):
+        if (self.keep == "oldest") == (self.order == "newest_first"):
             selected.reverse()
         return selected
+
+    def _candidates(self, low, high):
+        """Return the responses whose filtered date lies in low..high, newest submitted first."""
+        if self.date_filter == "date_submitted":
+            with self._lock:
+                first = bisect.bisect_left(self._negated_days, -high.toordinal())
+                last = bisect.bisect_right(self._negated_days, -low.toordinal())
+                candidates = self._responses[first:last]
+        else:
+            with self._lock:
+                candidates = [
+                    item
+                    for item in self._responses
+                    if low <= item[self.date_filter].date() <= high
+                ]
+        if self.to_date == "midnight":
+            midnight = datetime(high.year, high.month, high.day)
+            candidates = [item for item in candidates if item[self.date_filter] <= midnight]
+        return candidates
 
     def _list_parts(self, method, query):
         """Render a list answer as pieces: none for no records, else the XML list."""
@@ -422,6 +462,10 @@ class FakeCustomerThermometer:
         selected = self._selected(query, unlimited=True)
         count = len(selected)
         if method == "getNumResponsesValue":
+            if self.counts == "answered":
+                count = sum(1 for item in selected if not item["response_bounced"])
+            elif self.counts == "capped":
+                count = len(self._selected(dict(query, limit=MAX_LIMIT)))
             return str(count)
         if count == 0:
             return "0"
@@ -429,7 +473,8 @@ class FakeCustomerThermometer:
         if method == "getResponseRateValue":
             return f"{min(100.0, count / 3.0):.1f}"
         if method == "getTempRatingValue":
-            return f"{sum(r['temperature_id'] for r in selected) / count:.2f}"
+            rated = [r["temperature_id"] for r in selected if r["temperature_id"]]
+            return f"{sum(rated) / max(len(rated), 1):.2f}"
         if method == "getNPSValue":
             return str(round(100 * (share[1] - share[3] - share[4])))
         return str(round(100 * (share[1] + share[2])))
@@ -608,7 +653,11 @@ def _make_handler(api):
 
 # The variants with a choice of behaviours: option -> (choices, the default first; help).
 VARIANT_CHOICES = {
-    "keep": (["newest", "oldest"], "which records a limited answer keeps"),
+    "keep": (
+        ["newest", "oldest", "latest_id"],
+        "which records a limited answer keeps (`latest_id`: the latest sends, whose responses "
+        "came up to --response-lag days later)",
+    ),
     "order": (["newest_first", "oldest_first"], "in which order an answer lists its records"),
     "comments_shape": (
         ["comment", "blast"],
@@ -622,6 +671,19 @@ VARIANT_CHOICES = {
     "datetimes": (
         ["plain", "iso_offset"],
         "`iso_offset`: 2017-08-18T22:33:39+00:00, with varying offsets",
+    ),
+    "to_date": (
+        ["inclusive", "midnight"],
+        "`midnight`: toDate compared with a datetime as its midnight (its day is left out)",
+    ),
+    "date_filter": (
+        ["date_submitted", "blast_date"],
+        "`blast_date`: fromDate/toDate select responses by their send date",
+    ),
+    "counts": (
+        ["exact", "answered", "capped"],
+        "what getNumResponsesValue counts: every response, `answered` ones only (no bounce), or "
+        "the records a capped list would hold",
     ),
 }
 
@@ -653,6 +715,15 @@ def main(argv=None):
             f"--{name.replace('_', '-')}", choices=choices, default=choices[0], help=help_text
         )
     variants.add_argument(
+        "--response-lag", type=int, default=4, help="days a response may come after its send"
+    )
+    variants.add_argument(
+        "--untempered",
+        type=float,
+        default=0.0,
+        help="share of responses without a temperature (no temperatureID selects them)",
+    )
+    variants.add_argument(
         "--ignore-dates",
         action="store_true",
         help="ignore `fromDate`/`toDate`: every answer covers every day",
@@ -668,6 +739,8 @@ def main(argv=None):
         cap=args.cap,
         ignore_limit=args.ignore_limit,
         ignore_dates=args.ignore_dates,
+        response_lag=args.response_lag,
+        untempered=args.untempered,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()
