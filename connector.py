@@ -102,6 +102,8 @@ __ANSWER_DEADLINE_SECONDS = 300  # for one whole answer (each read also has its 
 __MAX_ANSWER_BYTES = 256 * 2**20  # of one answer, decompressed; a larger window is split
 __MAX_RECORD_BYTES = 32 * 2**20  # of one record
 __MAX_WINDOWS_PER_TABLE = 5000  # requests (before retries) for one dated table in one sync
+__MAX_MARGIN_DAYS = 1  # asked around a window's own days once its bounds proved not to be days
+__PROBE_SPAN_FACTOR = 4  # an incremental window is proven by one as many times longer before it
 __CHECKPOINT_EVERY_ROWS = 10000
 __MAX_WARNINGS_PER_KIND = 5  # the first five of each kind are logged; the summary counts all
 __MASK = "***"
@@ -158,6 +160,10 @@ TABLE_SPECS = {
         "record": "thermometer_blast_response",
         "primary_key": ["blast_id", "response_id", "thermometer_id", "date_submitted"],
         "columns": __RESPONSE_COLUMNS,
+        # Counts what this method lists (responses), with the same date, temperature and blast
+        # parameters: a second witness of an answer's size (see CountWitness). getComments lists
+        # only the responses with a comment, which no value method counts.
+        "counted_by": "getNumResponsesValue",
     },
     "recipient_list": {
         "method": "getRecipientLists",
@@ -473,7 +479,7 @@ class SyncContext:
         self.upserts = 0
         self.stats = {}
         self.shapes = {}
-        self.histories = {}
+        self.walks = {}
         self.warnings = {}
         self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
         self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
@@ -493,11 +499,11 @@ class SyncContext:
             self.shapes[table] = ListShape(TABLE_SPECS[table])
         return self.shapes[table]
 
-    def history(self, table):
-        """Return the AnswerHistory of a dated table's method, started from the saved state."""
-        if table not in self.histories:
-            self.histories[table] = AnswerHistory(read_largest_answer(self.start_state, table))
-        return self.histories[table]
+    def walk(self, table):
+        """Return the TableWalk of a dated table, started from the saved date filter."""
+        if table not in self.walks:
+            self.walks[table] = TableWalk(table, *read_date_filter(self.start_state, table))
+        return self.walks[table]
 
     def close(self):
         """Release the HTTP connections."""
@@ -1144,7 +1150,7 @@ def warn_first_few(context, kind, message):
 # ---------------------------------------------------------------------------------------------
 
 
-def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
+def fetch_list(context, table, params, delivered=None, split_on_timeout=False, answer_of=None):
     """Request one list answer and upsert its records as they are parsed.
 
     Args:
@@ -1153,8 +1159,9 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
         params: date, temperature and limit parameters (empty for undated lists).
         delivered: {day: primary keys} upserted already by this sync, not upserted again.
         split_on_timeout: see make_api_request().
+        answer_of: makes the empty Answer each attempt fills (default: a plain Answer).
     Returns:
-        An Answer: how many records it held, how many were new, and its first and last days.
+        An Answer: how many records it held, how many were new, their keys by day.
     Raises:
         ApiError: besides make_api_request()'s errors, an answer holding records none of which
             has the table's primary key (a shape the connector cannot land).
@@ -1163,7 +1170,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False):
     request_label = describe_request(spec["method"], params)
 
     def read_body(response):
-        answer = Answer(keep_every_day=context.history(table).keeps == "mixed")
+        answer = answer_of() if answer_of else Answer()
         try:
             upsert_answer(context, table, response, answer, delivered or {})
         except UnexpectedBodyError as error:
@@ -1196,196 +1203,615 @@ def upsert_answer(context, table, response, answer, delivered):
         if row is None:
             continue
         key = primary_key_of(row)
-        submitted = row.get("date_submitted")
-        day = submitted.date() if submitted is not None else None
-        answer.add(day, key)
-        if key not in delivered.get(day, ()):
+        day = answer.add(row, key)
+        if key in delivered.get(day, ()):
+            continue  # upserted already in this sync
+        if answer.keep_days is None or (day is not None and answer.keeps(day)):
             # Upsert the record: a primary key seen again later in this sync is skipped above.
             upsert_row(context, table, row)
-            answer.had_new = True
+            answer.new += 1
 
 
 class Answer:
     """What one list answer held, for the window logic.
 
     Args:
-        keep_every_day: remember the keys of every day, not only of the oldest and newest.
+        field: the record date the API's date filter follows; records are filed by its day.
+        track_blasts: remember each record's blast_id (for a day read again by blastID).
+        track_lag: remember the longest time between a record's send and its submission.
+        keep_days: (first, last) day whose records are upserted (None: every record's).
     """
 
-    def __init__(self, keep_every_day=False):
+    def __init__(
+        self, field="date_submitted", track_blasts=False, track_lag=False, keep_days=None
+    ):
+        self.keep_days = keep_days
         self.count = 0  # records in the answer, keyed or not
         self.any_keyed = False  # whether any record had every primary-key value
-        self.had_new = False  # whether it held a record not delivered before in this sync
-        self.oldest = None
-        self.newest = None
+        self.new = 0  # records not delivered before in this sync
+        self.field = field
         self.keys_by_day = {}
-        self.keep_every_day = keep_every_day
+        self.spans = {name: [None, None] for name in DATE_FIELDS}  # first and last day of each
+        self.blast_of = {} if track_blasts else None
+        self.lag_days = 0 if track_lag else None
 
-    def add(self, day, key):
-        """Count a keyed record of a day (None: undated), keeping its key when needed later."""
+    def add(self, row, key):
+        """File a keyed record under its day (returned; None when it has no such date)."""
         self.any_keyed = True
+        day = None
+        for name in DATE_FIELDS:
+            value = row.get(name)
+            if value is None:
+                continue
+            value = value.date()
+            span = self.spans[name]
+            if span[0] is None or value < span[0]:
+                span[0] = value
+            if span[1] is None or value > span[1]:
+                span[1] = value
+            if name == self.field:
+                day = value
         if day is None:
-            return
-        if day == self.oldest or day == self.newest:
-            self.keys_by_day[day].add(key)  # the common case: neither day changes
-            return
-        previous = (self.oldest, self.newest)
-        if self.oldest is None or day < self.oldest:
-            self.oldest = day
-        if self.newest is None or day > self.newest:
-            self.newest = day
-        if self.keep_every_day or day in (self.oldest, self.newest):
-            self.keys_by_day.setdefault(day, set()).add(key)
-        if not self.keep_every_day:
-            for earlier in previous:
-                if earlier not in (self.oldest, self.newest):
-                    self.keys_by_day.pop(earlier, None)  # no longer the oldest or newest day
+            return None
+        keys = self.keys_by_day.get(day)
+        if keys is None:
+            keys = self.keys_by_day[day] = set()
+        keys.add(key)
+        if self.blast_of is not None:
+            self.blast_of[key] = row.get("blast_id")
+        if self.lag_days is not None and "date_submitted" in row:
+            self.lag_days = max(self.lag_days, (row["date_submitted"].date() - day).days)
+        return day
+
+    def keeps(self, day):
+        """Return True when a record of day is upserted (see keep_days)."""
+        return self.keep_days[0] <= day <= self.keep_days[1]
+
+    def keys(self):
+        """Return every key the answer filed under a day."""
+        return set().union(*self.keys_by_day.values())
 
 
-class AnswerHistory:
-    """What the answers of one list method have shown: the largest, and which records a cut one
-    keeps.
+class CountWitness:
+    """getNumResponsesValue as a second witness of a window's size, as far as it proved right.
 
-    The API may cap an answer below `limit` (or ignore `limit`) and keep either its newest or its
-    oldest records. The cap, if any, is the same for every answer of a method: an answer smaller
-    than the largest one seen was not cut; one as large may have been. A follow-up that finds
-    records its parent answer did not hold proves which side that answer was cut on.
-
-    Args:
-        largest: the largest answer seen by earlier syncs (0 when unknown).
+    It is believed only after it has counted exactly what a window proven another way held
+    (`agreed`), and never once it counted fewer records than a list held or disagreed before
+    agreeing (`unusable`). A count can prove an answer as large as any this sync has seen only
+    when it has counted more than any list answer held (`above`): a count computed over a capped
+    list never does, so it can never vouch for a cut answer.
     """
 
-    def __init__(self, largest=0):
-        self.largest = largest
-        self.cut_sides = set()
+    def __init__(self):
+        self.agreed = 0
+        self.above = 0
+        self.unusable = None  # why it is not used, once known
+
+    @property
+    def usable(self):
+        """True when counts may prove or disprove answers."""
+        return self.agreed > 0 and self.unusable is None
+
+
+# The record dates an API's date filter may follow, the one assumed first.
+DATE_FIELDS = ("date_submitted", "blast_date")
+
+
+class TableWalk:
+    """What one dated table's answers have shown in this sync, and what it says once.
+
+    The proof rules: an answer is complete when it is smaller than another answer of its method
+    in this sync (a cap, if any, is a number of records that holds for one sync), when the
+    count witness says so, or when the windows that replace it, each complete, find again all
+    it held. Nothing else is evidence: where a cut answer's records lie only picks split points.
+
+    Args:
+        table: `comment` or `blast_result`.
+        field: the record date the API's date filter follows (saved by an earlier sync).
+        lag_days: the longest a response came after its send (when the filter follows sends).
+    """
+
+    def __init__(self, table, field="date_submitted", lag_days=0):
+        self.table = table
+        self.next_group = 1
+        self.method = TABLE_SPECS[table]["method"]
+        self.field = field
+        self.lag_days = lag_days
+        self.largest = 0
+        self.margin = 0  # days asked before and after a window's own days
+        self.cut_sides = set()  # sides of a parent where a child found records it lacked
+        self.witness = CountWitness()
+        if "counted_by" not in TABLE_SPECS[table]:
+            self.witness.unusable = "no value method counts what it lists"
+        self.unproven = 0
+        self.restart = False  # the filter's date turned out to be another: read again
+        self.outside_keys = None  # the keys of the last answer dated outside its days
+        self.groups = {}  # a day read by temperature or blast: what it must find again
+
+    @property
+    def cut_seen(self):
+        """True once an answer of this sync was shown to have been cut."""
+        return bool(self.cut_sides)
 
     @property
     def keeps(self):
-        """Which records a cut answer keeps: "newest", "oldest", None (unknown) or "mixed"."""
+        """Which end a cut answer kept, as far as the answers showed: "newest", "oldest", None."""
         if self.cut_sides == {"older"}:
             return "newest"
         if self.cut_sides == {"newer"}:
             return "oldest"
-        return "mixed" if self.cut_sides else None
-
-    def may_be_cut(self, window, answer):
-        """Take in one answer; return True when it is as large as any and so may have been cut."""
-        if window.side is not None and answer.had_new:
-            self.cut_sides.add(window.side)  # its parent lacked records on this side
-        may_be_cut = answer.count > 0 and answer.count >= self.largest
-        self.largest = max(self.largest, answer.count)
-        return may_be_cut
+        return None
 
 
-# One request's date range (both days inclusive), temperatureID (or None), the side of its parent
-# answer it re-reads ("older", "newer" or None) and {day: keys} delivered already in that range.
-Window = collections.namedtuple("Window", "start end temperature side delivered")
+# One request's own days (both inclusive), temperatureID and blastID (or None), the side of its
+# parent it covers ("older", "newer" or None), {day: keys} an earlier answer held in the days it
+# asks for (found again, not upserted again), the start of a wider range that proves it by
+# answering more (or None), the group it is read in (a day by temperature or blast), and a
+# count of it derived from its parent's (None when unknown; never a proof).
+Window = collections.namedtuple(
+    "Window", "start end temperature blast side delivered probe group counted"
+)
+# Checks a day read by temperature (or blast) once its windows are read: see check_group().
+GroupCheck = collections.namedtuple("GroupCheck", "group")
 
 
-def follow_up_windows(window, answer, keeps):
-    """Return the windows that may hold what an answer that may have been cut left out.
-
-    An answer keeping the newest records lacks nothing after its oldest day, one keeping the
-    oldest nothing before its newest day: while which one the API does is unknown, both parts are
-    asked for; once the answers have shown it, only one. A day that alone filled the answer is
-    asked for again by temperatureID (1-4). When the answers contradict both readings, or hold no
-    date, the window is halved instead.
-
-    Args:
-        window: the Window the answer was for.
-        answer: the Answer.
-        keeps: AnswerHistory.keeps.
-    Returns:
-        A list of Windows, possibly empty (a single day and temperature that filled an answer).
-    """
-    oldest, newest = answer.oldest, answer.newest
-    if oldest is None or keeps == "mixed":
-        return halved_windows(window, answer)
-    # A day that alone filled the answer is asked for by temperature, the days around it apart.
-    one_day = timedelta(days=1) if oldest == newest else timedelta(0)
-    windows = []
-    if keeps != "oldest" and window.start <= oldest - one_day:
-        windows.append(child_window(window, answer, window.start, oldest - one_day, "older"))
-    if keeps != "newest" and newest + one_day <= window.end:
-        windows.append(child_window(window, answer, newest + one_day, window.end, "newer"))
-    if one_day:
-        windows.extend(temperature_windows(window, answer, oldest))
-    return windows
+def new_window(start, end, delivered=None, probe=None, **options):
+    """Return a Window of days start..end; options set its other fields."""
+    window = Window(start, end, None, None, None, delivered or {}, probe, None, None)
+    return window._replace(**options)
 
 
-def child_window(window, answer, start, end, side=None, temperature=None):
-    """Return a Window within window, with the keys delivered already by it or its answer."""
-    delivered = {}
-    for source in (window.delivered, answer.keys_by_day):
-        for day, keys in source.items():
-            if start <= day <= end:
-                delivered[day] = delivered.get(day, frozenset()) | keys
-    return Window(start, end, temperature, side, delivered)
+def asked_days(walk, window):
+    """Return the first and last day a window asks for: its own, and the margin around them."""
+    margin = timedelta(days=walk.margin)
+    return window.start - margin, window.end + margin
 
 
-def halved_windows(window, answer):
-    """Return the two halves of a multi-day window, or a single day by temperatureID."""
-    if window.start == window.end:
-        return temperature_windows(window, answer, window.start)
-    middle = window.start + (window.end - window.start) // 2
-    return [
-        child_window(window, answer, window.start, middle),
-        child_window(window, answer, middle + timedelta(days=1), window.end),
-    ]
-
-
-def temperature_windows(window, answer, day):
-    """Return one day asked for again by each temperatureID, or [] when it was already."""
-    if window.temperature is not None:
-        return []
-    return [
-        child_window(window, answer, day, day, temperature=temperature)
-        for temperature in __TEMPERATURE_IDS
-    ]
-
-
-def window_params(window):
-    """Return the query parameters of a window: its days, temperatureID and `limit`."""
-    params = {"fromDate": window.start.isoformat(), "toDate": window.end.isoformat()}
+def window_params(walk, window, limit=True):
+    """Return the query parameters of a window: days, temperatureID, blastID and `limit`."""
+    low, high = asked_days(walk, window)
+    params = {"fromDate": low.isoformat(), "toDate": high.isoformat()}
     if window.temperature is not None:
         params["temperatureID"] = window.temperature
-    params["limit"] = __RECORD_LIMIT
+    if window.blast is not None:
+        params["blastID"] = window.blast
+    if limit:
+        params["limit"] = __RECORD_LIMIT
     return params
 
 
+def window_label(walk, window):
+    """Return a window's days (and temperature or blast) for a log line."""
+    label = f"{walk.method} {window.start}..{window.end}"
+    if window.temperature is not None:
+        label += f" temperatureID {window.temperature}"
+    if window.blast is not None:
+        label += f" blastID {window.blast}"
+    return label
+
+
+def fetch_window(context, table, window, keep_days=None):
+    """Request a window's list answer; return its Answer.
+
+    Args:
+        keep_days: (first, last) day whose records are upserted (None: every record's).
+    """
+    walk = context.walk(table)
+    single_day = window.start == window.end
+    make_answer = functools.partial(
+        Answer, walk.field, single_day, walk.field != DATE_FIELDS[0], keep_days
+    )
+    return fetch_list(
+        context,
+        table,
+        window_params(walk, window),
+        window.delivered,
+        split_on_timeout=window.start < window.end,
+        answer_of=make_answer,
+    )
+
+
+def fetch_count(context, table, window):
+    """Return getNumResponsesValue for a window's days, or None once the witness is unusable."""
+    walk = context.walk(table)
+    params = window_params(walk, window, limit=False)
+    try:
+        return int(fetch_value(context, table, TABLE_SPECS[table]["counted_by"], params))
+    except UnexpectedBodyError as error:
+        distrust(walk, f"it answered {masked_snippet(error.snippet, context.api_key)!r}")
+        return None
+
+
+def distrust(walk, reason):
+    """Stop using the count witness for a table in this sync, saying why once (INFO)."""
+    if walk.witness.unusable is None:
+        walk.witness.unusable = reason
+        log.info(
+            f"{walk.table}: getNumResponsesValue is not used as a witness of {walk.method} "
+            f"answers in this sync: {reason}"
+        )
+
+
+def warn_unproven(context, table, window, reason):
+    """Count a window that could not be proven complete, with a warning naming it."""
+    walk = context.walk(table)
+    walk.unproven += 1
+    warn_first_few(
+        context,
+        (table, "unproven"),
+        f"{table}: {window_label(walk, window)} could not be proven complete, so responses may "
+        f"be missing: {reason}",
+    )
+
+
 def read_window(context, table, window):
-    """Read one window of a dated table; return the windows still to read because of it.
+    """Read one window of a dated table; return the windows (and checks) still to read for it.
 
     Raises:
-        ApiError: besides fetch_list()'s errors, an answer holding records from outside the
-            window (the API ignoring a date bound), as no window could then make progress.
+        ApiError: besides fetch_list()'s errors, an API that answers the same records whatever
+            the dates asked for, as no window could then make progress.
     """
-    params = window_params(window)
-    request_label = describe_request(TABLE_SPECS[table]["method"], params)
+    walk = context.walk(table)
     try:
-        answer = fetch_list(
-            context, table, params, window.delivered, split_on_timeout=window.start < window.end
-        )
+        answer = fetch_window(context, table, window)
     except WindowTimeoutError:
-        log.warning(f"{table}: {request_label} timed out; asking for each half instead")
-        return halved_windows(window, Answer())
-    if answer.oldest is not None and (answer.oldest < window.start or answer.newest > window.end):
-        raise ApiError(
-            f"{request_label} answered records submitted from {answer.oldest} to "
-            f"{answer.newest}, outside the days asked for: the API seems to ignore the date "
-            f"range, so the connector cannot tell when it has read everything"
-        )
-    history = context.history(table)
-    if not history.may_be_cut(window, answer):
-        return []
-    follow_ups = follow_up_windows(window, answer, history.keeps)
-    if not follow_ups:
         log.warning(
-            f"{table}: {request_label} alone held {answer.count} records, as many as the largest "
-            f"answer of {TABLE_SPECS[table]['method']}, so it may have been cut: responses of "
-            f"{window.start} with temperatureID {window.temperature} may be missing"
+            f"{table}: {window_label(walk, window)} timed out; asking for each half instead"
         )
-    return follow_ups
+        return split(context, table, window, Answer(walk.field), None)
+    if not dates_fit(context, table, window, answer):
+        return [] if walk.restart else [window]  # read again, as the answer showed how
+    if answer.lag_days:
+        walk.lag_days = max(walk.lag_days, answer.lag_days)
+    if window.group is not None:
+        walk.groups[window.group]["found"].update(answer.keys())
+    if window.side is not None and answer.new:
+        walk.cut_sides.add(window.side)  # its parent lacked records on this side
+    at_risk = answer.count > 0 and answer.count >= walk.largest
+    walk.largest = max(walk.largest, answer.count)
+    if not at_risk:
+        return complete_answer(context, table, window, answer)
+    return answer_at_risk(context, table, window, answer)
+
+
+def complete_answer(context, table, window, answer):
+    """Check a window whose answer is smaller than another (so not cut by a record cap).
+
+    It must find again what an earlier answer held in its days (else the date bounds do not
+    mean what was assumed); once some answer was cut, the count witness checks it as well (a
+    cap by size or time, or one that dropped, cuts answers smaller than the largest).
+    """
+    walk = context.walk(table)
+    missing = missing_keys(window, answer) if window.group is None else {}
+    if missing:
+        return bounds_mismatch(context, table, window, missing)
+    if not walk.cut_seen or answer.count == 0 or walk.witness.unusable:
+        return []
+    if window.counted == answer.count:
+        return []  # as many as its parent's count less its sibling's
+    counted = fetch_count(context, table, window)
+    if counted is None:
+        return []
+    if counted == answer.count:
+        walk.witness.agreed += 1
+        return []
+    if counted < answer.count or not walk.witness.agreed:
+        distrust(
+            walk,
+            f"it counted {counted} for {window_label(walk, window)}, which listed {answer.count}",
+        )
+        return []
+    log.warning(
+        f"{table}: {window_label(walk, window)} listed {answer.count} records and counted "
+        f"{counted}: it was cut below the largest answer (a cap by size or time, or one that "
+        f"dropped); reading it in parts"
+    )
+    return split(context, table, window, answer, counted)
+
+
+def missing_keys(window, answer):
+    """Return {day: count} of the records an earlier answer held in a window's own days that
+    its answer did not hold."""
+    missing = {}
+    for day, keys in window.delivered.items():
+        if window.start <= day <= window.end:
+            lost = len(keys - answer.keys_by_day.get(day, set()))
+            if lost:
+                missing[day] = lost
+    return missing
+
+
+def bounds_mismatch(context, table, window, missing):
+    """Widen every window by a day on each side once, saying what the bounds turned out to mean;
+    a mismatch that remains is a warning."""
+    walk = context.walk(table)
+    days = sorted(missing)
+    count = sum(missing.values())
+    held = f"{count} records an earlier answer held for {days[0]}..{days[-1]}"
+    if walk.margin >= __MAX_MARGIN_DAYS:
+        warn_unproven(context, table, window, f"it did not answer again {held}")
+        return []
+    walk.margin += 1
+    if days == [window.end]:
+        meaning = "toDate seems to end at the start of its day (its midnight)"
+    elif days == [window.start]:
+        meaning = "fromDate seems to start after its day begins (another clock)"
+    else:
+        meaning = "they seem to follow another clock or date"
+    log.info(
+        f"{table}: {window_label(walk, window)} did not answer again {held}: {meaning}. Every "
+        f"window is now asked with {walk.margin} more day on each side, and keeps the records "
+        f"of its own days"
+    )
+    return [window]
+
+
+def dates_fit(context, table, window, answer):
+    """Check an answer's dates against the days asked for; return False to read it again.
+
+    Records dated outside the days asked for show which date the filter follows (another of
+    DATE_FIELDS: the table is read again by it), or another clock (within a day: windows get a
+    margin); records still outside are kept, with a warning, and reading goes on.
+
+    Raises:
+        ApiError: the same records answered for other days (the API ignores the dates).
+    """
+    walk = context.walk(table)
+    low, high = asked_days(walk, window)
+    first, last = answer.spans[walk.field]
+    if first is None or (low <= first and last <= high):
+        return True
+    for name in DATE_FIELDS:
+        other = answer.spans[name]
+        if name != walk.field and other[0] is not None and low <= other[0] <= other[1] <= high:
+            follow_field(context, table, name)
+            return False
+    if walk.margin < __MAX_MARGIN_DAYS and low - timedelta(1) <= first <= last <= high + timedelta(
+        1
+    ):
+        walk.margin += 1
+        log.info(
+            f"{table}: {window_label(walk, window)} answered records of {first}..{last}: the "
+            f"dates seem to follow another clock. Every window is now asked with "
+            f"{walk.margin} more day on each side, and keeps the records of its own days"
+        )
+        return False
+    keys = answer.keys()
+    if keys == walk.outside_keys:
+        raise ApiError(
+            f"{window_label(walk, window)} answered the same records as for other days, dated "
+            f"{first} to {last}: the API seems to ignore the date range, so the connector "
+            f"cannot tell when it has read everything"
+        )
+    walk.outside_keys = keys
+    warn_first_few(
+        context,
+        (table, "outside"),
+        f"{table}: {window_label(walk, window)} answered records dated {first}..{last}, outside "
+        f"the days asked for: they are kept, and reading goes on",
+    )
+    return True
+
+
+def follow_field(context, table, name):
+    """Read a table again by the date its filter turned out to follow (once a sync)."""
+    walk = context.walk(table)
+    if walk.field != DATE_FIELDS[0]:
+        return
+    walk.field, walk.restart = name, True
+    log.warning(
+        f"{table}: {walk.method} selects records by {name}, not by date_submitted: the table is "
+        f"read again by {name}, and each later sync reads from as many days before its cursor "
+        f"as the longest a response came after its send"
+    )
+
+
+def answer_at_risk(context, table, window, answer):
+    """Prove an answer as large as any this sync has seen, or replace it by smaller windows."""
+    walk = context.walk(table)
+    counted = window.counted
+    if walk.witness.usable and (counted is None or counted <= answer.count):
+        counted = fetch_count(context, table, window)
+        if counted is not None and counted > walk.largest:
+            walk.witness.above = max(walk.witness.above, counted)
+        if counted is not None and counted == answer.count < walk.witness.above:
+            return []
+        if counted is not None and counted < answer.count:
+            distrust(
+                walk,
+                f"it counted {counted} for {window_label(walk, window)}, which "
+                f"listed {answer.count}",
+            )
+            counted = None
+    if window.probe is not None and probe_proves(context, table, window, answer):
+        return []
+    return split(context, table, window, answer, counted)
+
+
+def probe_proves(context, table, window, answer):
+    """Ask a wider range ending where a window ends: more records, and none of the window's days
+    that its answer lacked, prove the window's answer was not cut.
+
+    Records of the days before the window (read by earlier syncs) are not upserted again.
+    """
+    walk = context.walk(table)
+    delivered = child_delivered(walk, window, answer, window.probe, window.end)
+    wide = new_window(window.probe, window.end, delivered)
+    wide_answer = fetch_window(context, table, wide, keep_days=asked_days(walk, window))
+    walk.largest = max(walk.largest, wide_answer.count)
+    return wide_answer.count > answer.count and not wide_answer.new
+
+
+def child_delivered(walk, window, answer, start, end):
+    """Return {day: keys} that window or its answer held in the days a child start..end asks."""
+    margin = timedelta(days=walk.margin)
+    low, high = start - margin, end + margin
+    delivered = {}
+    for source in (window.delivered, answer.keys_by_day):
+        for day, keys in source.items():
+            if low <= day <= high:
+                delivered[day] = delivered[day] | keys if day in delivered else keys
+    return delivered
+
+
+def own_days(window, answer):
+    """Return [(day, records)] of an answer within a window's own days, oldest first."""
+    return sorted(
+        (day, len(keys))
+        for day, keys in answer.keys_by_day.items()
+        if window.start <= day <= window.end
+    )
+
+
+def split(context, table, window, answer, counted):
+    """Return the windows that replace one whose answer may have been cut, each proven on its
+    own: split at a day of its records (the median, or nearer the end the answers showed a cut
+    keeps), a day alone read by temperatureID."""
+    walk = context.walk(table)
+    days = own_days(window, answer)
+    if window.start == window.end:
+        return by_temperature(context, table, window, answer, counted)
+    if len(days) == 1:
+        return around_day(walk, window, answer, days[0][0])
+    if not days:
+        middle = window.start + (window.end - window.start) // 2
+        return two_children(context, table, window, answer, middle, counted)
+    share = {"newest": 0.0, "oldest": 1.0}.get(walk.keeps, 0.5)
+    total, running, cut_day = sum(n for _, n in days), 0, days[-2][0]
+    for day, records in days[:-1]:
+        running += records
+        if running >= share * total:
+            cut_day = day
+            break
+    return two_children(context, table, window, answer, cut_day, counted)
+
+
+def around_day(walk, window, answer, day):
+    """Return the windows around a day that alone held an answer's records, and the day."""
+    one = timedelta(days=1)
+    windows = []
+    if window.start < day:
+        older = child_delivered(walk, window, answer, window.start, day - one)
+        windows.append(new_window(window.start, day - one, older, side="older"))
+    if day < window.end:
+        newer = child_delivered(walk, window, answer, day + one, window.end)
+        windows.append(new_window(day + one, window.end, newer, side="newer"))
+    windows.append(new_window(day, day, child_delivered(walk, window, answer, day, day)))
+    return windows
+
+
+def two_children(context, table, window, answer, cut_day, counted):
+    """Return the two windows a window is split into at cut_day, the side a cut keeps last.
+
+    Where the count witness is believed, the side a cut keeps is proven by its count when that
+    equals what the answers held there, without being read again.
+    """
+    walk = context.walk(table)
+    one = timedelta(days=1)
+    older = new_window(
+        window.start,
+        cut_day,
+        child_delivered(walk, window, answer, window.start, cut_day),
+        side="older",
+    )
+    newer = new_window(
+        cut_day + one,
+        window.end,
+        child_delivered(walk, window, answer, cut_day + one, window.end),
+        side="newer",
+    )
+    if walk.keeps is None:
+        return [newer, older]  # the older first: its dates show first which date is filtered
+    kept, other = (older, newer) if walk.keeps == "oldest" else (newer, older)
+    if not walk.witness.usable:
+        return [other, kept]
+    known = sum(len(keys) for keys in kept.delivered.values())
+    kept_count = fetch_count(context, table, kept)
+    if kept_count is None:
+        return [other, kept]
+    if counted is not None and counted >= kept_count:
+        other = other._replace(counted=counted - kept_count)
+    if kept_count == known and known < walk.largest:
+        return [other]  # the kept side is proven by its count
+    return [other, kept._replace(counted=kept_count)]
+
+
+def by_temperature(context, table, window, answer, counted=None):
+    """Read a day that alone filled an answer again by each temperatureID (a day and
+    temperature by each blastID its records name), then check what they found."""
+    if window.blast is not None:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"it alone held {answer.count} records, as many as the largest answer, so it may "
+            f"have been cut",
+        )
+        return []
+    walk = context.walk(table)
+    delivered = child_delivered(walk, window, answer, window.start, window.end)
+    blasts = dict(answer.blast_of or {})
+    if window.temperature is None:
+        keys = set().union(*delivered.values()) if delivered else set()
+    else:  # its own records (its days' delivered keys hold every temperature's)
+        keys = answer.keys()
+        if window.group in walk.groups:  # every blast seen that day
+            blasts.update(walk.groups[window.group]["blasts"])
+    group, walk.next_group = walk.next_group, walk.next_group + 1
+    walk.groups[group] = {
+        "window": window,
+        "keys": keys,
+        "found": set(),
+        "blasts": blasts,
+        "counted": counted,
+        "by_blast": window.temperature is not None,
+    }
+    if window.temperature is None:
+        children = [
+            window._replace(temperature=temperature, delivered=delivered, group=group, probe=None)
+            for temperature in __TEMPERATURE_IDS
+        ]
+    else:
+        children = [
+            window._replace(blast=blast, delivered=delivered, group=group)
+            for blast in sorted(set(blasts.values()) - {None})
+        ]
+    return [GroupCheck(group)] + children
+
+
+def check_group(context, table, check):
+    """Check that a day's windows by temperature (or blast) found again all it held, and as
+    many as its count when one is believed.
+
+    Records no temperatureID selects (a send without one) are read by the blastID of each; what
+    is still missing is a warning naming the day and how many records.
+    """
+    walk = context.walk(table)
+    group = walk.groups.pop(check.group)
+    window, found, counted = group["window"], group["found"], group["counted"]
+    missing = group["keys"] - found
+    short = counted is not None and len(found | group["keys"]) < counted
+    if not missing and not short and (counted is not None or window.temperature is None):
+        return []
+    blasts = sorted({group["blasts"].get(key) for key in missing} - {None})
+    if missing and blasts and not group["by_blast"]:
+        log.info(
+            f"{table}: {len(missing)} records of {window.start} are selected by no "
+            f"temperatureID (sends without a temperature, say): reading the day by blastID"
+        )
+        walk.groups[check.group] = dict(group, keys=missing, found=set(), by_blast=True)
+        return [check] + [
+            window._replace(blast=blast, group=check.group, delivered={window.start: missing})
+            for blast in blasts
+        ]
+    if missing:
+        reason = f"{len(missing)} records an answer held for it were found again by none of them"
+    elif short:
+        reason = f"they held {len(found | group['keys'])} records, and it counts {counted}"
+    else:
+        reason = "the records of a blast none of its records named may be missing"
+    warn_unproven(context, table, window, f"read by temperatureID or blastID, {reason}")
+    return []
 
 
 def read_cursor(state, table):
@@ -1418,8 +1844,8 @@ def validate_state(state, today):
     Raises:
         ValueError: naming the state key: a cursor that is not a date, lies after today or
             before 1970 (a state that no sync of this connection wrote: reading from there
-            would skip responses or walk back through decades), or a largest answer that is
-            not a whole number.
+            would skip responses or walk back through decades), or a saved date filter that is
+            not one the connector knows.
     """
     for table in __DATED_TABLES:
         cursor = read_cursor(state, table)
@@ -1430,31 +1856,56 @@ def validate_state(state, today):
                 f"today ({today}): no sync of this connection saved it. Re-sync the table (in "
                 f"Fivetran, or `fivetran reset` locally) to read it again from 'from_date'."
             )
-        read_largest_answer(state, table)
+        read_date_filter(state, table)
 
 
-def read_largest_answer(state, table):
-    """Return the largest answer a table's method gave in earlier syncs (0 when none saved).
+def read_date_filter(state, table):
+    """Return (field, lag days) of a table's date filter as an earlier sync saw it.
 
     Raises:
-        ValueError: a saved value that is not a whole number.
+        ValueError: a saved field or lag the connector never saves.
     """
-    key = f"{table}_largest_answer"
-    value = state.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    field = state.get(f"{table}_date_field", DATE_FIELDS[0])
+    lag = state.get(f"{table}_lag_days", 0)
+    if field not in DATE_FIELDS:
         raise ValueError(
-            f"State '{key}' is {_shown(value)}: expected a whole number of records, 0 or more."
+            f"State '{table}_date_field' is {_shown(field)}: expected one of "
+            f"{', '.join(DATE_FIELDS)}."
         )
-    return value
+    if isinstance(lag, bool) or not isinstance(lag, int) or not 0 <= lag <= __MAX_LOOKBACK_DAYS:
+        raise ValueError(
+            f"State '{table}_lag_days' is {_shown(lag)}: expected a whole number of days from 0 "
+            f"to {__MAX_LOOKBACK_DAYS}."
+        )
+    return field, lag
+
+
+def first_window(context, table, cursor):
+    """Return the window a dated table's sync starts with.
+
+    Without a cursor it starts at from_date; otherwise at the cursor minus lookback_days (and
+    minus the longest a response came after its send, when the filter follows sends), with a
+    wider range to prove it by (see probe_proves()).
+    """
+    walk = context.walk(table)
+    from_date = context.settings["from_date"]
+    if cursor is None:
+        return new_window(from_date, context.upper_bound)
+    back = context.settings["lookback_days"] + (
+        walk.lag_days if walk.field != "date_submitted" else 0
+    )
+    start = max(from_date, cursor - timedelta(days=back))
+    span = (context.upper_bound - start).days + 1
+    probe = max(from_date, start - timedelta(days=__PROBE_SPAN_FACTOR * span))
+    return new_window(start, context.upper_bound, probe=probe if probe < start else None)
 
 
 def sync_windowed_table(context, table, cursor):
-    """Sync a dated list table by windows until the answers show nothing is missing.
+    """Sync a dated list table by windows until the answers prove nothing is missing.
 
-    A table without a cursor starts at from_date; otherwise at the cursor minus lookback_days.
-    The range ends tomorrow (UTC). Each answer that may have been cut (see AnswerHistory) is
-    followed by requests for exactly what it may lack (see follow_up_windows()); records
-    upserted already in this sync are not upserted again.
+    Each answer that may have been cut (see TableWalk) is replaced by windows proven on their
+    own; records upserted already in this sync are not upserted again. A window that cannot be
+    proven is a warning, counted in the table's summary.
 
     Args:
         context: the SyncContext.
@@ -1465,17 +1916,22 @@ def sync_windowed_table(context, table, cursor):
     Raises:
         ApiError: besides read_window()'s errors, more windows than a sync may read.
     """
-    settings = context.settings
-    if cursor is None:
-        start = settings["from_date"]
-    else:
-        start = cursor - timedelta(days=settings["lookback_days"])
-    pending = [Window(start, context.upper_bound, None, None, {})]
+    walk = context.walk(table)
+    start = first_window(context, table, cursor)
+    pending = [start]
     try:
         for _window in range(context.max_windows_per_table):
             if not pending:
                 break
-            pending.extend(read_window(context, table, pending.pop()))
+            item = pending.pop()
+            if isinstance(item, GroupCheck):
+                pending.extend(check_group(context, table, item))
+                continue
+            pending.extend(read_window(context, table, item))
+            if walk.restart:
+                walk.restart, walk.groups = False, {}
+                start = first_window(context, table, cursor)
+                pending = [start]
         if pending:
             raise ApiError(
                 f"{context.max_windows_per_table} windows read and more still to read: the "
@@ -1484,7 +1940,13 @@ def sync_windowed_table(context, table, cursor):
             )
     finally:
         log_shape_report(context, table)
-    log_table_summary(context, table, f"{start}..{context.upper_bound}")
+    if walk.field != DATE_FIELDS[0]:
+        log.warning(
+            f"{table}: {walk.method} selects by {walk.field} (the send date), so a sync reads "
+            f"sends from {walk.lag_days} days before its lookback (the longest a response came "
+            f"after its send so far); a response to an older send is not read"
+        )
+    log_table_summary(context, table, f"{start.start}..{context.upper_bound}")
     return context.today.isoformat()
 
 
@@ -1641,18 +2103,21 @@ def sync_one_table(context, table, sync_table):
 
 
 def advanced_state(state, context, cursors):
-    """Return the state to save: the new cursors, and the largest answer of each dated method.
+    """Return the state to save: the new cursors, and each dated table's date filter when the
+    answers showed it follows another date than date_submitted.
 
-    A cursor replaces the earlier example's `<table>_last_sync` key; other keys are kept.
+    A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
+    answer an earlier version kept (a cap can change: it proves nothing); other keys are kept.
     """
     new_state = dict(state)
     for table, cursor in cursors.items():
         new_state[f"{table}_cursor"] = cursor
         new_state.pop(f"{table}_last_sync", None)
-    for table in __DATED_TABLES:
-        largest = context.history(table).largest
-        if largest:
-            new_state[f"{table}_largest_answer"] = largest
+        new_state.pop(f"{table}_largest_answer", None)  # an earlier version's: proves nothing
+        walk = context.walk(table)
+        if walk.field != DATE_FIELDS[0]:
+            new_state[f"{table}_date_field"] = walk.field
+            new_state[f"{table}_lag_days"] = min(walk.lag_days, __MAX_LOOKBACK_DAYS)
     return new_state
 
 
@@ -1692,7 +2157,7 @@ def update(configuration: dict, state: dict):
     finally:
         context.close()
     # Save the accumulated state once, after every table: the new cursors of the tables that
-    # succeeded (a failed table keeps its old one) and the largest answers seen.
+    # succeeded (a failed table keeps its old one) and the date filters the answers showed.
     op.checkpoint(state=advanced_state(state, context, cursors))
     if failed:
         raise RuntimeError(

@@ -15,7 +15,7 @@ import pytest
 
 import connector
 from tests.conftest import API_KEY, BASE_URL, TODAY, configuration
-from tests.test_connector import KNOWN_LARGEST, list_shape, records_of, run
+from tests.test_connector import SCRIPTED_STATE, list_shape, records_of, run, run_scripted
 
 
 def key_pieces(key, size=6):
@@ -105,7 +105,7 @@ class TestKeyLeaks:
             "getThermometers", *[requests.exceptions.ConnectionError(f"refused {proxy_url}")] * 4
         )
         with pytest.raises(RuntimeError):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         texts = captured.messages()
         assert any("getThermometers" in text for text in texts)
         assert not [text for text in texts if "pa55word" in text]
@@ -122,7 +122,7 @@ class TestTablesFailCleanly:
         body = f'<?xml version="1.0" encoding="{declaration}"?><thermometers/>'
         api.script("getThermometers", (200, body))
         with pytest.raises(RuntimeError, match="thermometer"):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         (error,) = captured.messages("error")
         assert "encoding" in error and named in error and "expected UTF-8" in error
         assert captured.rows("recipient_list") and captured.rows("metric")
@@ -133,7 +133,7 @@ class TestTablesFailCleanly:
         body = f"<thermometers><thermometer><id>1</id>{record}</thermometer></thermometers>"
         api.script("getThermometers", (200, body))
         with pytest.raises(RuntimeError, match="thermometer"):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         (error,) = captured.messages("error")
         assert "nests deeper than 32 levels" in error
 
@@ -143,11 +143,11 @@ class TestTablesFailCleanly:
 
         monkeypatch.setattr(connector, "build_row", broken)
         with pytest.raises(RuntimeError, match="comment, blast_result, recipient_list"):
-            run(state=KNOWN_LARGEST)
+            run(state=SCRIPTED_STATE)
         errors = captured.messages("error")
         assert len(errors) == 4 and all("unexpected ZeroDivisionError" in e for e in errors)
         assert captured.rows("metric")
-        assert captured.checkpoints[-1] == KNOWN_LARGEST
+        assert captured.checkpoints[-1] == SCRIPTED_STATE
 
     @pytest.mark.parametrize(
         "saved, why",
@@ -208,7 +208,7 @@ class TestTablesFailCleanly:
     @pytest.mark.parametrize("body", ["9" * 400, "1e400", "-" + "9" * 400])
     def test_a_metric_that_is_not_finite_gets_no_row(self, captured, api, body):
         api.script("getNPSValue", (200, body))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         names = {row["metric_name"] for row in captured.rows("metric")}
         assert "nps" not in names and "happiness" in names
         (warning,) = [m for m in captured.messages("warning") if "getNPSValue" in m]
@@ -245,7 +245,7 @@ class TestParserAbuse:
             "</thermometer_blast_response></thermometer_blast_responses>"
         )
         api.script("getBlastResults", (200, body))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         (row,) = captured.rows("blast_result")
         assert row["response_id"] == 1 and row["response_id_2"] == "999"
 
@@ -255,7 +255,7 @@ class TestParserAbuse:
             "</date_submitted><comment>Hello <b>bold</b> world</comment></comment></comments>"
         )
         api.script("getComments", (200, body))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         (row,) = captured.rows("comment")
         assert row["comment"] == "Hello bold world"
 
@@ -280,7 +280,7 @@ class TestBounds:
         monkeypatch.setitem(connector.SYNC_LIMITS, "max_record_bytes", 10_000_000)
         api.script("getThermometers", (200, bomb, {"Content-Encoding": "gzip"}))
         with pytest.raises(RuntimeError, match="thermometer"):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         (error,) = captured.messages("error")
         assert "larger than 10,000,000 bytes" in error
 
@@ -289,17 +289,13 @@ class TestBounds:
     ):
         monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", 1)
         with pytest.raises(RuntimeError, match="blast_result"):
-            run(state=KNOWN_LARGEST, from_date=(TODAY - timedelta(days=1)).isoformat())
+            run(from_date=(TODAY - timedelta(days=1)).isoformat())
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
         yesterday, tomorrow = (
             (TODAY - timedelta(1)).isoformat(),
             (TODAY + timedelta(1)).isoformat(),
         )
-        assert sent[:3] == [
-            (yesterday, tomorrow),
-            (tomorrow, tomorrow),
-            (yesterday, TODAY.isoformat()),
-        ]
+        assert sent[:2] == [(yesterday, tomorrow), (yesterday, TODAY.isoformat())]
         assert sent[-1][0] == sent[-1][1]  # a single day: an error, not split further
         errors = [m for m in captured.messages("error") if m.startswith("blast_result")]
         assert errors and "passed 1 bytes" in errors[0]

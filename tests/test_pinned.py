@@ -8,7 +8,7 @@ import requests
 
 import connector
 from tests.conftest import API_KEY, TODAY, configuration
-from tests.test_connector import KNOWN_LARGEST, blast_xml, list_shape, run
+from tests.test_connector import SCRIPTED_SUMMARY, blast_xml, list_shape, run, run_scripted
 
 PASSWORD, PLAIN = (
     connector.form_field.TextField.password,
@@ -156,7 +156,7 @@ class TestCounts:
             {"id": "1", "name": "A"}, {"name": "no id"}, {"id": "2"}, tag="thermometer"
         )
         api.script("getRecipientLists", (200, body.replace("thermometer", "recipient_list")))
-        run(state=KNOWN_LARGEST)
+        run()
         info = captured.messages("info")
         assert "thermometer: whole list, 3 requests, 4 rows, 0 skipped" in info
         assert "recipient_list: whole list, 1 requests, 2 rows, 1 skipped" in info
@@ -166,13 +166,13 @@ class TestCounts:
         (blast,) = [m for m in info if m.startswith("blast_result: 1970")]
         rows = len(api.fake.truth("blast_result"))
         assert blast == (
-            f"blast_result: 1970-01-01..{(TODAY + timedelta(1)).isoformat()}, 1 requests, "
+            f"blast_result: 1970-01-01..{(TODAY + timedelta(1)).isoformat()}, 3 requests, "
             f"{rows} rows, 0 skipped"
         )
 
     def test_retries_say_why_and_when(self, captured, api):
         api.script("getThermometers", (503, "busy"), (429, "", {"Retry-After": "3"}))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         retries = [m for m in captured.messages("warning") if m.startswith("getThermometers")]
         assert retries == [
             "getThermometers: HTTP 503; retry 1 of 3 in 1 s",
@@ -201,7 +201,7 @@ class TestFailuresSay:
     def test_a_transient_failure_names_its_kind_without_the_key(self, captured, api, error, said):
         api.script("getThermometers", *[error] * 4)
         with pytest.raises(RuntimeError):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         (failure,) = captured.messages("error")
         assert f"getThermometers failed after 4 attempts: {said}" in failure
         assert API_KEY not in failure and "***" in failure
@@ -209,16 +209,16 @@ class TestFailuresSay:
     def test_a_request_that_cannot_be_sent_is_not_retried(self, captured, api):
         api.script("getThermometers", requests.exceptions.InvalidURL(f"bad {API_KEY}"))
         with pytest.raises(RuntimeError):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         (failure,) = captured.messages("error")
         assert "getThermometers failed: InvalidURL: bad ***" in failure
         assert captured.sleeps == []
 
     def test_a_connection_error_on_a_long_window_is_retried_not_split(self, captured, api):
         api.script("getBlastResults", requests.exceptions.ConnectionError("reset"))
-        run(state=KNOWN_LARGEST, from_date="2026-11-01")
+        run(from_date="2026-11-01")
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
-        assert sent == [("2026-11-01", (TODAY + timedelta(1)).isoformat())] * 2
+        assert sent[:2] == [("2026-11-01", (TODAY + timedelta(1)).isoformat())] * 2
         assert captured.sleeps == [1]
 
     def test_a_read_time_out_inside_a_connection_error_splits_a_long_window(self, captured, api):
@@ -226,20 +226,26 @@ class TestFailuresSay:
 
         inner = ReadTimeoutError(None, "/api.php", "Read timed out.")
         api.script("getBlastResults", requests.exceptions.ConnectionError(inner))
-        run(state=KNOWN_LARGEST, from_date="2026-11-01")
-        assert len(api.sent("getBlastResults")) == 3 and captured.sleeps == []
+        run(from_date="2026-11-01")
+        first, half = api.sent("getBlastResults")[:2]
+        assert (first["fromDate"], half["fromDate"], half["toDate"]) == (
+            "2026-11-01",
+            "2026-11-01",
+            "2026-11-14",
+        )
+        assert captured.sleeps == []
 
     @pytest.mark.parametrize("status", [300, 404, 418])
     def test_another_status_is_an_error_quoting_the_body(self, captured, api, status):
         api.script("getThermometers", (status, b"no such \xff thing " + API_KEY.encode()))
         with pytest.raises(RuntimeError):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         (failure,) = captured.messages("error")
         assert f"getThermometers answered HTTP {status}: 'no such \ufffd thing ***'" in failure
 
     def test_a_value_that_is_not_a_number_is_quoted(self, captured, api):
         api.script("getNPSValue", (200, "Please upgrade your plan"))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         assert (
             "metric: getNPSValue answered 'Please upgrade your plan', which is not a finite "
             "number; no row for nps" in captured.messages("warning")
@@ -269,8 +275,9 @@ class TestFailuresSay:
 
     def test_a_saved_timestamp_cursor_must_be_a_whole_timestamp(self, captured, api):
         for saved in ("2026-10-01T12:34:56Z", "2026-10-01T12:34:56.123+02:00", "2026-10-01"):
+            before = len(api.sent("getComments"))
             run(state={"comment_cursor": saved})
-            assert api.sent("getComments")[-1]["fromDate"] == "2026-09-29"
+            assert api.sent("getComments")[before]["fromDate"] == "2026-09-29"
         with pytest.raises(ValueError, match="State 'comment_cursor' is '2026-10-01 and more'"):
             run(state={"comment_cursor": "2026-10-01 and more"})
 
@@ -282,7 +289,7 @@ class TestShapesSay:
             "</Thermometer><Item><ID>2</ID></Item></Thermometers>"
         )
         api.script("getThermometers", (200, body))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         assert (
             "thermometer: shape: records <Item>, <Thermometer> in <Thermometers>; fields not in "
             "the schema: colour, size" in captured.messages("info")
@@ -299,7 +306,7 @@ class TestShapesSay:
 
     def test_a_root_with_no_record_names_none(self, captured, api):
         api.script("getThermometers", (200, "<Thermometers/>"))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         assert (
             "thermometer: getThermometers answered <Thermometers> holding <-> records, not the "
             "documented <thermometers> holding <thermometer>: read as thermometer records"
@@ -365,11 +372,11 @@ class TestAnswerLimits:
         ).encode()
         api.script("getThermometers", (200, body), (200, body))
         monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", len(body))
-        run(state=KNOWN_LARGEST)
+        run_scripted(api)
         assert len(captured.rows("thermometer")) == 200
         monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", len(body) - 1)
         with pytest.raises(RuntimeError, match="thermometer"):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         assert captured.sleeps == []
         assert any(f"passed {len(body) - 1:,} bytes" in m for m in captured.messages("error"))
 
@@ -438,12 +445,22 @@ class TestConfigurationSays:
         assert len(host) == length
         assert connector.is_http_url(f"https://{host}/api.php") is valid
 
-    @pytest.mark.parametrize("saved", [True, -1, "5", 1.5])
-    def test_a_saved_largest_answer_must_be_a_whole_number(self, captured, api, saved):
+    @pytest.mark.parametrize("saved", [True, -1, "5", 1.5, 366])
+    def test_a_saved_lag_must_be_a_whole_number_of_days(self, captured, api, saved):
         with pytest.raises(ValueError) as raised:
-            run(state={"comment_largest_answer": saved})
-        assert str(raised.value).startswith(
-            f"State 'comment_largest_answer' is {repr(str(saved))}"
+            run(state={"blast_result_lag_days": saved})
+        assert str(raised.value) == (
+            f"State 'blast_result_lag_days' is {repr(str(saved))}: expected a whole number of "
+            f"days from 0 to 365."
+        )
+        assert api.queries == []
+
+    def test_a_saved_date_field_must_be_one_the_connector_saves(self, captured, api):
+        with pytest.raises(ValueError) as raised:
+            run(state={"comment_date_field": "response_date"})
+        assert str(raised.value) == (
+            "State 'comment_date_field' is 'response_date': expected one of date_submitted, "
+            "blast_date."
         )
         assert api.queries == []
 
@@ -498,7 +515,7 @@ class TestMoreFailuresSay:
     def test_a_rejected_key_in_a_metric_says_which_request(self, captured, api):
         api.script("getNPSValue", (200, "Invalid API key"))
         with pytest.raises(connector.AuthenticationError) as raised:
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         assert str(raised.value) == (
             f"Customer Thermometer rejected the API key (getNPSValue 1970-01-01.."
             f"{(TODAY + timedelta(1)).isoformat()} answered 'Invalid API key'): check 'api_key' "
@@ -508,7 +525,7 @@ class TestMoreFailuresSay:
     def test_a_list_body_that_is_not_xml_says_so(self, captured, api):
         api.script("getThermometers", (200, "Maintenance until noon"))
         with pytest.raises(RuntimeError, match=r"sync failed for thermometer \(see"):
-            run(state=KNOWN_LARGEST)
+            run_scripted(api)
         assert captured.messages("error") == [
             "thermometer: failed, its cursor is kept: getThermometers answered a body that is "
             "not XML: 'Maintenance until noon'"
@@ -529,7 +546,7 @@ class TestMoreFailuresSay:
 
         monkeypatch.setattr(connector, "build_row", broken)
         with pytest.raises(RuntimeError):
-            run(state=KNOWN_LARGEST)
+            run()
         assert captured.messages("error")[0] == (
             "comment: failed on an unexpected KeyError ('no column for ***'); its cursor is kept"
         )
@@ -538,15 +555,15 @@ class TestMoreFailuresSay:
         record = {"response_id": "1", "blast_id": "2", "thermometer_id": "3"}
         record.update(date_submitted="2026-11-20 08:15:00", temperature_id="x", blast_date="y")
         api.script("getBlastResults", (200, blast_xml(record)))
-        run(state=KNOWN_LARGEST)
-        (summary,) = [m for m in captured.messages("info") if m.startswith("blast_result: 1970")]
+        run_scripted(api)
+        (summary,) = [m for m in captured.messages("info") if m.startswith(SCRIPTED_SUMMARY)]
         assert summary.endswith(
             ", 1 rows, 0 skipped, NULL for bad values (blast_date: 1, temperature_id: 1)"
         )
 
     def test_a_window_that_times_out_says_it_is_halved(self, captured, api):
         api.script("getBlastResults", requests.exceptions.ReadTimeout("slow"))
-        run(state=KNOWN_LARGEST, from_date="2026-11-01")
+        run(from_date="2026-11-01")
         assert (
             f"blast_result: getBlastResults 2026-11-01..{(TODAY + timedelta(1)).isoformat()} "
             f"timed out; asking for each half instead" in captured.messages("warning")
