@@ -1987,12 +1987,16 @@ def log_shape_report(context, table):
 
 
 def log_table_summary(context, table, range_label):
-    """Log the one info line of a table: range, requests, rows, skipped rows, bad values."""
+    """Log the one info line of a table: range, requests, rows, skipped rows, bad values, and
+    windows that could not be proven complete."""
     stats = context.table_stats(table)
     bad = ", ".join(f"{field}: {count}" for field, count in sorted(stats["bad_values"].items()))
+    unproven = context.walks[table].unproven if table in context.walks else 0
     log.info(
         f"{table}: {range_label}, {stats['requests']} requests, {stats['rows']} rows, "
-        f"{stats['skipped']} skipped" + (f", NULL for bad values ({bad})" if bad else "")
+        f"{stats['skipped']} skipped"
+        + (f", NULL for bad values ({bad})" if bad else "")
+        + (f", {unproven} windows not proven complete (see the warnings)" if unproven else "")
     )
 
 

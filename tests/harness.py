@@ -15,12 +15,14 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["connector.py", "requirements.txt"]
 PEAK_PATTERN = re.compile(r"peak ([0-9.]+) MB")
-# Runs a command and then prints the peak resident memory of that command's process tree.
+# Runs a command and then prints the peak resident memory and the CPU time (user and system) of
+# that command's process tree.
 MEASURE_WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.call(sys.argv[1:]); "
     "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
     "print('peak_rss_kb=%d' % usage.ru_maxrss, flush=True); "
+    "print('cpu_s=%.3f' % (usage.ru_utime + usage.ru_stime), flush=True); "
     "sys.exit(code)"
 )
 
@@ -48,11 +50,12 @@ def stub_pipreqs(folder):
 class RunResult:
     """What one `fivetran debug` run left: exit code, output, time and peak memory."""
 
-    def __init__(self, returncode, output, seconds, peak_rss_mb):
+    def __init__(self, returncode, output, seconds, peak_rss_mb, cpu_seconds=None):
         self.returncode = returncode
         self.output = output
         self.seconds = seconds
         self.peak_rss_mb = peak_rss_mb
+        self.cpu_seconds = cpu_seconds  # of the whole `fivetran` process tree, when measured
 
     @property
     def succeeded(self):
@@ -125,11 +128,13 @@ class Project:
             timeout=timeout,
         )
         seconds = time.monotonic() - started
-        peak = None
+        peak = cpu = None
         if measure:
             found = re.search(r"peak_rss_kb=(\d+)", completed.stdout)
             peak = int(found.group(1)) / 1024 if found else None
-        return RunResult(completed.returncode, completed.stdout, seconds, peak)
+            found = re.search(r"cpu_s=([0-9.]+)", completed.stdout)
+            cpu = float(found.group(1)) if found else None
+        return RunResult(completed.returncode, completed.stdout, seconds, peak, cpu)
 
     def state(self):
         """Return the saved state, or None when no state was saved."""
