@@ -9,11 +9,13 @@ cursor; the accumulated state is checkpointed once, at the end.
 The API's quirks, and the design that answers each of them:
 - One `GET` endpoint with the key in the URL (`apiKey=...`): every URL, message and exception the
   connector logs or raises goes through `mask_secrets()`, including what `requests` says itself.
-- No pagination, no schema, and an answer capped at `limit` records, or perhaps fewer: the
-  connector sends `limit=10000` and reads `comment` and `blast_result` by date window. An answer is
-  complete when it is smaller than the largest its method has given; one as large is followed by
-  requests for exactly what it may lack, whichever records the API keeps (`AnswerHistory`,
-  `follow_up_windows()`).
+- No pagination, no schema, and an answer capped at `limit` records, or perhaps fewer (a cap that
+  may change, keep any records, and date bounds whose meaning is not documented): the connector
+  sends `limit=10000` and reads `comment` and `blast_result` by date window, and a window counts
+  as read only when the answers prove it (`TableWalk`): an answer smaller than another of this
+  sync, a count believed as far as it proved right (`CountWitness`), or smaller windows that find
+  again all it held (`split()`); what they show about the bounds is adapted to and said; what
+  cannot be proven is a warning (`warn_unproven()`).
 - Element names are known from a few examples only: any root is a list, a record's fields are
   its elements and attributes, named as Fivetran names columns; each table's shape is logged.
 - A rejected key is answered with HTTP 200 and a plain-text body: a list body that is not XML, or a
@@ -153,6 +155,9 @@ TABLE_SPECS = {
         "record": "comment",
         "primary_key": ["response_id", "date_submitted"],
         "columns": __RESPONSE_COLUMNS,
+        # No value method counts comments: the responses with a comment that blast_result read
+        # whole in this sync, tallied per day, are the second witness (see CountWitness).
+        "tallied_from": "blast_result",
     },
     "blast_result": {
         "method": "getBlastResults",
@@ -161,8 +166,7 @@ TABLE_SPECS = {
         "primary_key": ["blast_id", "response_id", "thermometer_id", "date_submitted"],
         "columns": __RESPONSE_COLUMNS,
         # Counts what this method lists (responses), with the same date, temperature and blast
-        # parameters: a second witness of an answer's size (see CountWitness). getComments lists
-        # only the responses with a comment, which no value method counts.
+        # parameters: a second witness of an answer's size (see CountWitness).
         "counted_by": "getNumResponsesValue",
     },
     "recipient_list": {
@@ -480,6 +484,8 @@ class SyncContext:
         self.stats = {}
         self.shapes = {}
         self.walks = {}
+        self.tally = {}  # day -> response_id of responses with a comment blast_result upserted
+        self.tally_days = None  # (first, last) day blast_result read whole, once it did
         self.warnings = {}
         self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
         self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
@@ -1196,6 +1202,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
 def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
     primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
+    tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
     for fields in iter_records(chunks, context.shape(table), context.max_record_bytes):
         answer.count += 1
@@ -1210,6 +1217,9 @@ def upsert_answer(context, table, response, answer, delivered):
             # Upsert the record: a primary key seen again later in this sync is skipped above.
             upsert_row(context, table, row)
             answer.new += 1
+            if tally is not None and "comment" in row and day is not None:
+                # A record of a margin day may be upserted twice: the tally keeps distinct ones.
+                tally.setdefault(day, set()).add(row["response_id"])
 
 
 class Answer:
@@ -1231,37 +1241,49 @@ class Answer:
         self.new = 0  # records not delivered before in this sync
         self.field = field
         self.keys_by_day = {}
-        self.spans = {name: [None, None] for name in DATE_FIELDS}  # first and last day of each
+        # The first and last value of the other date a filter may follow.
+        (self.other,) = (name for name in DATE_FIELDS if name != field)
+        self.other_first = self.other_last = None
         self.blast_of = {} if track_blasts else None
         self.lag_days = 0 if track_lag else None
+        self._day = self._keys = None  # the day of the last record, and its keys
 
     def add(self, row, key):
         """File a keyed record under its day (returned; None when it has no such date)."""
         self.any_keyed = True
-        day = None
-        for name in DATE_FIELDS:
-            value = row.get(name)
-            if value is None:
-                continue
-            value = value.date()
-            span = self.spans[name]
-            if span[0] is None or value < span[0]:
-                span[0] = value
-            if span[1] is None or value > span[1]:
-                span[1] = value
-            if name == self.field:
-                day = value
-        if day is None:
+        other = row.get(self.other)
+        if other is not None:
+            if self.other_first is None:
+                self.other_first = self.other_last = other
+            elif other < self.other_first:
+                self.other_first = other
+            elif other > self.other_last:
+                self.other_last = other
+        value = row.get(self.field)
+        if value is None:
             return None
-        keys = self.keys_by_day.get(day)
-        if keys is None:
-            keys = self.keys_by_day[day] = set()
-        keys.add(key)
+        day = value.date()
+        if day != self._day:  # records come a day at a time: the day's keys are looked up once
+            self._day = day
+            self._keys = self.keys_by_day.get(day)
+            if self._keys is None:
+                self._keys = self.keys_by_day[day] = set()
+        self._keys.add(key)
         if self.blast_of is not None:
             self.blast_of[key] = row.get("blast_id")
         if self.lag_days is not None and "date_submitted" in row:
             self.lag_days = max(self.lag_days, (row["date_submitted"].date() - day).days)
         return day
+
+    def span(self, name):
+        """Return the first and last day of a date field among the records (None, None: none)."""
+        if name == self.field:
+            if not self.keys_by_day:
+                return None, None
+            return min(self.keys_by_day), max(self.keys_by_day)
+        if self.other_first is None:
+            return None, None
+        return self.other_first.date(), self.other_last.date()
 
     def keeps(self, day):
         """Return True when a record of day is upserted (see keep_days)."""
@@ -1314,6 +1336,9 @@ class TableWalk:
     def __init__(self, table, field="date_submitted", lag_days=0):
         self.table = table
         self.next_group = 1
+        self.found_new = 0  # records this sync's answers held that no earlier one had
+        self.verifying = False  # a cut the count claimed is being checked (see verify_claim())
+        self.last_answer = None  # the Answer read_window() read last
         self.method = TABLE_SPECS[table]["method"]
         self.field = field
         self.lag_days = lag_days
@@ -1321,9 +1346,12 @@ class TableWalk:
         self.margin = 0  # days asked before and after a window's own days
         self.cut_sides = set()  # sides of a parent where a child found records it lacked
         self.witness = CountWitness()
-        if "counted_by" not in TABLE_SPECS[table]:
+        if "tallied_from" in TABLE_SPECS[table]:
+            # A tally of rows read whole is no count computed over a capped list.
+            self.witness.above = math.inf
+        elif "counted_by" not in TABLE_SPECS[table]:
             self.witness.unusable = "no value method counts what it lists"
-        self.unproven = 0
+        self.unproven = []  # the warnings of windows that could not be proven complete
         self.restart = False  # the filter's date turned out to be another: read again
         self.outside_keys = None  # the keys of the last answer dated outside its days
         self.groups = {}  # a day read by temperature or blast: what it must find again
@@ -1412,8 +1440,11 @@ def fetch_window(context, table, window, keep_days=None):
 
 
 def fetch_count(context, table, window):
-    """Return getNumResponsesValue for a window's days, or None once the witness is unusable."""
+    """Return the count witness for a window's days (getNumResponsesValue, or for comments the
+    tally of blast_result), or None when it has none."""
     walk = context.walk(table)
+    if "tallied_from" in TABLE_SPECS[table]:
+        return tallied(context, walk, window)
     params = window_params(walk, window, limit=False)
     try:
         return int(fetch_value(context, table, TABLE_SPECS[table]["counted_by"], params))
@@ -1422,26 +1453,61 @@ def fetch_count(context, table, window):
         return None
 
 
+def tallied(context, walk, window):
+    """Return how many responses with a comment blast_result read in a window's own days, or
+    None: for a window by temperature or blast, or (the witness then unusable) when blast_result
+    was not read whole on those days in this sync."""
+    if window.temperature is not None or window.blast is not None:
+        return None
+    low, high = window.start, window.end
+    read = context.tally_days
+    if walk.field != DATE_FIELDS[0] or read is None or not read[0] <= low <= high <= read[1]:
+        distrust(walk, "blast_result was not read whole on these days in this sync")
+        return None
+    days = (low + timedelta(days=n) for n in range((high - low).days + 1))
+    return sum(len(context.tally.get(day, ())) for day in days)
+
+
+def witnessed(table, window, records):
+    """Return how many of {day: keys} its table's witness counts for a window: every one, or
+    for a tally (which counts whole days) those of the window's own days."""
+    if "tallied_from" not in TABLE_SPECS[table]:
+        return sum(len(keys) for keys in records.values())
+    return sum(len(keys) for day, keys in records.items() if window.start <= day <= window.end)
+
+
+def witness_name(table):
+    """Return what a table's count witness is, for a log line."""
+    spec = TABLE_SPECS[table]
+    if "tallied_from" in spec:
+        return f"the tally of {spec['tallied_from']}'s responses with a comment"
+    return spec.get("counted_by", "no count")
+
+
 def distrust(walk, reason):
     """Stop using the count witness for a table in this sync, saying why once (INFO)."""
     if walk.witness.unusable is None:
         walk.witness.unusable = reason
         log.info(
-            f"{walk.table}: getNumResponsesValue is not used as a witness of {walk.method} "
-            f"answers in this sync: {reason}"
+            f"{walk.table}: {witness_name(walk.table)} is not used as a witness of "
+            f"{walk.method} answers in this sync: {reason}"
         )
 
 
 def warn_unproven(context, table, window, reason):
-    """Count a window that could not be proven complete, with a warning naming it."""
+    """Count a window that could not be proven complete; its warning is logged when the table's
+    walk ends (dropped if the table is read again by another date: see log_unproven())."""
     walk = context.walk(table)
-    walk.unproven += 1
-    warn_first_few(
-        context,
-        (table, "unproven"),
+    walk.unproven.append(
         f"{table}: {window_label(walk, window)} could not be proven complete, so responses may "
-        f"be missing: {reason}",
+        f"be missing: {reason}"
     )
+
+
+def log_unproven(context, table):
+    """Log the warnings of the windows of a table that could not be proven complete."""
+    for message in context.walk(table).unproven:
+        warn_first_few(context, (table, "unproven"), message)
 
 
 def read_window(context, table, window):
@@ -1452,8 +1518,9 @@ def read_window(context, table, window):
             the dates asked for, as no window could then make progress.
     """
     walk = context.walk(table)
+    walk.last_answer = None
     try:
-        answer = fetch_window(context, table, window)
+        answer = walk.last_answer = fetch_window(context, table, window)
     except WindowTimeoutError:
         log.warning(
             f"{table}: {window_label(walk, window)} timed out; asking for each half instead"
@@ -1465,6 +1532,7 @@ def read_window(context, table, window):
         walk.lag_days = max(walk.lag_days, answer.lag_days)
     if window.group is not None:
         walk.groups[window.group]["found"].update(answer.keys())
+    walk.found_new += answer.new
     if window.side is not None and answer.new:
         walk.cut_sides.add(window.side)  # its parent lacked records on this side
     at_risk = answer.count > 0 and answer.count >= walk.largest
@@ -1478,35 +1546,71 @@ def complete_answer(context, table, window, answer):
     """Check a window whose answer is smaller than another (so not cut by a record cap).
 
     It must find again what an earlier answer held in its days (else the date bounds do not
-    mean what was assumed); once some answer was cut, the count witness checks it as well (a
-    cap by size or time, or one that dropped, cuts answers smaller than the largest).
+    mean what was assumed). The first such window calibrates the count witness; once some answer
+    was cut, the count checks each of them (a cap by size or time, or one that dropped, cuts
+    answers smaller than the largest).
     """
     walk = context.walk(table)
     missing = missing_keys(window, answer) if window.group is None else {}
     if missing:
         return bounds_mismatch(context, table, window, missing)
-    if not walk.cut_seen or answer.count == 0 or walk.witness.unusable:
+    witness = walk.witness
+    if answer.count == 0 or witness.unusable or walk.verifying:
         return []
-    if window.counted == answer.count:
+    if witness.agreed and not walk.cut_seen:
+        return []  # calibrated, and no cut that a count should look for
+    listed = witnessed(table, window, answer.keys_by_day)
+    if window.counted == listed:
         return []  # as many as its parent's count less its sibling's
     counted = fetch_count(context, table, window)
     if counted is None:
         return []
-    if counted == answer.count:
+    if counted == listed:
         walk.witness.agreed += 1
         return []
-    if counted < answer.count or not walk.witness.agreed:
+    if counted < listed or not walk.witness.agreed:
         distrust(
-            walk,
-            f"it counted {counted} for {window_label(walk, window)}, which listed {answer.count}",
+            walk, f"it counted {counted} for {window_label(walk, window)}, which listed {listed}"
         )
         return []
     log.warning(
-        f"{table}: {window_label(walk, window)} listed {answer.count} records and counted "
+        f"{table}: {window_label(walk, window)} listed {listed} records and counted "
         f"{counted}: it was cut below the largest answer (a cap by size or time, or one that "
         f"dropped); reading it in parts"
     )
-    return split(context, table, window, answer, counted)
+    return verify_claim(context, table, window, answer, counted)
+
+
+def verify_claim(context, table, window, answer, counted):
+    """Read at once the windows that replace one the count says was cut; return what is still
+    to read.
+
+    Where they find no record more, the count is not believed again in this sync (so a count
+    that counts more than the lists hold cannot make the sync read windows a day at a time);
+    where they do, they are read again with the count checking them.
+    """
+    walk = context.walk(table)
+    found, walk.verifying = walk.found_new, True
+    follow_ups, again = [], []
+    try:
+        for part in split(context, table, window, answer, None):
+            if isinstance(part, GroupCheck):
+                follow_ups.append(part)
+                continue
+            follow_ups.extend(read_window(context, table, part))
+            if walk.last_answer is not None:  # to read again: what it found is not upserted again
+                delivered = child_delivered(walk, part, walk.last_answer, part.start, part.end)
+                again.append(part._replace(delivered=delivered))
+    finally:
+        walk.verifying = False
+    if walk.found_new == found:
+        distrust(
+            walk,
+            f"it counted {counted} for {window_label(walk, window)}, and the windows that "
+            f"replaced it found no record more",
+        )
+        return follow_ups
+    return follow_ups + again
 
 
 def missing_keys(window, answer):
@@ -1558,11 +1662,11 @@ def dates_fit(context, table, window, answer):
     """
     walk = context.walk(table)
     low, high = asked_days(walk, window)
-    first, last = answer.spans[walk.field]
+    first, last = answer.span(walk.field)
     if first is None or (low <= first and last <= high):
         return True
     for name in DATE_FIELDS:
-        other = answer.spans[name]
+        other = answer.span(name)
         if name != walk.field and other[0] is not None and low <= other[0] <= other[1] <= high:
             follow_field(context, table, name)
             return False
@@ -1609,18 +1713,17 @@ def follow_field(context, table, name):
 def answer_at_risk(context, table, window, answer):
     """Prove an answer as large as any this sync has seen, or replace it by smaller windows."""
     walk = context.walk(table)
-    counted = window.counted
-    if walk.witness.usable and (counted is None or counted <= answer.count):
+    counted, listed = window.counted, witnessed(table, window, answer.keys_by_day)
+    if walk.witness.usable and (counted is None or counted <= listed):
         counted = fetch_count(context, table, window)
         if counted is not None and counted > walk.largest:
             walk.witness.above = max(walk.witness.above, counted)
-        if counted is not None and counted == answer.count < walk.witness.above:
+        if counted is not None and counted == listed < walk.witness.above:
             return []
-        if counted is not None and counted < answer.count:
+        if counted is not None and counted < listed:
             distrust(
                 walk,
-                f"it counted {counted} for {window_label(walk, window)}, which "
-                f"listed {answer.count}",
+                f"it counted {counted} for {window_label(walk, window)}, which listed {listed}",
             )
             counted = None
     if window.probe is not None and probe_proves(context, table, window, answer):
@@ -1721,11 +1824,11 @@ def two_children(context, table, window, answer, cut_day, counted):
         side="newer",
     )
     if walk.keeps is None:
-        return [newer, older]  # the older first: its dates show first which date is filtered
+        return [older, newer]  # the newer first: it shows first how far the count is right
     kept, other = (older, newer) if walk.keeps == "oldest" else (newer, older)
-    if not walk.witness.usable:
+    if not walk.witness.usable or walk.verifying:
         return [other, kept]
-    known = sum(len(keys) for keys in kept.delivered.values())
+    known = witnessed(table, kept, kept.delivered)
     kept_count = fetch_count(context, table, kept)
     if kept_count is None:
         return [other, kept]
@@ -1799,9 +1902,10 @@ def check_group(context, table, check):
             f"{table}: {len(missing)} records of {window.start} are selected by no "
             f"temperatureID (sends without a temperature, say): reading the day by blastID"
         )
-        walk.groups[check.group] = dict(group, keys=missing, found=set(), by_blast=True)
+        walk.groups[check.group] = dict(group, by_blast=True)  # what it found so far counts
+        delivered = {window.start: group["keys"] | found}
         return [check] + [
-            window._replace(blast=blast, group=check.group, delivered={window.start: missing})
+            window._replace(blast=blast, group=check.group, delivered=delivered)
             for blast in blasts
         ]
     if missing:
@@ -1927,9 +2031,12 @@ def sync_windowed_table(context, table, cursor):
             if isinstance(item, GroupCheck):
                 pending.extend(check_group(context, table, item))
                 continue
+
             pending.extend(read_window(context, table, item))
             if walk.restart:
-                walk.restart, walk.groups = False, {}
+                # What the answers showed under the other date no longer holds.
+                walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
+                context.tally.clear()
                 start = first_window(context, table, cursor)
                 pending = [start]
         if pending:
@@ -1939,6 +2046,7 @@ def sync_windowed_table(context, table, cursor):
                 f"is not moved"
             )
     finally:
+        log_unproven(context, table)
         log_shape_report(context, table)
     if walk.field != DATE_FIELDS[0]:
         log.warning(
@@ -1947,6 +2055,8 @@ def sync_windowed_table(context, table, cursor):
             f"after its send so far); a response to an older send is not read"
         )
     log_table_summary(context, table, f"{start.start}..{context.upper_bound}")
+    if table == "blast_result" and not walk.unproven and walk.field == DATE_FIELDS[0]:
+        context.tally_days = (start.start, context.upper_bound)  # every day proven: a witness
     return context.today.isoformat()
 
 
@@ -1991,7 +2101,7 @@ def log_table_summary(context, table, range_label):
     windows that could not be proven complete."""
     stats = context.table_stats(table)
     bad = ", ".join(f"{field}: {count}" for field, count in sorted(stats["bad_values"].items()))
-    unproven = context.walks[table].unproven if table in context.walks else 0
+    unproven = len(context.walks[table].unproven) if table in context.walks else 0
     log.info(
         f"{table}: {range_label}, {stats['requests']} requests, {stats['rows']} rows, "
         f"{stats['skipped']} skipped"
@@ -2144,8 +2254,9 @@ def update(configuration: dict, state: dict):
     validate_state(state, _utc_now().date())  # a corrupt saved value fails before any request
     context = SyncContext(settings, state)
     steps = [
-        ("comment", functools.partial(sync_comments, context, state)),
+        # blast_result first: the responses with a comment it read whole witness the comments.
         ("blast_result", functools.partial(sync_blast_results, context, state)),
+        ("comment", functools.partial(sync_comments, context, state)),
         ("recipient_list", functools.partial(sync_recipient_lists, context)),
         ("thermometer", functools.partial(sync_thermometers, context)),
         ("metric", functools.partial(sync_metrics, context)),

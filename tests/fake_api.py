@@ -140,6 +140,8 @@ class FakeCustomerThermometer:
         response_lag=4,
         untempered=0.0,
         counts="exact",
+        later_cap=None,
+        later_after=0,
     ):
         self.api_key = api_key
         self.to_date = to_date
@@ -147,6 +149,9 @@ class FakeCustomerThermometer:
         self.response_lag = response_lag
         self.untempered = untempered
         self.counts = counts
+        self.later_cap = later_cap  # the cap once later_after answers of a list method were given
+        self.later_after = later_after
+        self.list_answers = {}
         self.cap = cap
         self.ignore_limit = ignore_limit
         self.keep = keep
@@ -390,6 +395,9 @@ class FakeCustomerThermometer:
             limit = DEFAULT_LIMIT
         if self.cap is not None:
             limit = min(limit, self.cap)
+        answered = self.list_answers.get(query.get("getMethod"), 0)
+        if self.later_cap is not None and answered > self.later_after:
+            limit = min(limit, self.later_cap)
         candidates = self._candidates(low, high)  # newest first
         if self.keep == "oldest":
             candidates.reverse()
@@ -432,6 +440,8 @@ class FakeCustomerThermometer:
         """Render a list answer as pieces: none for no records, else the XML list."""
         root, record = self.list_roots[method]
         if method in ("getComments", "getBlastResults"):
+            with self._lock:
+                self.list_answers[method] = self.list_answers.get(method, 0) + 1
             selected = self._selected(query, only_commented=method == "getComments")
             if not selected:
                 return []
@@ -466,6 +476,14 @@ class FakeCustomerThermometer:
                 count = sum(1 for item in selected if not item["response_bounced"])
             elif self.counts == "capped":
                 count = len(self._selected(dict(query, limit=MAX_LIMIT)))
+            elif self.counts == "with_deleted":
+                # Also responses deleted (one in 20 of those older than 90 days) still counted.
+                old = datetime.combine(self.today - timedelta(days=90), datetime.min.time())
+                count += sum(
+                    1
+                    for item in selected
+                    if item["date_submitted"] < old and item["response_id"] % 20 == 0
+                )
             return str(count)
         if count == 0:
             return "0"
@@ -681,9 +699,10 @@ VARIANT_CHOICES = {
         "`blast_date`: fromDate/toDate select responses by their send date",
     ),
     "counts": (
-        ["exact", "answered", "capped"],
-        "what getNumResponsesValue counts: every response, `answered` ones only (no bounce), or "
-        "the records a capped list would hold",
+        ["exact", "answered", "capped", "with_deleted"],
+        "what getNumResponsesValue counts: every response, `answered` ones only (no bounce), "
+        "the records a capped list would hold, or every response and some deleted over 90 days "
+        "ago",
     ),
 }
 
@@ -715,6 +734,15 @@ def main(argv=None):
             f"--{name.replace('_', '-')}", choices=choices, default=choices[0], help=help_text
         )
     variants.add_argument(
+        "--later-cap",
+        type=int,
+        help="answer at most this many records once --later-after answers of a list method were "
+        "given (a cap that drops between syncs, or within one: a cap by time)",
+    )
+    variants.add_argument(
+        "--later-after", type=int, default=0, help="answers of a method before --later-cap"
+    )
+    variants.add_argument(
         "--response-lag", type=int, default=4, help="days a response may come after its send"
     )
     variants.add_argument(
@@ -740,6 +768,8 @@ def main(argv=None):
         ignore_limit=args.ignore_limit,
         ignore_dates=args.ignore_dates,
         response_lag=args.response_lag,
+        later_cap=args.later_cap,
+        later_after=args.later_after,
         untempered=args.untempered,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )

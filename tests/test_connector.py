@@ -142,7 +142,7 @@ class TestRequests:
         # The first answer is the largest the sync has seen, so it is proven by its halves.
         whole, *halves = api.sent("getBlastResults")
         assert (whole["fromDate"], whole["toDate"]) == ("1970-01-01", UPPER)
-        assert halves[0]["fromDate"] == "1970-01-01" and halves[1]["toDate"] == UPPER
+        assert halves[0]["toDate"] == UPPER and halves[1]["fromDate"] == "1970-01-01"
         state = captured.checkpoints[-1]
         assert set(state) == {"comment_cursor", "blast_result_cursor"}
         api.queries.clear()
@@ -186,7 +186,7 @@ class TestRequests:
 
     @pytest.mark.parametrize("status", [401, 403])
     def test_rejected_key_by_status_stops_at_once_without_retrying(self, captured, api, status):
-        api.script("getComments", (status, "denied"))
+        api.script("getBlastResults", (status, "denied"))  # the first request of a sync
         with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
             run()
         assert len(api.queries) == 1
@@ -218,7 +218,7 @@ class TestRequests:
         run(from_date="2026-11-01")
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
         assert sent[0] == ("2026-11-01", UPPER)
-        assert sent[1] == ("2026-11-01", "2026-11-14") and ("2026-11-15", UPPER) in sent
+        assert sent[1] == ("2026-11-15", UPPER) and ("2026-11-01", "2026-11-14") in sent
         assert captured.sleeps == []
         assert len(captured.rows("blast_result")) == len(
             [
@@ -294,7 +294,7 @@ class TestBodies:
         assert captured.rows("thermometer") == []
 
     def test_a_root_holding_a_rejected_key_message_is_a_rejected_key(self, captured, api):
-        api.script("getComments", (200, "<?xml version='1.0'?><error>Invalid API Key</error>"))
+        api.script("getBlastResults", (200, "<?xml version='1.0'?><error>Invalid API Key</error>"))
         with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
             run()
         assert len(api.queries) == 1 and captured.checkpoints == []
@@ -782,12 +782,12 @@ class TestWindows:
         windows = connector.split(
             context, "comment", window("2026-01-01", "2026-01-31"), answer, None
         )
-        # The older half is read first: its dates show first which date the filter follows.
+        # The newer half is read first (the last of the list): it calibrates the count first.
         assert spans(windows) == [
-            ("2026-01-11", "2026-01-31", None, None),
             ("2026-01-01", "2026-01-10", None, None),
+            ("2026-01-11", "2026-01-31", None, None),
         ]
-        assert [w.side for w in windows] == ["newer", "older"]
+        assert [w.side for w in windows] == ["older", "newer"]
 
     def test_a_split_is_placed_where_the_answers_showed_a_cut_keeps_its_records(self):
         context = sync_context()
@@ -804,13 +804,13 @@ class TestWindows:
             ("2026-01-01", "2026-01-20", None, None),
         ]
         context.walk("comment").cut_sides = {"older", "newer"}  # both: no side is assumed
-        assert connector.split(context, "comment", whole, answer, None)[1].end == day("2026-01-10")
+        assert connector.split(context, "comment", whole, answer, None)[0].end == day("2026-01-10")
 
     def test_children_carry_what_their_parent_and_its_answer_held_in_their_days(self):
         context = sync_context()
         answer = answer_of("2026-01-05", "2026-01-25")
         parent = window("2026-01-01", "2026-01-31", delivered={day("2026-01-05"): {"earlier"}})
-        newer, older = connector.split(context, "comment", parent, answer, None)
+        older, newer = connector.split(context, "comment", parent, answer, None)
         assert older.delivered == {day("2026-01-05"): {"earlier", ("key", 0)}}
         assert newer.delivered == {day("2026-01-25"): {("key", 1)}}
         context.walk("comment").margin = 1  # a child asks one more day on each side
@@ -855,10 +855,13 @@ class TestWindows:
         context.walk("comment").groups[check.group]["found"].update({("key", 0)})
         by_blast = connector.check_group(context, "comment", check)
         assert spans(by_blast) == ["check", ("2026-01-10", "2026-01-10", None, 9002)]
-        assert by_blast[1].delivered == {day("2026-01-10"): {("key", 1), ("key", 2)}}
+        # Nothing the day's answers held is upserted again.
+        assert by_blast[1].delivered == {day("2026-01-10"): {("key", 0), ("key", 1), ("key", 2)}}
         assert any("by blastID" in m for m in captured.messages("info"))
         context.walk("comment").groups[check.group]["found"].update({("key", 1)})
         assert connector.check_group(context, "comment", by_blast[0]) == []
+        assert captured.messages("warning") == []  # said when the table's walk ends
+        connector.log_unproven(context, "comment")
         (warning,) = captured.messages("warning")
         assert "2026-01-10" in warning and "1 records" in warning and "may be missing" in warning
         connector.log_table_summary(context, "comment", "2026-01-10..2026-01-10")
@@ -886,6 +889,7 @@ class TestWindows:
         assert "toDate seems to end at the start of its day" in said
         assert connector.window_params(context.walk("comment"), child)["toDate"] == "2026-01-11"
         assert connector.bounds_mismatch(context, "comment", child, {day("2026-01-01"): 1}) == []
+        connector.log_unproven(context, "comment")
         (warning,) = captured.messages("warning")
         assert "2026-01-01..2026-01-10 could not be proven complete" in warning
 
@@ -930,8 +934,8 @@ class TestWindows:
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
         assert sent == [
             ("2026-11-01", UPPER),
-            ("2026-11-01", days[1].isoformat()),
             ((days[1] + timedelta(days=1)).isoformat(), UPPER),
+            ("2026-11-01", days[1].isoformat()),
         ]
 
 
@@ -954,7 +958,7 @@ class TestCountWitness:
 
         return make
 
-    @pytest.mark.parametrize("counts", ["exact", "answered", "capped"])
+    @pytest.mark.parametrize("counts", ["exact", "answered", "capped", "with_deleted"])
     def test_every_row_lands_whatever_the_count_counts(self, captured, api, counted, counts):
         fake = counted(counts)
         run()
@@ -1131,3 +1135,55 @@ class TestSetupForm:
         ]
         assert tables["comment"]["columns"]["date_submitted"] == "NAIVE_DATETIME"
         assert tables["metric"]["columns"]["recorded_at"] == "UTC_DATETIME"
+
+
+class TestProofs:
+    def test_a_wider_range_that_finds_more_of_the_windows_days_proves_nothing(self, captured, api):
+        # The window's answer is scripted short; the wider range (the stand-in) holds the rest of
+        # its days, so the window was cut: it is read in parts, and every record lands.
+        api.script(
+            "getBlastResults", (200, blast_xml(keyed_record(date_submitted="2026-11-25 08:00:00")))
+        )
+        run(state={"blast_result_cursor": "2026-11-26"})
+        window, wider, *parts = api.sent("getBlastResults")
+        assert (window["fromDate"], wider["fromDate"]) == ("2026-11-24", "2026-11-08")
+        assert parts  # not proven by the wider range
+        recent = [k for k in truth_keys(api.fake) if k[3].date() >= day("2026-11-24")]
+        assert set(recent) <= set(keys(captured.rows("blast_result")))
+
+    def test_a_count_above_a_smaller_answer_shows_it_was_cut(self, captured, api):
+        # After a few answers the API answers fewer records than before (a cap by time, or one
+        # that dropped): an answer smaller than the largest is no proof then, the count is.
+        api.fake = FakeCustomerThermometer(
+            responses=400,
+            days=200,
+            seed=9,
+            api_key=API_KEY,
+            today=TODAY,
+            cap=20,
+            later_cap=12,
+            later_after=6,
+        )
+        run()
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(api.fake)
+        assert any(
+            "it was cut below the largest answer" in m for m in captured.messages("warning")
+        )
+
+    def test_a_count_whose_claimed_cut_finds_nothing_is_no_longer_believed(self, captured, api):
+        # The count also counts deleted responses: once a cut it claimed brings no record more,
+        # it is not believed again, so it cannot make the sync peel windows a day at a time.
+        api.fake = FakeCustomerThermometer(
+            responses=400,
+            days=200,
+            seed=9,
+            api_key=API_KEY,
+            today=TODAY,
+            cap=20,
+            counts="with_deleted",
+        )
+        run()
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(api.fake)
+        said = [m for m in captured.messages("info") if "found no record more" in m]
+        assert len(said) == 1 and said[0].startswith("blast_result: getNumResponsesValue")
+        assert len(api.sent("getBlastResults")) < 2 * 400 / 20 + 6

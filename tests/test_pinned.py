@@ -166,7 +166,7 @@ class TestCounts:
         (blast,) = [m for m in info if m.startswith("blast_result: 1970")]
         rows = len(api.fake.truth("blast_result"))
         assert blast == (
-            f"blast_result: 1970-01-01..{(TODAY + timedelta(1)).isoformat()}, 3 requests, "
+            f"blast_result: 1970-01-01..{(TODAY + timedelta(1)).isoformat()}, 4 requests, "
             f"{rows} rows, 0 skipped"
         )
 
@@ -230,8 +230,8 @@ class TestFailuresSay:
         first, half = api.sent("getBlastResults")[:2]
         assert (first["fromDate"], half["fromDate"], half["toDate"]) == (
             "2026-11-01",
-            "2026-11-01",
-            "2026-11-14",
+            "2026-11-15",
+            (TODAY + timedelta(1)).isoformat(),
         )
         assert captured.sleeps == []
 
@@ -548,7 +548,8 @@ class TestMoreFailuresSay:
         with pytest.raises(RuntimeError):
             run()
         assert captured.messages("error")[0] == (
-            "comment: failed on an unexpected KeyError ('no column for ***'); its cursor is kept"
+            "blast_result: failed on an unexpected KeyError ('no column for ***'); its cursor is "
+            "kept"
         )
 
     def test_the_summary_counts_bad_values_per_field(self, captured, api):
