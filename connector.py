@@ -2,9 +2,9 @@
 
 Syncs a Customer Thermometer account's survey responses, comments, recipient lists, thermometers
 and headline metrics into five typed tables. `update()` walks five endpoint functions
-(`sync_comments()` ... `sync_metrics()`), which call one request helper (`make_api_request()`),
-parse the XML as it streams (`iter_records()`), upsert typed rows (`build_row()`) and return their
-cursor; the accumulated state is checkpointed once, at the end.
+(`sync_blast_results()` ... `sync_metrics()`), which call one request helper
+(`make_api_request()`), parse the XML as it streams (`iter_records()`), upsert typed rows
+(`build_row()`) and return their cursor; the accumulated state is checkpointed once, at the end.
 
 The API's quirks, and the design that answers each of them:
 - One `GET` endpoint with the key in the URL (`apiKey=...`): every URL, message and exception the
@@ -1336,6 +1336,8 @@ class TableWalk:
     def __init__(self, table, field="date_submitted", lag_days=0):
         self.table = table
         self.next_group = 1
+        self.requests = 0  # lists and counts asked for this table in this sync
+        self.calibrated = False  # whether calibrate() ran
         self.found_new = 0  # records this sync's answers held that no earlier one had
         self.verifying = False  # a cut the count claimed is being checked (see verify_claim())
         self.last_answer = None  # the Answer read_window() read last
@@ -1425,6 +1427,7 @@ def fetch_window(context, table, window, keep_days=None):
         keep_days: (first, last) day whose records are upserted (None: every record's).
     """
     walk = context.walk(table)
+    walk.requests += 1
     single_day = window.start == window.end
     make_answer = functools.partial(
         Answer, walk.field, single_day, walk.field != DATE_FIELDS[0], keep_days
@@ -1446,6 +1449,7 @@ def fetch_count(context, table, window):
     if "tallied_from" in TABLE_SPECS[table]:
         return tallied(context, walk, window)
     params = window_params(walk, window, limit=False)
+    walk.requests += 1
     try:
         return int(fetch_value(context, table, TABLE_SPECS[table]["counted_by"], params))
     except UnexpectedBodyError as error:
@@ -1566,7 +1570,7 @@ def complete_answer(context, table, window, answer):
     if counted is None:
         return []
     if counted == listed:
-        walk.witness.agreed += 1
+        agree(walk, table, window, counted)
         return []
     if counted < listed or not walk.witness.agreed:
         distrust(
@@ -1711,14 +1715,21 @@ def follow_field(context, table, name):
 
 
 def answer_at_risk(context, table, window, answer):
-    """Prove an answer as large as any this sync has seen, or replace it by smaller windows."""
+    """Prove an answer as large as any this sync has seen, or replace it by smaller windows.
+
+    A wider range proves an incremental window at once; otherwise the count witness, calibrated
+    first where it is untested (see calibrate()), proves the answer or its parts.
+    """
     walk = context.walk(table)
+    if window.probe is not None and probe_proves(context, table, window, answer):
+        return []
+    if not walk.witness.agreed and walk.witness.unusable is None and not walk.calibrated:
+        calibrate(context, table, window, answer)
     counted, listed = window.counted, witnessed(table, window, answer.keys_by_day)
-    if walk.witness.usable and (counted is None or counted <= listed):
+    witness = walk.witness
+    if witness.usable and counted is None and listed < witness.above:  # it could prove it
         counted = fetch_count(context, table, window)
-        if counted is not None and counted > walk.largest:
-            walk.witness.above = max(walk.witness.above, counted)
-        if counted is not None and counted == listed < walk.witness.above:
+        if counted is not None and counted == listed:
             return []
         if counted is not None and counted < listed:
             distrust(
@@ -1726,9 +1737,47 @@ def answer_at_risk(context, table, window, answer):
                 f"it counted {counted} for {window_label(walk, window)}, which listed {listed}",
             )
             counted = None
-    if window.probe is not None and probe_proves(context, table, window, answer):
-        return []
     return split(context, table, window, answer, counted)
+
+
+def calibrate(context, table, window, answer):
+    """Calibrate an untested count witness on the smallest part of an answer that is proven by
+    size: the window from its records' newest day on, read again."""
+    walk = context.walk(table)
+    walk.calibrated = True  # once a sync
+    days = own_days(window, answer)
+    if len(days) < 2 or window.temperature is not None or window.blast is not None:
+        return
+    newest = days[-1][0]
+    part = new_window(
+        newest, window.end, child_delivered(walk, window, answer, newest, window.end)
+    )
+    part_answer = fetch_window(context, table, part)
+    walk.found_new += part_answer.new
+    for day, keys in part_answer.keys_by_day.items():  # upserted now: not upserted again later
+        answer.keys_by_day.setdefault(day, set()).update(keys)
+    if part_answer.count >= walk.largest or missing_keys(part, part_answer):
+        return  # not proven by its size: no calibration
+    counted = fetch_count(context, table, part)
+    listed = witnessed(table, part, part_answer.keys_by_day)
+    if counted == listed:
+        agree(walk, table, part, counted)
+    elif counted is not None:
+        distrust(
+            walk, f"it counted {counted} for {window_label(walk, part)}, which listed {listed}"
+        )
+
+
+def agree(walk, table, window, counted):
+    """Count one agreement of the witness with a window proven another way (said the first
+    time)."""
+    walk.witness.agreed += 1
+    if walk.witness.agreed == 1:
+        log.info(
+            f"{table}: {witness_name(table)} counted {counted} for {window_label(walk, window)}, "
+            f"as many as it listed: used as a witness of {walk.method} answers in this sync, as "
+            f"far as it proves right"
+        )
 
 
 def probe_proves(context, table, window, answer):
@@ -1806,8 +1855,8 @@ def around_day(walk, window, answer, day):
 def two_children(context, table, window, answer, cut_day, counted):
     """Return the two windows a window is split into at cut_day, the side a cut keeps last.
 
-    Where the count witness is believed, the side a cut keeps is proven by its count when that
-    equals what the answers held there, without being read again.
+    Where the count witness is believed, a side whose count equals what the answers held there
+    is proven without being read again: the side a cut keeps, or (while no side is known) both.
     """
     walk = context.walk(table)
     one = timedelta(days=1)
@@ -1823,20 +1872,23 @@ def two_children(context, table, window, answer, cut_day, counted):
         child_delivered(walk, window, answer, cut_day + one, window.end),
         side="newer",
     )
-    if walk.keeps is None:
-        return [older, newer]  # the newer first: it shows first how far the count is right
+    # The newer is read first (the last in the list): it shows first how far the count is right.
     kept, other = (older, newer) if walk.keeps == "oldest" else (newer, older)
     if not walk.witness.usable or walk.verifying:
         return [other, kept]
-    known = witnessed(table, kept, kept.delivered)
-    kept_count = fetch_count(context, table, kept)
-    if kept_count is None:
-        return [other, kept]
-    if counted is not None and counted >= kept_count:
-        other = other._replace(counted=counted - kept_count)
-    if kept_count == known and known < walk.largest:
-        return [other]  # the kept side is proven by its count
-    return [other, kept._replace(counted=kept_count)]
+    checked = [kept] if walk.keeps else [kept, other]
+    still = [] if walk.keeps is None else [other]
+    for side in checked:
+        side_count = fetch_count(context, table, side)
+        if side_count is not None and side_count > walk.largest:
+            walk.witness.above = max(walk.witness.above, side_count)
+        if walk.keeps and counted is not None and side_count is not None:
+            still[0] = other._replace(counted=counted - side_count)  # for cuts, never a proof
+        known = witnessed(table, side, side.delivered)
+        if side_count is not None and side_count == known < walk.largest:
+            continue  # proven by its count
+        still.append(side._replace(counted=side_count))
+    return still
 
 
 def by_temperature(context, table, window, answer, counted=None):
@@ -2024,9 +2076,7 @@ def sync_windowed_table(context, table, cursor):
     start = first_window(context, table, cursor)
     pending = [start]
     try:
-        for _window in range(context.max_windows_per_table):
-            if not pending:
-                break
+        while pending and walk.requests < context.max_windows_per_table:
             item = pending.pop()
             if isinstance(item, GroupCheck):
                 pending.extend(check_group(context, table, item))
@@ -2041,9 +2091,9 @@ def sync_windowed_table(context, table, cursor):
                 pending = [start]
         if pending:
             raise ApiError(
-                f"{context.max_windows_per_table} windows read and more still to read: the "
-                f"answers do not let the connector finish; the rows read are kept, the cursor "
-                f"is not moved"
+                f"{walk.requests} requests (lists and counts) made and windows still to read: "
+                f"the answers do not let the connector finish; the rows read are kept, the "
+                f"cursor is not moved"
             )
     finally:
         log_unproven(context, table)

@@ -134,15 +134,19 @@ class TestRequests:
                 assert "endDate" not in sent
                 assert sent["apiKey"] == API_KEY
 
-    def test_a_small_account_takes_three_requests_per_dated_method_then_two(self, captured, api):
+    def test_a_small_account_takes_two_lists_per_dated_method_then_two(self, captured, api):
         run()
         for method in LIST_METHODS:
-            expected = 3 if method in ("getComments", "getBlastResults") else 1
+            expected = 2 if method in ("getComments", "getBlastResults") else 1
             assert len(api.sent(method)) == expected, method
-        # The first answer is the largest the sync has seen, so it is proven by its halves.
-        whole, *halves = api.sent("getBlastResults")
+        # The first answer is the largest the sync has seen: its newest day, read again,
+        # calibrates the count, whose halves then prove it without being read again.
+        newest = max(r["date_submitted"] for r in api.fake.truth("blast_result")).date()
+        whole, newest_day = api.sent("getBlastResults")
         assert (whole["fromDate"], whole["toDate"]) == ("1970-01-01", UPPER)
-        assert halves[0]["toDate"] == UPPER and halves[1]["fromDate"] == "1970-01-01"
+        assert (newest_day["fromDate"], newest_day["toDate"]) == (newest.isoformat(), UPPER)
+        counted = [(q["fromDate"], q["toDate"]) for q in api.sent("getNumResponsesValue")]
+        assert counted[0] == (newest.isoformat(), UPPER) and len(counted) == 1 + 2 + 1
         state = captured.checkpoints[-1]
         assert set(state) == {"comment_cursor", "blast_result_cursor"}
         api.queries.clear()
@@ -928,12 +932,14 @@ class TestWindows:
         api.fake = FakeCustomerThermometer(
             responses=3, days=20, seed=2, api_key=API_KEY, today=TODAY
         )
+        api.fake.overrides["getNumResponsesValue"] = b"n/a"  # no count: the lists alone
         run(from_date="2026-11-01")
         # Three records: the largest answer so far, so it is read again in halves, each smaller.
         days = sorted(r["date_submitted"].date() for r in api.fake.truth("blast_result"))
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
         assert sent == [
             ("2026-11-01", UPPER),
+            (days[2].isoformat(), UPPER),  # its newest day, to calibrate a count (none here)
             ((days[1] + timedelta(days=1)).isoformat(), UPPER),
             ("2026-11-01", days[1].isoformat()),
         ]
@@ -1187,3 +1193,13 @@ class TestProofs:
         said = [m for m in captured.messages("info") if "found no record more" in m]
         assert len(said) == 1 and said[0].startswith("blast_result: getNumResponsesValue")
         assert len(api.sent("getBlastResults")) < 2 * 400 / 20 + 6
+
+    def test_what_the_witness_turned_out_to_be_is_said_once(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=400, days=200, seed=9, api_key=API_KEY, today=TODAY, cap=20
+        )
+        run()
+        said = [m for m in captured.messages("info") if "used as a witness" in m]
+        assert [m.split(":")[0] for m in said] == ["blast_result", "comment"]
+        assert "getNumResponsesValue counted" in said[0]
+        assert "the tally of blast_result's responses with a comment counted" in said[1]

@@ -309,8 +309,13 @@ class TestBounds:
         monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 4)
         with pytest.raises(RuntimeError, match="blast_result, comment"):
             run()
-        assert len(api.sent("getBlastResults")) == 4
-        assert any("4 windows read and more still to read" in m for m in captured.messages())
+        counts = [q for q in api.sent("getNumResponsesValue") if "limit" not in q]
+        # The last window read may make a few more at once (a count, its halves' counts).
+        assert 4 <= len(api.sent("getBlastResults")) + len(counts) <= 4 + 7
+        assert any(
+            "requests (lists and counts) made and windows still to read" in m
+            for m in captured.messages()
+        )
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ class TestCounts:
         (blast,) = [m for m in info if m.startswith("blast_result: 1970")]
         rows = len(api.fake.truth("blast_result"))
         assert blast == (
-            f"blast_result: 1970-01-01..{(TODAY + timedelta(1)).isoformat()}, 4 requests, "
+            f"blast_result: 1970-01-01..{(TODAY + timedelta(1)).isoformat()}, 5 requests, "
             f"{rows} rows, 0 skipped"
         )
 
