@@ -486,6 +486,7 @@ class SyncContext:
         self.walks = {}
         self.tally = {}  # day -> response_id of responses with a comment blast_result upserted
         self.tally_days = None  # (first, last) day blast_result read whole, once it did
+        self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
         self.warnings = {}
         self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
         self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
@@ -1338,6 +1339,7 @@ class TableWalk:
         self.next_group = 1
         self.requests = 0  # lists and counts asked for this table in this sync
         self.calibrated = False  # whether calibrate() ran
+        self.doubt = False  # a cut the count claimed was not confirmed: answers prove less
         self.found_new = 0  # records this sync's answers held that no earlier one had
         self.verifying = False  # a cut the count claimed is being checked (see verify_claim())
         self.last_answer = None  # the Answer read_window() read last
@@ -1559,6 +1561,15 @@ def complete_answer(context, table, window, answer):
     if missing:
         return bounds_mismatch(context, table, window, missing)
     witness = walk.witness
+    if (walk.doubt or context.doubt) and answer.count:
+        warn_unproven(
+            context,
+            table,
+            window,
+            "it is smaller than the largest answer, but a count in this sync held more than such "
+            "an answer (a cap by size or time, or a count of more than the list)",
+        )
+        return []
     if answer.count == 0 or witness.unusable or walk.verifying:
         return []
     if witness.agreed and not walk.cut_seen:
@@ -1572,6 +1583,12 @@ def complete_answer(context, table, window, answer):
     if counted == listed:
         agree(walk, table, window, counted)
         return []
+    if counted < listed and "tallied_from" in TABLE_SPECS[table]:
+        log.warning(
+            f"{TABLE_SPECS[table]['tallied_from']}: {window_label(walk, window)} listed {listed} "
+            f"comments, more than the {counted} responses with a comment it read for those days: "
+            f"responses of {window.start}..{window.end} may be missing from it"
+        )
     if counted < listed or not walk.witness.agreed:
         distrust(
             walk, f"it counted {counted} for {window_label(walk, window)}, which listed {listed}"
@@ -1613,7 +1630,10 @@ def verify_claim(context, table, window, answer, counted):
             f"it counted {counted} for {window_label(walk, window)}, and the windows that "
             f"replaced it found no record more",
         )
+        walk.doubt = context.doubt = True  # it counts more than the lists hold, or a cap varies
         return follow_ups
+    # Cut below the largest answer: answers as large as this one may be cut from now on.
+    walk.largest = min(walk.largest, answer.count)
     return follow_ups + again
 
 
@@ -1727,7 +1747,8 @@ def answer_at_risk(context, table, window, answer):
         calibrate(context, table, window, answer)
     counted, listed = window.counted, witnessed(table, window, answer.keys_by_day)
     witness = walk.witness
-    if witness.usable and counted is None and listed < witness.above:  # it could prove it
+    one_day = window.start == window.end  # its count checks what its parts find again
+    if witness.usable and counted is None and (listed < witness.above or one_day):
         counted = fetch_count(context, table, window)
         if counted is not None and counted == listed:
             return []
@@ -1934,6 +1955,18 @@ def by_temperature(context, table, window, answer, counted=None):
     return [GroupCheck(group)] + children
 
 
+def defer_check(walk, check, pending):
+    """Put a day's check after the windows still to read, once, while the count witness is
+    untested: they may calibrate it, and a believed count checks the day. Return True if so."""
+    group = walk.groups[check.group]
+    witness = walk.witness
+    if group.get("deferred") or witness.agreed or witness.unusable or not pending:
+        return False
+    group["deferred"] = True
+    pending.insert(0, check)
+    return True
+
+
 def check_group(context, table, check):
     """Check that a day's windows by temperature (or blast) found again all it held, and as
     many as its count when one is believed.
@@ -1944,10 +1977,18 @@ def check_group(context, table, check):
     walk = context.walk(table)
     group = walk.groups.pop(check.group)
     window, found, counted = group["window"], group["found"], group["counted"]
+    if counted is None and walk.witness.usable:  # believed since the day was split
+        counted = group["counted"] = fetch_count(context, table, window)
     missing = group["keys"] - found
     short = counted is not None and len(found | group["keys"]) < counted
-    if not missing and not short and (counted is not None or window.temperature is None):
-        return []
+    # With no count, a day whose answer was cut (its temperatures held more) may lack records
+    # that no temperatureID selects and that the cut left out: nothing can find those.
+    # A count no larger than the largest answer may be one computed over a capped list.
+    vouched = counted is not None and (counted > walk.largest or counted < walk.witness.above)
+    uncounted_cut = not vouched and window.temperature is None and bool(found - group["keys"])
+    if not missing and not short and not uncounted_cut:
+        if counted is not None or window.temperature is None:
+            return []
     blasts = sorted({group["blasts"].get(key) for key in missing} - {None})
     if missing and blasts and not group["by_blast"]:
         log.info(
@@ -1964,6 +2005,11 @@ def check_group(context, table, check):
         reason = f"{len(missing)} records an answer held for it were found again by none of them"
     elif short:
         reason = f"they held {len(found | group['keys'])} records, and it counts {counted}"
+    elif uncounted_cut:
+        reason = (
+            "its answer was cut, and records no temperatureID selects that it left out cannot "
+            "be found without a count"
+        )
     else:
         reason = "the records of a blast none of its records named may be missing"
     warn_unproven(context, table, window, f"read by temperatureID or blastID, {reason}")
@@ -2079,6 +2125,8 @@ def sync_windowed_table(context, table, cursor):
         while pending and walk.requests < context.max_windows_per_table:
             item = pending.pop()
             if isinstance(item, GroupCheck):
+                if defer_check(walk, item, pending):
+                    continue
                 pending.extend(check_group(context, table, item))
                 continue
 
@@ -2098,6 +2146,12 @@ def sync_windowed_table(context, table, cursor):
     finally:
         log_unproven(context, table)
         log_shape_report(context, table)
+    if walk.witness.unusable and not (walk.doubt or context.doubt) and walk.largest:
+        log.warning(
+            f"{table}: no count could check {walk.method}'s answers in this sync, so they were "
+            f"proven complete by their size alone, which holds for a cap of a fixed number of "
+            f"records: if the API's cap changed during the sync, responses may be missing"
+        )
     if walk.field != DATE_FIELDS[0]:
         log.warning(
             f"{table}: {walk.method} selects by {walk.field} (the send date), so a sync reads "
