@@ -945,21 +945,20 @@ class TestWindows:
         ]
 
 
+def capped_account(**options):
+    """Return a stand-in of 400 responses over 200 days that answers at most 20 records."""
+    return FakeCustomerThermometer(
+        responses=400, days=200, seed=9, api_key=API_KEY, today=TODAY, cap=20, **options
+    )
+
+
 class TestCountWitness:
     @pytest.fixture
     def counted(self, api):
         """Make the stand-in cap its answers at 20 records, counting as told."""
 
         def make(counts):
-            api.fake = FakeCustomerThermometer(
-                responses=400,
-                days=200,
-                seed=9,
-                api_key=API_KEY,
-                today=TODAY,
-                cap=20,
-                counts=counts,
-            )
+            api.fake = capped_account(counts=counts)
             return api.fake
 
         return make
@@ -1170,16 +1169,7 @@ class TestProofs:
     def test_a_count_above_a_smaller_answer_shows_it_was_cut(self, captured, api):
         # After a few answers the API answers fewer records than before (a cap by time, or one
         # that dropped): an answer smaller than the largest is no proof then, the count is.
-        api.fake = FakeCustomerThermometer(
-            responses=400,
-            days=200,
-            seed=9,
-            api_key=API_KEY,
-            today=TODAY,
-            cap=20,
-            later_cap=12,
-            later_after=6,
-        )
+        api.fake = capped_account(later_cap=12, later_after=6)
         run()
         assert sorted(keys(captured.rows("blast_result"))) == truth_keys(api.fake)
         assert any(
@@ -1189,15 +1179,7 @@ class TestProofs:
     def test_a_count_whose_claimed_cut_finds_nothing_is_no_longer_believed(self, captured, api):
         # The count also counts deleted responses: once a cut it claimed brings no record more,
         # it is not believed again, so it cannot make the sync peel windows a day at a time.
-        api.fake = FakeCustomerThermometer(
-            responses=400,
-            days=200,
-            seed=9,
-            api_key=API_KEY,
-            today=TODAY,
-            cap=20,
-            counts="with_deleted",
-        )
+        api.fake = capped_account(counts="with_deleted")
         run()
         assert sorted(keys(captured.rows("blast_result"))) == truth_keys(api.fake)
         said = [m for m in captured.messages("info") if "found no record more" in m]
@@ -1205,9 +1187,7 @@ class TestProofs:
         assert len(api.sent("getBlastResults")) < 2 * 400 / 20 + 6
 
     def test_what_the_witness_turned_out_to_be_is_said_once(self, captured, api):
-        api.fake = FakeCustomerThermometer(
-            responses=400, days=200, seed=9, api_key=API_KEY, today=TODAY, cap=20
-        )
+        api.fake = capped_account()
         run()
         said = [m for m in captured.messages("info") if "used as a witness" in m]
         assert [m.split(":")[0] for m in said] == ["blast_result", "comment"]
