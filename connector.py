@@ -1590,9 +1590,7 @@ def complete_answer(context, table, window, answer):
             f"responses of {window.start}..{window.end} may be missing from it"
         )
     if counted < listed or not walk.witness.agreed:
-        distrust(
-            walk, f"it counted {counted} for {window_label(walk, window)}, which listed {listed}"
-        )
+        disagree(walk, window, counted, listed)
         return []
     log.warning(
         f"{table}: {window_label(walk, window)} listed {listed} records and counted "
@@ -1753,10 +1751,7 @@ def answer_at_risk(context, table, window, answer):
         if counted is not None and counted == listed:
             return []
         if counted is not None and counted < listed:
-            distrust(
-                walk,
-                f"it counted {counted} for {window_label(walk, window)}, which listed {listed}",
-            )
+            disagree(walk, window, counted, listed)
             counted = None
     return split(context, table, window, answer, counted)
 
@@ -1784,9 +1779,7 @@ def calibrate(context, table, window, answer):
     if counted == listed:
         agree(walk, table, part, counted)
     elif counted is not None:
-        distrust(
-            walk, f"it counted {counted} for {window_label(walk, part)}, which listed {listed}"
-        )
+        disagree(walk, part, counted, listed)
 
 
 def agree(walk, table, window, counted):
@@ -1871,6 +1864,11 @@ def around_day(walk, window, answer, day):
         windows.append(new_window(day + one, window.end, newer, side="newer"))
     windows.append(new_window(day, day, child_delivered(walk, window, answer, day, day)))
     return windows
+
+
+def disagree(walk, window, counted, listed):
+    """Stop believing a witness whose count of a window differs from what its answer listed."""
+    distrust(walk, f"it counted {counted} for {window_label(walk, window)}, which listed {listed}")
 
 
 def two_children(context, table, window, answer, cut_day, counted):
