@@ -90,6 +90,9 @@ __RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or
 __DATED_TABLES = ("comment", "blast_result")
 __TEMPERATURE_IDS = (1, 2, 3, 4)  # Gold, Green, Yellow, Red: a full day is asked for by each
 __REQUEST_TIMEOUT_SECONDS = 30
+# What a server (or a gateway in front of it) answers when it gave up on a request in time:
+# 408 Request Timeout, 504 Gateway Timeout, and Cloudflare's 524 (a timeout reached).
+__TIMEOUT_STATUSES = (408, 504, 524)
 __MAX_RETRIES = 3
 __BACKOFF_BASE_SECONDS = 1
 __MAX_RETRY_AFTER_SECONDS = 60
@@ -104,6 +107,7 @@ __ANSWER_DEADLINE_SECONDS = 300  # for one whole answer (each read also has its 
 __MAX_ANSWER_BYTES = 256 * 2**20  # of one answer, decompressed; a larger window is split
 __MAX_RECORD_BYTES = 32 * 2**20  # of one record
 __MAX_WINDOWS_PER_TABLE = 5000  # requests (before retries) for one dated table in one sync
+__MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest ones merged)
 __MAX_MARGIN_DAYS = 1  # asked around a window's own days once its bounds proved not to be days
 __PROBE_SPAN_FACTOR = 4  # an incremental window is proven by one as many times longer before it
 __CHECKPOINT_EVERY_ROWS = 10000
@@ -125,6 +129,8 @@ __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 __LOOKBACK_PATTERN = re.compile(r"\d{1,3}")
+__DECLARED_ENCODING_PATTERN = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)", re.DOTALL)
+__MAX_QUOTED_ENCODING_CHARS = 40
 
 # The survey response fields the API is known to send, for `comment` and `blast_result` alike.
 __RESPONSE_COLUMNS = {
@@ -191,6 +197,7 @@ TABLE_SPECS = {
             "recorded_at": "UTC_DATETIME",
             "from_date": "NAIVE_DATE",
             "to_date": "NAIVE_DATE",
+            "responses_counted": "LONG",
         },
     },
 }
@@ -485,7 +492,7 @@ class SyncContext:
         self.shapes = {}
         self.walks = {}
         self.tally = {}  # day -> response_id of responses with a comment blast_result upserted
-        self.tally_days = None  # (first, last) day blast_result read whole, once it did
+        self.tally_days = []  # the (first, last) days blast_result read whole, once it did
         self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
         self.warnings = {}
         self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
@@ -542,12 +549,13 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
         params: further query parameters (dates, limit).
         read_body: called with the streamed response; what it returns is returned. It may raise
             TransientError (a body cut short) to have the request retried.
-        split_on_timeout: raise WindowTimeoutError on a read time-out instead of retrying.
+        split_on_timeout: raise WindowTimeoutError on a time-out (a read time-out, or HTTP 408,
+            504 or 524) or an answer past its limits, instead of retrying.
     Returns:
         What read_body returned.
     Raises:
         AuthenticationError: the key was rejected (never retried).
-        WindowTimeoutError: a read time-out, when split_on_timeout is set.
+        WindowTimeoutError: a time-out, when split_on_timeout is set.
         ApiError: a failure that is not transient, or one still failing after the retries.
     """
     query = {"getMethod": method, "apiKey": context.api_key, **params}
@@ -585,17 +593,19 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
             timeout=__REQUEST_TIMEOUT_SECONDS,
             stream=True,
         ) as response:
+            if split_on_timeout and response.status_code in __TIMEOUT_STATUSES:
+                raise WindowTimeoutError(f"answered HTTP {response.status_code}")
             raise_for_status(context, response, request_label)
             return read_body(response)
     except AnswerLimitError as error:
         if split_on_timeout:
-            raise WindowTimeoutError() from None
+            raise WindowTimeoutError(f"was not read whole ({error})") from None
         if not error.retry:
             raise ApiError(f"{request_label}: {error}") from None
         raise TransientError(str(error)) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
         if split_on_timeout and is_read_timeout(error):
-            raise WindowTimeoutError() from None
+            raise WindowTimeoutError("timed out") from None
         message = mask_secrets(error, context.api_key)
         raise TransientError(f"{type(error).__name__}: {message}") from None
     except requests.exceptions.ChunkedEncodingError as error:
@@ -672,7 +682,7 @@ def raise_for_status(context, response, request_label):
 
     Raises:
         AuthenticationError: 401 or 403.
-        TransientError: 429 or 5xx, with the Retry-After seconds when given.
+        TransientError: 408, 429 or 5xx, with the Retry-After seconds when given.
         ApiError: any other status that is not 2xx.
     """
     status = response.status_code
@@ -681,7 +691,7 @@ def raise_for_status(context, response, request_label):
             f"Customer Thermometer rejected the API key (HTTP {status} for {request_label}): "
             f"check 'api_key' in the configuration."
         )
-    if status == 429 or status >= 500:
+    if status in (408, 429) or status >= 500:
         raise TransientError(f"HTTP {status}", parse_retry_after(response.headers))
     if not 200 <= status < 300:
         snippet = masked_snippet(read_snippet(stream_body(context, response)), context.api_key)
@@ -789,7 +799,10 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
     parser = XMLParser(target=builder)
     fed = False
     unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
+    declared = None  # the encoding the XML declaration names, once the prolog was read
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
+        if not fed:  # the first piece holds the whole prolog (see checked_prolog())
+            declared = declared_encoding(piece)
         # Small pieces keep the elements alive at once (those of one piece's records) under the
         # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
         # builds some 2,000 elements at once, which makes parsing twice as slow.
@@ -797,7 +810,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
         unreleased += len(piece)
         if unreleased > max_record_bytes:
             raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
-        _feed(parser, piece)
+        _feed(parser, piece, declared)
         if not len(holder):
             continue
         root = holder[0]
@@ -829,9 +842,20 @@ def _records_after_the_end(builder, parser, holder, shape):
     yield from _handed_on(list(root), shape)
 
 
-def _feed(parser, piece):
+def declared_encoding(prolog):
+    """Return the encoding an XML declaration at the start of prolog names (at most 40
+    characters, for a message), or None."""
+    found = __DECLARED_ENCODING_PATTERN.match(prolog)
+    if found is None:
+        return None
+    return found.group(1)[:__MAX_QUOTED_ENCODING_CHARS].decode("ascii", errors="replace")
+
+
+def _feed(parser, piece, declared=None):
     """Feed one piece of the body to the parser.
 
+    Args:
+        declared: the encoding the XML declaration named, quoted when the parser cannot read it.
     Raises:
         ApiError: the XML is malformed, or declares an encoding the parser cannot read.
     """
@@ -839,9 +863,10 @@ def _feed(parser, piece):
         parser.feed(piece)
     except ParseError as error:
         raise ApiError(f"malformed XML: {error}") from None
-    except (LookupError, ValueError) as error:
+    except (LookupError, ValueError):
         raise ApiError(
-            f"the XML answer declares an encoding the parser cannot read ({error}): expected UTF-8"
+            f"the XML answer declares the encoding {declared!r}, which the parser cannot read: "
+            f"expected UTF-8"
         ) from None
 
 
@@ -1359,6 +1384,8 @@ class TableWalk:
         self.restart = False  # the filter's date turned out to be another: read again
         self.outside_keys = None  # the keys of the last answer dated outside its days
         self.groups = {}  # a day read by temperature or blast: what it must find again
+        self.newest = None  # the newest day (of `field`) any answer of this sync held
+        self.progress = None  # (cursor, ranges still to read) once the walk stopped
 
     @property
     def cut_seen(self):
@@ -1434,7 +1461,7 @@ def fetch_window(context, table, window, keep_days=None):
     make_answer = functools.partial(
         Answer, walk.field, single_day, walk.field != DATE_FIELDS[0], keep_days
     )
-    return fetch_list(
+    answer = fetch_list(
         context,
         table,
         window_params(walk, window),
@@ -1442,6 +1469,10 @@ def fetch_window(context, table, window, keep_days=None):
         split_on_timeout=window.start < window.end,
         answer_of=make_answer,
     )
+    last = answer.span(walk.field)[1]
+    if last is not None and (walk.newest is None or last > walk.newest):
+        walk.newest = last
+    return answer
 
 
 def fetch_count(context, table, window):
@@ -1466,8 +1497,8 @@ def tallied(context, walk, window):
     if window.temperature is not None or window.blast is not None:
         return None
     low, high = window.start, window.end
-    read = context.tally_days
-    if walk.field != DATE_FIELDS[0] or read is None or not read[0] <= low <= high <= read[1]:
+    read = any(first <= low <= high <= last for first, last in context.tally_days)
+    if walk.field != DATE_FIELDS[0] or not read:
         distrust(walk, "blast_result was not read whole on these days in this sync")
         return None
     days = (low + timedelta(days=n) for n in range((high - low).days + 1))
@@ -1527,10 +1558,8 @@ def read_window(context, table, window):
     walk.last_answer = None
     try:
         answer = walk.last_answer = fetch_window(context, table, window)
-    except WindowTimeoutError:
-        log.warning(
-            f"{table}: {window_label(walk, window)} timed out; asking for each half instead"
-        )
+    except WindowTimeoutError as error:
+        log.warning(f"{table}: {window_label(walk, window)} {error}; asking for each half instead")
         return split(context, table, window, Answer(walk.field), None)
     if not dates_fit(context, table, window, answer):
         return [] if walk.restart else [window]  # read again, as the answer showed how
@@ -2038,23 +2067,56 @@ def read_cursor(state, table):
     return None
 
 
+def read_history(state, table):
+    """Return the ranges of days a table's history still has to read, as (first, last) dates,
+    oldest first ([] when the history was read whole, or by a state that never saved any).
+
+    Raises:
+        ValueError: a saved value that is not a list of [first, last] days, first <= last.
+    """
+    value = state.get(f"{table}_history")
+    if value is None:
+        return []
+    ranges = []
+    try:
+        for first, last in value:
+            first, last = date.fromisoformat(first), date.fromisoformat(last)
+            if first > last:
+                raise ValueError
+            ranges.append((first, last))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"State '{table}_history' is {_shown(value)}: expected a list of [first, last] days "
+            f"(YYYY-MM-DD) still to read, each first no later than its last."
+        ) from None
+    return sorted(ranges)
+
+
 def validate_state(state, today):
     """Check the saved state of the dated tables before any request.
 
     Raises:
-        ValueError: naming the state key: a cursor that is not a date, lies after today or
+        ValueError: naming the state key: a cursor that is not a date, lies after tomorrow or
             before 1970 (a state that no sync of this connection wrote: reading from there
-            would skip responses or walk back through decades), or a saved date filter that is
-            not one the connector knows.
+            would skip responses or walk back through decades), history ranges that are not
+            days within those bounds, or a saved date filter that is not one the connector knows.
     """
+    tomorrow = today + timedelta(days=1)  # a cursor is the newest day the answers held
     for table in __DATED_TABLES:
         cursor = read_cursor(state, table)
-        if cursor is not None and not date(1970, 1, 1) <= cursor <= today:
+        if cursor is not None and not date(1970, 1, 1) <= cursor <= tomorrow:
             key = f"{table}_cursor" if state.get(f"{table}_cursor") else f"{table}_last_sync"
             raise ValueError(
                 f"State '{key}' is {_shown(state[key])}, which is not between 1970-01-01 and "
-                f"today ({today}): no sync of this connection saved it. Re-sync the table (in "
-                f"Fivetran, or `fivetran reset` locally) to read it again from 'from_date'."
+                f"tomorrow ({tomorrow}): no sync of this connection saved it. Re-sync the table "
+                f"(in Fivetran, or `fivetran reset` locally) to read it again from 'from_date'."
+            )
+        history = read_history(state, table)
+        if history and not date(1970, 1, 1) <= history[0][0] <= history[-1][1] <= tomorrow:
+            raise ValueError(
+                f"State '{table}_history' is {_shown(state[f'{table}_history'])}, whose days are "
+                f"not between 1970-01-01 and tomorrow ({tomorrow}): no sync of this connection "
+                f"saved it. Re-sync the table (in Fivetran, or `fivetran reset` locally)."
             )
         read_date_filter(state, table)
 
@@ -2100,50 +2162,190 @@ def first_window(context, table, cursor):
     return new_window(start, context.upper_bound, probe=probe if probe < start else None)
 
 
-def sync_windowed_table(context, table, cursor):
+def start_windows(context, table, cursor, history):
+    """Return the windows a dated table's sync starts with, the first to read last.
+
+    Recent days come first: the window from the cursor (see first_window()), or on a first sync
+    the whole range from from_date, whose answer holds the newest records and whose parts are
+    read newest first; then the ranges the history still has to read, newest first (within
+    from_date: a later from_date drops what lies before it).
+    """
+    if cursor is None:
+        return [first_window(context, table, None)]  # every day: the history is in it
+    from_date = context.settings["from_date"]
+    windows = [
+        new_window(max(first, from_date), last) for first, last in history if last >= from_date
+    ]
+    return windows + [first_window(context, table, cursor)]
+
+
+def item_days(walk, item):
+    """Return the (first, last) own days of a window or of the day a GroupCheck checks."""
+    if isinstance(item, GroupCheck):
+        item = walk.groups[item.group]["window"]
+    return item.start, item.end
+
+
+def merged_ranges(ranges, most=None):
+    """Return day ranges merged where they touch or overlap, oldest first; with most, the
+    nearest ones are merged too until at most that many are left (a range to read is only ever
+    widened)."""
+    merged = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    while most is not None and len(merged) > most:
+        gaps = [(merged[n + 1][0] - merged[n][1], n) for n in range(len(merged) - 1)]
+        _, n = min(gaps)
+        merged[n : n + 2] = [(merged[n][0], merged[n + 1][1])]
+    return merged
+
+
+def without(ranges, low, high):
+    """Return the parts of day ranges outside low..high."""
+    one = timedelta(days=1)
+    parts = []
+    for first, last in ranges:
+        if first < low:
+            parts.append((first, min(last, low - one)))
+        if last > high:
+            parts.append((max(first, high + one), last))
+    return parts
+
+
+def still_to_read(left, cursor, kept, history, recent_start):
+    """Return the ranges of days a walk that stopped leaves to the next syncs, oldest first.
+
+    Days from the new cursor on are dropped (the next sync's window starts at or before it),
+    and so are the days of this sync's window up to the saved cursor that its history did not
+    hold: an earlier sync proved those (they were read again for late responses only, which
+    is what the next window's lookback does too).
+    """
+    left = without(left, kept, date.max)
+    if cursor is not None:
+        proven = [(recent_start, cursor)]
+        for first, last in history:
+            proven = without(proven, first, last)
+        for first, last in proven:
+            left = without(left, first, last)
+    return merged_ranges(left, __MAX_HISTORY_RANGES)
+
+
+def made_progress(context, cursor, kept, starts, left):
+    """Return True when a walk that stopped with days still to read proved some day that was
+    not proven before it: what is still to read (the days left, and those after the new cursor)
+    is less than what was (the history, and the days after the saved cursor; all on a first
+    sync)."""
+    if kept is None:
+        return False  # no answer held a record: nothing would be saved
+    one, upper = timedelta(days=1), context.upper_bound
+    if cursor is None:
+        before = [(starts[0].start, starts[0].end)]
+    else:
+        before = [(window.start, window.end) for window in starts[:-1]]
+        before += [(cursor + one, upper)] if cursor < upper else []
+    after = left + ([(kept + one, upper)] if kept < upper else [])
+    return day_total(merged_ranges(after)) < day_total(merged_ranges(before))
+
+
+def day_total(ranges):
+    """Return how many days a list of merged ranges covers."""
+    return sum((last - first).days + 1 for first, last in ranges)
+
+
+def describe_ranges(ranges):
+    """Return day ranges for a log line, newest first."""
+    return ", ".join(f"{first}..{last}" for first, last in reversed(ranges))
+
+
+def new_cursor(context, walk, cursor):
+    """Return a dated table's cursor after its walk: the newest day its answers held (as the
+    API dates it), never earlier than the saved cursor nor later than tomorrow; None when no
+    answer ever held a record and none was saved."""
+    days = [day for day in (cursor, walk.newest) if day is not None]
+    return min(max(days), context.upper_bound) if days else None
+
+
+def sync_windowed_table(context, table, cursor, history=()):
     """Sync a dated list table by windows until the answers prove nothing is missing.
 
     Each answer that may have been cut (see TableWalk) is replaced by windows proven on their
     own; records upserted already in this sync are not upserted again. A window that cannot be
-    proven is a warning, counted in the table's summary.
+    proven is a warning, counted in the table's summary. Recent days are read first, then the
+    history still to read (see start_windows()); a walk that stops on the table's request budget
+    or on an error keeps what it proved in walk.progress: the cursor, and the ranges of days
+    still to read, which the next sync reads.
 
     Args:
         context: the SyncContext.
         table: `comment` or `blast_result`.
         cursor: the table's saved cursor date, or None.
+        history: the (first, last) days its history still has to read, oldest first.
     Returns:
-        The table's new cursor: today (UTC), as YYYY-MM-DD.
+        The table's new cursor (see new_cursor()), as YYYY-MM-DD, or None.
     Raises:
-        ApiError: besides read_window()'s errors, more windows than a sync may read.
+        ApiError: besides read_window()'s errors, a sync that reached the request budget
+            without reading any day of what it had to read.
     """
     walk = context.walk(table)
-    start = first_window(context, table, cursor)
-    pending = [start]
+    starts = start_windows(context, table, cursor, history)
+    pending = list(starts)
+    current = None  # the days of the item being read: still to read if reading it fails
+    budget = context.max_windows_per_table
+    # The recent days may take half the requests while history waits; then the history not
+    # begun yet is read first, so that a sync whose recent days take every request still
+    # moves its history on.
+    recent_budget = budget // 2 if len(starts) > 1 else budget
     try:
-        while pending and walk.requests < context.max_windows_per_table:
+        while pending and walk.requests < budget:
+            if walk.requests >= recent_budget:
+                recent_budget = budget
+                waiting = [item for item in pending if item in starts[:-1]]
+                pending = [item for item in pending if item not in waiting] + waiting
             item = pending.pop()
+            current = item_days(walk, item)
             if isinstance(item, GroupCheck):
-                if defer_check(walk, item, pending):
-                    continue
-                pending.extend(check_group(context, table, item))
-                continue
-
-            pending.extend(read_window(context, table, item))
+                if not defer_check(walk, item, pending):
+                    pending.extend(check_group(context, table, item))
+            else:
+                pending.extend(read_window(context, table, item))
+            current = None
             if walk.restart:
                 # What the answers showed under the other date no longer holds.
                 walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
+                walk.newest = None
                 context.tally.clear()
-                start = first_window(context, table, cursor)
-                pending = [start]
-        if pending:
-            raise ApiError(
-                f"{walk.requests} requests (lists and counts) made and windows still to read: "
-                f"the answers do not let the connector finish; the rows read are kept, the "
-                f"cursor is not moved"
-            )
+                starts = start_windows(context, table, cursor, history)
+                pending = list(starts)
+                recent_budget = budget // 2 if len(starts) > 1 else budget
     finally:
+        left = [item_days(walk, item) for item in pending] + ([current] if current else [])
+        kept = new_cursor(context, walk, cursor)
+        if kept is not None:
+            left = still_to_read(left, cursor, kept, history, starts[-1].start)
+        walk.progress = (kept, left if kept is not None else [])
         log_unproven(context, table)
         log_shape_report(context, table)
+    to_read = merged_ranges(item_days(walk, item) for item in starts)
+    if left and not made_progress(context, cursor, kept, starts, left):
+        raise ApiError(
+            f"{walk.requests} requests (lists and counts) made and windows still to read, and "
+            f"no day of what was left to read was proven: the answers do not let the connector "
+            f"finish; the rows read are kept, the cursor is not moved"
+        )
+    log_walk_end(context, table, left)
+    log_table_summary(context, table, describe_ranges(to_read))
+    if table == "blast_result" and not walk.unproven and not left:
+        if walk.field == DATE_FIELDS[0]:
+            context.tally_days = to_read  # every day proven: a witness of the comments
+    return kept.isoformat() if kept is not None else None
+
+
+def log_walk_end(context, table, left):
+    """Log what a dated table's walk could not prove, and the days it leaves to the next sync."""
+    walk = context.walk(table)
     if walk.witness.unusable and not (walk.doubt or context.doubt) and walk.largest:
         log.warning(
             f"{table}: no count could check {walk.method}'s answers in this sync, so they were "
@@ -2156,10 +2358,12 @@ def sync_windowed_table(context, table, cursor):
             f"sends from {walk.lag_days} days before its lookback (the longest a response came "
             f"after its send so far); a response to an older send is not read"
         )
-    log_table_summary(context, table, f"{start.start}..{context.upper_bound}")
-    if table == "blast_result" and not walk.unproven and walk.field == DATE_FIELDS[0]:
-        context.tally_days = (start.start, context.upper_bound)  # every day proven: a witness
-    return context.today.isoformat()
+    if left:
+        log.warning(
+            f"{table}: {walk.requests} requests made, as many as one sync makes for a table: "
+            f"{day_total(left)} days are still to read ({describe_ranges(left)}); the rows "
+            f"read are kept, and the next sync goes on from there, newest days first"
+        )
 
 
 def sync_full_table(context, table):
@@ -2236,23 +2440,36 @@ def fetch_value(context, table, method, params):
     return make_api_request(context, table, method, params, read_body)
 
 
+def metric_params(context, metric_name, dated, counted):
+    """Return the query parameters of one metric.
+
+    num_responses is asked with no `limit` (the API then counts every response of the range);
+    the other dated metrics with a `limit` of that count, so that each is computed over every
+    response of the range and not over the newest 10,000 (or, when the count is unknown, with
+    `limit` 10,000, as the list methods are).
+    """
+    if not dated:
+        return {}
+    params = {"fromDate": context.settings["from_date"].isoformat()}
+    params["toDate"] = context.upper_bound.isoformat()
+    if metric_name != "num_responses":
+        params["limit"] = max(counted, 1) if counted is not None else __RECORD_LIMIT
+    return params
+
+
 def sync_metrics(context):
     """Record each metric's current value once per sync.
 
     Dated metrics are asked for from_date (or 1970-01-01) to the upper bound; send_quota is
-    undated. A body that is not a number is logged as a warning and gets no row.
+    undated. Each dated row records how many responses it was computed over (the count, read
+    first; NULL when it is unknown). A body that is not a number is logged as a warning and
+    gets no row.
     """
     table = "metric"
-    from_date = context.settings["from_date"]
     recorded_at = context.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    counted = None  # num_responses, once read: the `limit` of the other dated metrics
     for metric_name, (method, dated) in METRIC_METHODS.items():
-        params = {}
-        if dated:
-            params = {
-                "fromDate": from_date.isoformat(),
-                "toDate": context.upper_bound.isoformat(),
-                "limit": __RECORD_LIMIT,
-            }
+        params = metric_params(context, metric_name, dated, counted)
         try:
             value = fetch_value(context, table, method, params)
         except UnexpectedBodyError as error:
@@ -2261,22 +2478,27 @@ def sync_metrics(context):
                 f"which is not a finite number; no row for {metric_name}"
             )
             continue
+        if metric_name == "num_responses" and value >= 0 and value.is_integer():
+            counted = int(value)
         row = {"metric_name": metric_name, "metric_value": value, "recorded_at": recorded_at}
         if dated:
             row["from_date"] = params["fromDate"]
             row["to_date"] = params["toDate"]
+            row["responses_counted"] = counted
         upsert_row(context, table, row)
-    log_table_summary(context, table, f"{from_date}..{context.upper_bound}")
+    log_table_summary(context, table, f"{context.settings['from_date']}..{context.upper_bound}")
 
 
 def sync_comments(context, state):
     """Sync the `comment` table from getComments; return its new cursor."""
-    return sync_windowed_table(context, "comment", read_cursor(state, "comment"))
+    cursor, history = read_cursor(state, "comment"), read_history(state, "comment")
+    return sync_windowed_table(context, "comment", cursor, history)
 
 
 def sync_blast_results(context, state):
     """Sync the `blast_result` table from getBlastResults; return its new cursor."""
-    return sync_windowed_table(context, "blast_result", read_cursor(state, "blast_result"))
+    cursor, history = read_cursor(state, "blast_result"), read_history(state, "blast_result")
+    return sync_windowed_table(context, "blast_result", cursor, history)
 
 
 def sync_recipient_lists(context):
@@ -2318,19 +2540,29 @@ def sync_one_table(context, table, sync_table):
     return False, None
 
 
-def advanced_state(state, context, cursors):
-    """Return the state to save: the new cursors, and each dated table's date filter when the
-    answers showed it follows another date than date_submitted.
+def advanced_state(state, context):
+    """Return the state to save: each dated table's cursor and the history it still has to read,
+    as far as its walk proved (a failed table's too), and its date filter when the answers
+    showed it follows another date than date_submitted.
 
     A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
     answer an earlier version kept (a cap can change: it proves nothing); other keys are kept.
     """
     new_state = dict(state)
-    for table, cursor in cursors.items():
-        new_state[f"{table}_cursor"] = cursor
+    for table in __DATED_TABLES:
+        walk = context.walks.get(table)
+        if walk is None or walk.progress is None or walk.progress[0] is None:
+            continue  # not read, or nothing proven: the saved state stands
+        cursor, left = walk.progress
+        new_state[f"{table}_cursor"] = cursor.isoformat()
+        if left:
+            new_state[f"{table}_history"] = [
+                [first.isoformat(), last.isoformat()] for first, last in left
+            ]
+        else:
+            new_state.pop(f"{table}_history", None)
         new_state.pop(f"{table}_last_sync", None)
         new_state.pop(f"{table}_largest_answer", None)  # an earlier version's: proves nothing
-        walk = context.walk(table)
         if walk.field != DATE_FIELDS[0]:
             new_state[f"{table}_date_field"] = walk.field
             new_state[f"{table}_lag_days"] = min(walk.lag_days, __MAX_LOOKBACK_DAYS)
@@ -2363,19 +2595,18 @@ def update(configuration: dict, state: dict):
         ("thermometer", functools.partial(sync_thermometers, context)),
         ("metric", functools.partial(sync_metrics, context)),
     ]
-    cursors, failed = {}, []
+    failed = []
     try:
         for table, sync_table in steps:
-            succeeded, cursor = sync_one_table(context, table, sync_table)
+            succeeded, _ = sync_one_table(context, table, sync_table)
             if not succeeded:
                 failed.append(table)
-            elif cursor is not None:
-                cursors[table] = cursor
     finally:
         context.close()
-    # Save the accumulated state once, after every table: the new cursors of the tables that
-    # succeeded (a failed table keeps its old one) and the date filters the answers showed.
-    op.checkpoint(state=advanced_state(state, context, cursors))
+    # Save the accumulated state once, after every table: what each dated table proved (a
+    # failed one's too, never past it: its cursor and the days still to read) and the date
+    # filters the answers showed.
+    op.checkpoint(state=advanced_state(state, context))
     if failed:
         raise RuntimeError(
             f"Customer Thermometer sync failed for {', '.join(failed)} (see the errors above); "

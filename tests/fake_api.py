@@ -470,6 +470,8 @@ class FakeCustomerThermometer:
         if method == "getSendQuota":
             return "4250"
         selected = self._selected(query, unlimited=True)
+        if "limit" in query:  # computed over the newest `limit` responses (default: all)
+            selected = selected[: max(int(query["limit"]), 0)]
         count = len(selected)
         if method == "getNumResponsesValue":
             if self.counts == "answered":

@@ -143,11 +143,13 @@ def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_
 def dated_requests(api, since=0):
     """Return the requests per dated table from request number since: lists and counts.
 
-    getNumResponsesValue witnesses getBlastResults answers; the one a sync asks from 1970 with
-    `limit` is the metric's.
+    getNumResponsesValue witnesses getBlastResults answers; the one a sync asks after the lists
+    (the dated tables are read first) is the metric's.
     """
     entries = api.requests[since:]
-    counts = [e for e in entries if e["getMethod"] == "getNumResponsesValue" and "limit" not in e]
+    lists = [n for n, e in enumerate(entries) if e["getMethod"] == "getRecipientLists"]
+    entries = entries[: lists[0]] if lists else entries
+    counts = [e for e in entries if e["getMethod"] == "getNumResponsesValue"]
     return {
         "comment": sum(1 for e in entries if e["getMethod"] == "getComments"),
         "blast_result": sum(1 for e in entries if e["getMethod"] == "getBlastResults")

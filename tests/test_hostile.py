@@ -15,7 +15,15 @@ import pytest
 
 import connector
 from tests.conftest import API_KEY, BASE_URL, TODAY, configuration
-from tests.test_connector import SCRIPTED_STATE, list_shape, records_of, run, run_scripted
+from tests.test_connector import (
+    SCRIPTED_STATE,
+    keys,
+    list_shape,
+    records_of,
+    run,
+    run_scripted,
+    truth_keys,
+)
 
 
 def key_pieces(key, size=6):
@@ -114,7 +122,8 @@ class TestKeyLeaks:
 
 class TestTablesFailCleanly:
     @pytest.mark.parametrize(
-        "declaration, named", [("Shift_JIS", "multi-byte"), ("x-nope", "x-nope")]
+        "declaration, named",
+        [("Shift_JIS", "'Shift_JIS'"), ("x-nope", "'x-nope'"), ("X" * 60, repr("X" * 40))],
     )
     def test_an_encoding_the_parser_cannot_read_is_the_tables_error(
         self, captured, api, declaration, named
@@ -152,10 +161,10 @@ class TestTablesFailCleanly:
     @pytest.mark.parametrize(
         "saved, why",
         [
-            ("0001-01-01", "not between 1970-01-01 and today"),
-            ("1969-12-31", "not between 1970-01-01 and today"),
-            ("2099-01-01", "not between 1970-01-01 and today"),
-            ((TODAY + timedelta(days=1)).isoformat(), "not between 1970-01-01 and today"),
+            ("0001-01-01", "not between 1970-01-01 and tomorrow"),
+            ("1969-12-31", "not between 1970-01-01 and tomorrow"),
+            ("2099-01-01", "not between 1970-01-01 and tomorrow"),
+            ((TODAY + timedelta(days=2)).isoformat(), "not between 1970-01-01 and tomorrow"),
             ("x" * 5000, "expected a date"),
         ],
     )
@@ -175,12 +184,14 @@ class TestTablesFailCleanly:
             run(state={"comment_last_sync": "2099-01-01T00:00:00Z"})
         assert str(raised.value).startswith(
             "State 'comment_last_sync' is '2099-01-01T00:00:00Z', which is not between "
-            "1970-01-01 and today"
+            "1970-01-01 and tomorrow"
         )
 
-    def test_a_cursor_of_today_is_accepted(self, captured, api):
-        run(state={"blast_result_cursor": TODAY.isoformat(), "comment_cursor": "1970-01-01"})
-        assert api.sent("getBlastResults")[0]["fromDate"] == (TODAY - timedelta(2)).isoformat()
+    def test_a_cursor_of_tomorrow_is_accepted(self, captured, api):
+        # The newest day the answers held may be tomorrow in UTC, in a zone ahead of it.
+        tomorrow = TODAY + timedelta(days=1)
+        run(state={"blast_result_cursor": tomorrow.isoformat(), "comment_cursor": "1970-01-01"})
+        assert api.sent("getBlastResults")[0]["fromDate"] == (tomorrow - timedelta(2)).isoformat()
 
     @pytest.mark.parametrize(
         "overrides, named",
@@ -300,22 +311,63 @@ class TestBounds:
         errors = [m for m in captured.messages("error") if m.startswith("blast_result")]
         assert errors and "passed 1 bytes" in errors[0]
 
-    def test_windows_are_bounded_per_table(self, captured, api, monkeypatch):
+    def test_windows_are_bounded_per_table_and_the_next_syncs_go_on_from_there(
+        self, captured, api, monkeypatch
+    ):
         from tests.fake_api import FakeCustomerThermometer
 
         api.fake = FakeCustomerThermometer(
             responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
         )
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 4)
-        with pytest.raises(RuntimeError, match="blast_result, comment"):
-            run()
-        counts = [q for q in api.sent("getNumResponsesValue") if "limit" not in q]
-        # The last window read may make a few more at once (a count, its halves' counts).
-        assert 4 <= len(api.sent("getBlastResults")) + len(counts) <= 4 + 7
-        assert any(
-            "requests (lists and counts) made and windows still to read" in m
-            for m in captured.messages()
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 10)
+        state, syncs = {}, 0
+        while syncs == 0 or "blast_result_history" in state or "comment_history" in state:
+            before = len(api.queries)
+            run(state=state)  # a sync that stops on its budget succeeds, saying what is left
+            syncs += 1
+            sent = api.queries[before:]
+            dated = [q for q in sent if q["getMethod"] == "getBlastResults"]
+            counts = [q for q in sent if q["getMethod"] == "getNumResponsesValue"][:-1]
+            # The last window read may make a few more at once (a count, its halves' counts).
+            assert len(dated) + len(counts) <= 10 + 7
+            new_state = captured.checkpoints[-1]
+            if "blast_result_history" in new_state:
+                left = sum(
+                    (connector.date.fromisoformat(b) - connector.date.fromisoformat(a)).days + 1
+                    for a, b in new_state["blast_result_history"]
+                )
+                assert any(
+                    m.startswith("blast_result: ") and f"{left} days are still to read" in m
+                    for m in captured.messages("warning")
+                )
+            state = new_state
+            assert syncs < 40, state
+        assert syncs > 2  # the history did take several syncs
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+        comments = {
+            (row["response_id"], row["date_submitted"]) for row in captured.rows("comment")
+        }
+        truth = {(row["response_id"], row["date_submitted"]) for row in api.fake.truth("comment")}
+        assert comments == truth
+
+    def test_a_sync_that_proves_no_day_of_what_is_left_fails_the_table(
+        self, captured, api, monkeypatch
+    ):
+        from tests.fake_api import FakeCustomerThermometer
+
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
         )
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 1)
+        run()  # one request: the newest records, and the days after them
+        state = captured.checkpoints[-1]
+        assert state["blast_result_history"]
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run(state=state)  # its one request reads the recent days; the history never moves
+        assert any(
+            "no day of what was left to read was proven" in m for m in captured.messages("error")
+        )
+        assert captured.checkpoints[-1]["blast_result_history"] == state["blast_result_history"]
 
 
 @pytest.fixture
