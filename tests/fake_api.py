@@ -114,7 +114,11 @@ class FakeCustomerThermometer:
         api_key: the only key accepted.
         fault_rate: the share of requests answered with a fault.
         port: the port to listen on (0: any free port).
-        today: the stand-in's "today" (UTC date), for tests that pin the clock.
+        today: the stand-in's "today" (the account's date), for tests that pin the clock.
+        utc_offset_hours: the account's time zone: its "today" (and so every response's date)
+            is the date at that offset from UTC, while the connector's clock runs in UTC.
+        timeout_over_days: answer list requests for ranges longer than this many days with
+            HTTP 504 (a gateway that gives up on a long range), or None.
     """
 
     def __init__(
@@ -142,8 +146,11 @@ class FakeCustomerThermometer:
         counts="exact",
         later_cap=None,
         later_after=0,
+        utc_offset_hours=0,
+        timeout_over_days=None,
     ):
         self.api_key = api_key
+        self.timeout_over_days = timeout_over_days
         self.to_date = to_date
         self.date_filter = date_filter
         self.response_lag = response_lag
@@ -164,7 +171,8 @@ class FakeCustomerThermometer:
         if comments_shape == "blast":
             self.list_roots["getComments"] = LIST_ROOTS["getBlastResults"]
         self.fault_rate = fault_rate
-        self.today = today or datetime.now(timezone.utc).date()
+        local_now = datetime.now(timezone.utc) + timedelta(hours=utc_offset_hours)
+        self.today = today or local_now.date()
         self.requests = []
         self.overrides = {}
         self.next_faults = []
@@ -362,6 +370,8 @@ class FakeCustomerThermometer:
             return 200, {}, [b"Invalid API Key"]
         if method in self.overrides:
             return 200, {}, [self.overrides[method]]
+        if method in self.list_roots and self._too_long(query):
+            return 504, {}, [b"<html><body>504 Gateway Time-out</body></html>"]
         if method in self.list_roots:
             return (
                 200,
@@ -371,6 +381,16 @@ class FakeCustomerThermometer:
         if method in VALUE_METHODS:
             return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
         return 200, {}, [b"Unknown method"]
+
+    def _too_long(self, query):
+        """Return True when a dated query asks for more days than timeout_over_days."""
+        if self.timeout_over_days is None or "fromDate" not in query:
+            return False
+        try:
+            low, high = date.fromisoformat(query["fromDate"]), date.fromisoformat(query["toDate"])
+        except (KeyError, ValueError):
+            return False
+        return (high - low).days + 1 > self.timeout_over_days
 
     def _selected(self, query, only_commented=False, unlimited=False):
         """Return the responses a dated query selects, limited, in this account's order.
@@ -465,13 +485,18 @@ class FakeCustomerThermometer:
             f"<{id_name}>{item['id']}</{id_name}></{tag}>".encode()
         )
 
+    def _valued(self, query):
+        """Return the responses a value method computes over: the newest `limit` (default all)."""
+        selected = self._selected(query, unlimited=True)
+        if "limit" in query:
+            selected = selected[: max(int(query["limit"]), 0)]
+        return selected
+
     def _value(self, method, query):
         """Compute a value method's bare number from the data set."""
         if method == "getSendQuota":
             return "4250"
-        selected = self._selected(query, unlimited=True)
-        if "limit" in query:  # computed over the newest `limit` responses (default: all)
-            selected = selected[: max(int(query["limit"]), 0)]
+        selected = self._valued(query)
         count = len(selected)
         if method == "getNumResponsesValue":
             if self.counts == "answered":
@@ -754,6 +779,17 @@ def main(argv=None):
         help="share of responses without a temperature (no temperatureID selects them)",
     )
     variants.add_argument(
+        "--utc-offset-hours",
+        type=int,
+        default=0,
+        help="the account's time zone: responses are dated at this offset from UTC (-12..14)",
+    )
+    variants.add_argument(
+        "--timeout-over-days",
+        type=int,
+        help="answer HTTP 504 to list requests for ranges longer than this many days",
+    )
+    variants.add_argument(
         "--ignore-dates",
         action="store_true",
         help="ignore `fromDate`/`toDate`: every answer covers every day",
@@ -773,6 +809,8 @@ def main(argv=None):
         later_cap=args.later_cap,
         later_after=args.later_after,
         untempered=args.untempered,
+        utc_offset_hours=args.utc_offset_hours,
+        timeout_over_days=args.timeout_over_days,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()

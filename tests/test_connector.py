@@ -1195,3 +1195,161 @@ class TestProofs:
         assert [m.split(":")[0] for m in said] == ["blast_result", "comment"]
         assert "getNumResponsesValue counted" in said[0]
         assert "the tally of blast_result's responses with a comment counted" in said[1]
+
+
+def history_days(state, table="blast_result"):
+    """Return the days a saved state leaves a table's history to read."""
+    return sum(
+        (day(last) - day(first)).days + 1 for first, last in state.get(f"{table}_history", [])
+    )
+
+
+class TestProgress:
+    @pytest.mark.parametrize("status", [504, 524, 408])
+    def test_a_gateway_time_out_on_a_long_window_asks_for_its_halves(self, captured, api, status):
+        api.script("getBlastResults", (status, "<html>Gateway Time-out</html>"))
+        run(from_date="2026-11-01")
+        whole, *parts = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        assert whole == ("2026-11-01", UPPER)
+        assert parts[0] != whole and parts[0][1] == UPPER  # the newer half, not the same range
+        assert captured.sleeps == []  # split, not retried
+        assert any(f"answered HTTP {status}" in m for m in captured.messages("warning"))
+        since = [k for k in truth_keys(api.fake) if k[3].date() >= day("2026-11-01")]
+        assert sorted(set(keys(captured.rows("blast_result")))) == since
+
+    def test_a_gateway_time_out_on_one_day_is_retried(self, captured, api):
+        api.script("getBlastResults", (504, "Gateway Time-out"))
+        run(state={"blast_result_cursor": UPPER}, lookback_days="0")
+        first, again = api.sent("getBlastResults")[:2]
+        assert (
+            (first["fromDate"], first["toDate"])
+            == (UPPER, UPPER)
+            == (
+                again["fromDate"],
+                again["toDate"],
+            )
+        )
+        assert captured.sleeps == [1]
+
+    def test_the_cursor_is_the_newest_day_the_answers_held(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY - timedelta(days=5)
+        )
+        newest = max(r["date_submitted"] for r in api.fake.truth("blast_result")).date()
+        assert newest < TODAY
+        run()
+        assert captured.checkpoints[-1]["blast_result_cursor"] == newest.isoformat()
+        run(state=captured.checkpoints[-1], lookback_days="0")
+        assert api.sent("getBlastResults")[-2]["fromDate"] == newest.isoformat()
+
+    def test_the_cursor_never_moves_back_nor_past_tomorrow(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY - timedelta(days=9)
+        )  # nothing after 2026-11-17
+        api.script("getBlastResults", (200, blast_xml(keyed_record())))  # dated 2026-11-20
+        run(state={"blast_result_cursor": "2026-11-24", "comment_cursor": "2026-11-24"})
+        assert captured.checkpoints[-1]["blast_result_cursor"] == "2026-11-24"
+        late = keyed_record(date_submitted="2099-01-01 00:00:00")
+        api.script("getBlastResults", (200, blast_xml(late)))
+        run(state={"blast_result_cursor": "2026-11-24", "comment_cursor": "2026-11-24"})
+        assert captured.checkpoints[-1]["blast_result_cursor"] == UPPER
+
+    def test_a_table_that_fails_midway_keeps_what_it_proved(self, captured, api):
+        api.fake = capped_account()
+        calls = {"n": 0}
+        original = api.fake.answer
+
+        def failing_after_three(query):
+            if query.get("getMethod") == "getBlastResults":
+                calls["n"] += 1
+                if calls["n"] > 3:
+                    return 503, {}, b"down"
+            return original(query)
+
+        api.fake.answer = failing_after_three
+        with pytest.raises(RuntimeError, match="blast_result"):
+            run()
+        state = captured.checkpoints[-1]
+        landed = set(keys(captured.rows("blast_result")))
+        # The newest records landed, the cursor is the newest day they hold, and the days not
+        # proven are saved to read.
+        assert state["blast_result_cursor"] == max(k[3] for k in landed).date().isoformat()
+        assert 0 < history_days(state) < (TODAY - day("1970-01-01")).days
+        api.fake.answer = original
+        run(state=state)
+        assert "blast_result_history" not in captured.checkpoints[-1]
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+
+    def test_recent_days_come_first_then_the_history_newest_first(
+        self, captured, api, monkeypatch
+    ):
+        state = {
+            "blast_result_cursor": "2026-11-20",
+            "blast_result_history": [["2026-10-01", "2026-10-10"], ["2026-11-01", "2026-11-05"]],
+        }
+        run(state=state, from_date="2026-10-05")
+        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        recent = sent.index(("2026-11-18", UPPER))
+        newer, older = (
+            sent.index(("2026-11-01", "2026-11-05")),
+            sent.index(
+                ("2026-10-05", "2026-10-10")  # from_date cuts what lies before it
+            ),
+        )
+        assert recent < newer < older
+        assert "blast_result_history" not in captured.checkpoints[-1]
+        history = {
+            k
+            for k in truth_keys(api.fake)
+            if day("2026-11-01") <= k[3].date() <= day("2026-11-05")
+        }
+        assert history <= set(keys(captured.rows("blast_result")))
+
+    def test_history_waits_for_half_the_requests_at_most(self, captured, api, monkeypatch):
+        api.fake = capped_account()
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 8)
+        state = {
+            "blast_result_cursor": "2026-06-01",
+            "blast_result_history": [["2026-01-01", "2026-01-31"]],
+        }
+        run(state=state)
+        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        assert ("2026-01-01", "2026-01-31") in sent[:8]
+
+    @pytest.mark.parametrize(
+        "saved",
+        ["2026-01-01", [["2026-01-05", "2026-01-01"]], [["x", "2026-01-01"]], [["2026-01-01"]]],
+    )
+    def test_a_corrupt_history_is_a_clear_error_before_any_request(self, captured, api, saved):
+        with pytest.raises(ValueError) as raised:
+            run(state={"blast_result_cursor": "2026-11-20", "blast_result_history": saved})
+        assert "State 'blast_result_history'" in str(raised.value)
+        assert "expected a list of [first, last] days" in str(raised.value)
+        assert captured.checkpoints == [] and api.queries == []
+
+    def test_history_days_outside_1970_to_tomorrow_are_a_state_error(self, captured, api):
+        with pytest.raises(ValueError, match="State 'comment_history'.*not between 1970-01-01"):
+            run(
+                state={
+                    "comment_cursor": "2026-11-20",
+                    "comment_history": [["1969-01-01", "1970-02-01"]],
+                }
+            )
+
+    def test_metrics_count_every_response_and_are_computed_over_that_count(self, captured, api):
+        run()
+        (counted,) = api.sent("getNumResponsesValue")[-1:]
+        assert "limit" not in counted and counted["fromDate"] == "1970-01-01"
+        for method in ["getResponseRateValue", "getTempRatingValue", "getNPSValue"]:
+            assert [q["limit"] for q in api.sent(method)] == ["60"], method
+        rows = {row["metric_name"]: row for row in captured.rows("metric")}
+        assert rows["num_responses"]["metric_value"] == 60
+        assert {rows[name]["responses_counted"] for name in ("nps", "happiness")} == {60}
+        assert "responses_counted" not in rows["send_quota"]
+
+    def test_metrics_without_a_count_say_so(self, captured, api):
+        api.script("getNumResponsesValue", *[(200, "n/a")] * 20)
+        run(state=SCRIPTED_STATE)
+        assert [q["limit"] for q in api.sent("getNPSValue")] == ["10000"]
+        rows = {row["metric_name"]: row for row in captured.rows("metric")}
+        assert "num_responses" not in rows and rows["nps"]["responses_counted"] is None

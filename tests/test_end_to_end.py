@@ -4,7 +4,8 @@ for the API key."""
 
 import re
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -39,6 +40,7 @@ EXPECTED_TYPES = {
         "recorded_at": "TIMESTAMP WITH TIME ZONE",
         "from_date": "DATE",
         "to_date": "DATE",
+        "responses_counted": "BIGINT",
     },
 }
 
@@ -46,8 +48,8 @@ EXPECTED_TYPES = {
 class Runner:
     """A project copy plus checks that every run keeps the key secret."""
 
-    def __init__(self, folder):
-        self.project = Project(folder)
+    def __init__(self, folder, connector_source=None):
+        self.project = Project(folder, connector_source)
         self.outputs = []
 
     def sync(self, api, **overrides):
@@ -475,3 +477,87 @@ def test_a_cut_mid_chunk_delivers_a_prefix_of_the_answer():
     assert 0 < len(received) < len(full)
     assert full.startswith(received)  # cut, not a body's first bytes sent again
     assert api.requests[-1]["outcome"] == "cut_chunked"
+
+
+def with_request_budget(folder, budget):
+    """Write a copy of connector.py whose dated tables make at most budget requests a sync."""
+    source = (Path(__file__).resolve().parent.parent / "connector.py").read_text()
+    line = "__MAX_WINDOWS_PER_TABLE = 5000"
+    assert line in source
+    path = Path(folder) / "connector_budget.py"
+    path.write_text(source.replace(line, f"__MAX_WINDOWS_PER_TABLE = {budget}"))
+    return path
+
+
+def test_a_history_larger_than_one_syncs_budget_lands_whole_over_several_syncs(tmp_path):
+    runner = Runner(tmp_path, with_request_budget(tmp_path, 12))
+    with FakeCustomerThermometer(
+        responses=3000, days=730, seed=15, api_key=API_KEY, cap=200
+    ) as api:
+        first = runner.sync(api)
+        assert first.succeeded, first.output
+        state = runner.project.state()
+        assert "blast_result_history" in state and "days are still to read" in first.output
+        # The first sync holds the newest days: every response of the last week.
+        week = (api.today - timedelta(days=7)).isoformat()
+        landed = runner.project.query(
+            f"select count(*) from tester.blast_result where date_submitted >= '{week}'"
+        )[0][0]
+        assert landed == sum(
+            1
+            for row in api.truth("blast_result")
+            if row["date_submitted"] >= datetime.fromisoformat(week)
+        )
+        syncs = 1
+        while "blast_result_history" in state or "comment_history" in state:
+            result = runner.sync(api)
+            assert result.succeeded, result.output
+            state, syncs = runner.project.state(), syncs + 1
+            assert syncs <= 8, state
+        assert syncs > 2
+        assert_warehouse_equals_truth(runner, api)
+
+
+def test_a_gateway_time_out_on_long_ranges_lands_every_row(runner):
+    with FakeCustomerThermometer(
+        responses=1500, days=400, seed=16, api_key=API_KEY, timeout_over_days=60
+    ) as api:
+        result = runner.sync(api)
+        assert result.succeeded, result.output
+        assert "answered HTTP 504; asking for each half instead" in result.output
+        assert_warehouse_equals_truth(runner, api)
+
+
+@pytest.mark.parametrize("offset", [-8, 14], ids=["UTC-8", "UTC+14"])
+def test_a_response_submitted_after_a_sync_lands_with_lookback_0_in_any_zone(runner, offset):
+    # The account's date is the connector's UTC date less a day (at UTC-8, before 08:00 UTC),
+    # or more a day (at UTC+14, after 10:00 UTC): the tests pin that half of the day.
+    utc_today = datetime.now(timezone.utc).date()
+    account_today = utc_today + timedelta(days=-1 if offset < 0 else 1)
+    with FakeCustomerThermometer(
+        responses=400, days=60, seed=17, api_key=API_KEY, today=account_today
+    ) as api:
+        first = runner.sync(api, lookback_days="0")
+        assert first.succeeded, first.output
+        # The cursor is the newest day the answers held, as the account dates it.
+        assert runner.project.state()["blast_result_cursor"] == account_today.isoformat()
+        added = api.add_responses(3, days_ago=(0,))  # dated the account's today
+        assert {r["date_submitted"].date() for r in added} == {account_today}
+        second = runner.sync(api, lookback_days="0")
+        assert second.succeeded, second.output
+        assert_warehouse_equals_truth(runner, api)
+
+
+def test_metrics_of_an_account_of_more_than_ten_thousand_responses_count_them_all(runner):
+    with FakeCustomerThermometer(responses=12000, days=400, seed=18, api_key=API_KEY) as api:
+        result = runner.sync(api)
+        assert result.succeeded, result.output
+        rows = dict(
+            (name, (value, counted))
+            for name, value, counted in runner.project.query(
+                "select metric_name, metric_value, responses_counted from tester.metric"
+            )
+        )
+        assert rows["num_responses"] == (12000, 12000)
+        assert rows["happiness"][1] == rows["nps"][1] == 12000
+        assert rows["send_quota"][1] is None
