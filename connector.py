@@ -2333,7 +2333,7 @@ def sync_windowed_table(context, table, cursor, history=()):
         raise ApiError(
             f"{walk.requests} requests (lists and counts) made and windows still to read, and "
             f"no day of what was left to read was proven: the answers do not let the connector "
-            f"finish; the rows read are kept, the cursor is not moved"
+            f"finish; the rows read and the days proven are kept, the rest is read again next sync"
         )
     log_walk_end(context, table, left)
     log_table_summary(context, table, describe_ranges(to_read))
