@@ -108,6 +108,7 @@ __MAX_ANSWER_BYTES = 256 * 2**20  # of one answer, decompressed; a larger window
 __MAX_RECORD_BYTES = 32 * 2**20  # of one record
 __MAX_WINDOWS_PER_TABLE = 5000  # requests (before retries) for one dated table in one sync
 __MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest ones merged)
+__RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days first
 __MAX_MARGIN_DAYS = 1  # asked around a window's own days once its bounds proved not to be days
 __PROBE_SPAN_FACTOR = 4  # an incremental window is proven by one as many times longer before it
 __CHECKPOINT_EVERY_ROWS = 10000
@@ -2186,6 +2187,30 @@ def item_days(walk, item):
     return item.start, item.end
 
 
+def reordered(context, walk, pending, starts):
+    """Return what a walk still has to read, reordered once half its requests are made.
+
+    Until then the windows are read in the order that proves them with the fewest requests.
+    From then on, history not begun yet is read first, so that a sync whose recent days take
+    every request still moves its history on; and where there is none (a first sync), the
+    newest days are read first, the last week on its own, so that a sync that stops on its
+    budget holds them whatever end a cut answer keeps (a day's windows and their check keep
+    their order).
+    """
+    waiting = [item for item in pending if item in starts[:-1]]
+    if waiting:
+        return [item for item in pending if item not in waiting] + waiting
+    pending = sorted(pending, key=lambda item: item_days(walk, item)[1])  # the last read first
+    week = context.today - timedelta(days=__RECENT_DAYS - 1)  # today's and the 6 days before
+    newest = pending[-1] if pending else None
+    if isinstance(newest, Window) and newest.group is None and newest.start < week <= newest.end:
+        split_at = functools.partial(child_delivered, walk, newest, Answer(walk.field))
+        older = new_window(newest.start, week - timedelta(days=1), split_at(newest.start, week))
+        recent = new_window(week, newest.end, split_at(week, newest.end))
+        pending[-1:] = [older, recent]
+    return pending
+
+
 def merged_ranges(ranges, most=None):
     """Return day ranges merged where they touch or overlap, oldest first; with most, the
     nearest ones are merged too until at most that many are left (a range to read is only ever
@@ -2293,17 +2318,13 @@ def sync_windowed_table(context, table, cursor, history=()):
     starts = start_windows(context, table, cursor, history)
     pending = list(starts)
     current = None  # the days of the item being read: still to read if reading it fails
-    budget = context.max_windows_per_table
-    # The recent days may take half the requests while history waits; then the history not
-    # begun yet is read first, so that a sync whose recent days take every request still
-    # moves its history on.
-    recent_budget = budget // 2 if len(starts) > 1 else budget
+    budget = half = context.max_windows_per_table
+    half //= 2
     try:
         while pending and walk.requests < budget:
-            if walk.requests >= recent_budget:
-                recent_budget = budget
-                waiting = [item for item in pending if item in starts[:-1]]
-                pending = [item for item in pending if item not in waiting] + waiting
+            if walk.requests >= half:
+                half = budget  # once
+                pending = reordered(context, walk, pending, starts)
             item = pending.pop()
             current = item_days(walk, item)
             if isinstance(item, GroupCheck):
@@ -2319,7 +2340,6 @@ def sync_windowed_table(context, table, cursor, history=()):
                 context.tally.clear()
                 starts = start_windows(context, table, cursor, history)
                 pending = list(starts)
-                recent_budget = budget // 2 if len(starts) > 1 else budget
     finally:
         left = [item_days(walk, item) for item in pending] + ([current] if current else [])
         kept = new_cursor(context, walk, cursor)

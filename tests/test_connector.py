@@ -1353,3 +1353,36 @@ class TestProgress:
         assert [q["limit"] for q in api.sent("getNPSValue")] == ["10000"]
         rows = {row["metric_name"]: row for row in captured.rows("metric")}
         assert "num_responses" not in rows and rows["nps"]["responses_counted"] is None
+
+    @pytest.mark.parametrize("keep", ["newest", "oldest", "latest_id"])
+    def test_a_first_sync_stopped_by_its_budget_holds_the_newest_week_whatever_a_cut_keeps(
+        self, captured, api, monkeypatch, keep
+    ):
+        api.fake = capped_account(keep=keep)
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 24)
+        run()
+        state = captured.checkpoints[-1]
+        assert history_days(state) > 0  # the budget stopped it
+        week = {k for k in truth_keys(api.fake) if k[3].date() >= TODAY - timedelta(days=6)}
+        assert week and week <= set(keys(captured.rows("blast_result")))
+
+    def test_past_half_its_budget_a_first_sync_reads_the_newest_week_next(self, captured):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        root = window("1970-01-01", UPPER)
+        newer, older = window("2026-06-01", UPPER), window("2026-01-01", "2026-05-31")
+        # Read in the order that proves them best, the older part would come first.
+        reordered = connector.reordered(context, walk, [newer, older], [root])
+        assert spans(reordered) == [
+            ("2026-01-01", "2026-05-31", None, None),
+            ("2026-06-01", "2026-11-19", None, None),
+            ("2026-11-20", UPPER, None, None),  # today's week: read next
+        ]
+
+    def test_past_half_its_budget_a_sync_reads_the_history_it_has_not_begun(self, captured):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        history, recent = window("2020-01-01", "2020-12-31"), window("2026-11-18", UPPER)
+        part = window("2026-11-22", UPPER)
+        reordered = connector.reordered(context, walk, [history, part], [history, recent])
+        assert reordered == [part, history]
