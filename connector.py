@@ -79,7 +79,13 @@ from fivetran_connector_sdk import Operations as op
 
 # For the errors of reading a body as it arrives: urllib3's, through requests (which bundles it),
 # so that the deployed connector imports nothing but requests
-from requests.packages.urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from requests.packages.urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 __DEFAULT_BASE_URL = "https://app.customerthermometer.com/api.php"
 __DEFAULT_FROM_DATE = "1970-01-01"
@@ -112,6 +118,9 @@ __RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days f
 __MAX_MARGIN_DAYS = 1  # asked around a window's own days once its bounds proved not to be days
 __PROBE_SPAN_FACTOR = 4  # an incremental window is proven by one as many times longer before it
 __CHECKPOINT_EVERY_ROWS = 10000
+# A table says how far it got at least every so many rows or seconds, whichever comes first.
+__PROGRESS_EVERY_ROWS = 10000
+__PROGRESS_EVERY_SECONDS = 30
 __MAX_WARNINGS_PER_KIND = 5  # the first five of each kind are logged; the summary counts all
 __MASK = "***"
 __MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets()
@@ -127,6 +136,7 @@ __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", 
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
+__SYSTEM_ERROR_PATTERN = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 __LOOKBACK_PATTERN = re.compile(r"\d{1,3}")
@@ -211,6 +221,8 @@ SYNC_LIMITS = {
     "max_record_bytes": __MAX_RECORD_BYTES,
     "max_windows_per_table": __MAX_WINDOWS_PER_TABLE,
     "checkpoint_every_rows": __CHECKPOINT_EVERY_ROWS,
+    "progress_every_rows": __PROGRESS_EVERY_ROWS,
+    "progress_every_seconds": __PROGRESS_EVERY_SECONDS,
 }
 
 # The value methods behind the `metric` table: metric name -> (API method, asked for a date range).
@@ -236,17 +248,24 @@ class ApiError(CustomerThermometerError):
     """A request failed for good (after its retries, or with an answer that is never data)."""
 
 
+class UnreachableError(ApiError):
+    """The API's host could not be reached at all (connection refused, name not resolved), even
+    after the retries: the sync stops there rather than retrying every other table in full."""
+
+
 class TransientError(CustomerThermometerError):
     """A failure worth retrying: 429, 5xx, a body cut short.
 
     Args:
         message: what happened, key masked.
         retry_after: seconds the API asked to wait, or None.
+        unreachable: the host could not be reached at all (see UnreachableError).
     """
 
-    def __init__(self, message, retry_after=None):
+    def __init__(self, message, retry_after=None, unreachable=False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.unreachable = unreachable
 
 
 class AnswerLimitError(CustomerThermometerError):
@@ -286,6 +305,16 @@ def _utc_now():
 def _sleep(seconds):
     """Wait between retries; tests replace this to assert the waits without waiting."""
     time.sleep(seconds)
+
+
+def _monotonic():
+    """Return seconds on a clock that only moves forward; tests replace this to pin it."""
+    return time.monotonic()
+
+
+def count_of(number, noun):
+    """Return a count as English reads it: '1 request', '0 requests', '12,500 rows'."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def mask_secrets(text, api_key):
@@ -501,6 +530,9 @@ class SyncContext:
         self.max_record_bytes = SYNC_LIMITS["max_record_bytes"]
         self.max_windows_per_table = SYNC_LIMITS["max_windows_per_table"]
         self.checkpoint_every_rows = SYNC_LIMITS["checkpoint_every_rows"]
+        self.progress_every_rows = SYNC_LIMITS["progress_every_rows"]
+        self.progress_every_seconds = SYNC_LIMITS["progress_every_seconds"]
+        self.progress = {}  # table -> when and at how many rows it last said how far it got
 
     def table_stats(self, table):
         """Return the counters of one table, created on first use."""
@@ -533,11 +565,38 @@ def upsert_row(context, table, row):
     # The 'upsert' operation inserts the row, or replaces the row with the same primary key.
     op.upsert(table=table, data=row)
     context.table_stats(table)["rows"] += 1
+    note_progress(context, table)
     context.upserts += 1
     if context.upserts % context.checkpoint_every_rows == 0:
         # Commit the rows so far by saving the state the sync started with: no cursor moves, so
         # a failure later in the sync reads these rows again rather than skipping any.
         op.checkpoint(state=context.start_state)
+
+
+def note_progress(context, table, reading=None):
+    """Log how far a table got once it made 10,000 rows or 30 s since it last said so (or since
+    its first request): its rows and requests so far, and what it is reading.
+
+    Args:
+        reading: the request being sent now (its method and days), when one is.
+    """
+    progress = context.progress.get(table)
+    now = _monotonic()
+    if progress is None:
+        progress = context.progress[table] = {"at": now, "rows": 0, "reading": reading}
+    elif reading is not None:
+        progress["reading"] = reading
+    stats = context.table_stats(table)
+    if (
+        stats["rows"] - progress["rows"] < context.progress_every_rows
+        and now - progress["at"] < context.progress_every_seconds
+    ):
+        return
+    progress["at"], progress["rows"] = now, stats["rows"]
+    log.info(
+        f"{table}: {count_of(stats['rows'], 'row')} so far, "
+        f"{count_of(stats['requests'], 'request')}, reading {progress['reading']}"
+    )
 
 
 def make_api_request(context, table, method, params, read_body, split_on_timeout=False):
@@ -557,12 +616,14 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
     Raises:
         AuthenticationError: the key was rejected (never retried).
         WindowTimeoutError: a time-out, when split_on_timeout is set.
+        UnreachableError: the host could not be reached, on every attempt.
         ApiError: a failure that is not transient, or one still failing after the retries.
     """
     query = {"getMethod": method, "apiKey": context.api_key, **params}
     request_label = describe_request(method, params)
     stats = context.table_stats(table)
     reason = retry_after = None
+    unreachable = False
     for attempt in range(__MAX_RETRIES + 1):
         if reason is not None:
             wait = backoff_seconds(attempt - 1, retry_after)
@@ -571,11 +632,14 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
             )
             _sleep(wait)
         stats["requests"] += 1
+        note_progress(context, table, request_label)
         try:
             return _request_once(context, query, request_label, read_body, split_on_timeout)
         except TransientError as error:
             reason, retry_after = mask_secrets(error, context.api_key), error.retry_after
-    raise ApiError(f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}")
+            unreachable = error.unreachable
+    failure = UnreachableError if unreachable else ApiError
+    raise failure(f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}")
 
 
 def _request_once(context, query, request_label, read_body, split_on_timeout):
@@ -607,6 +671,11 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
         if split_on_timeout and is_read_timeout(error):
             raise WindowTimeoutError("timed out") from None
+        unreachable = unreachable_reason(error)
+        if unreachable is not None:
+            host = urlparse(context.settings["base_url"]).hostname
+            message = mask_secrets(f"could not connect to {host}: {unreachable}", context.api_key)
+            raise TransientError(message, unreachable=True) from None
         message = mask_secrets(error, context.api_key)
         raise TransientError(f"{type(error).__name__}: {message}") from None
     except requests.exceptions.ChunkedEncodingError as error:
@@ -669,6 +738,23 @@ def is_read_timeout(error):
         return True
     cause = error.args[0] if error.args else None
     return type(cause).__name__ == "ReadTimeoutError"
+
+
+def unreachable_reason(error):
+    """Return why a requests error means the host could not be reached at all (a connection
+    refused or timed out, a name that does not resolve, no route), as the system said it; None
+    otherwise.
+
+    A connection that broke once it was made, or a read time-out, is not this: the host answered.
+    """
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)
+    if not isinstance(reason, ConnectTimeoutError):  # NewConnectionError is one too
+        return None
+    if not isinstance(reason, NewConnectionError):
+        return "the connection timed out"
+    said = __SYSTEM_ERROR_PATTERN.search(str(reason))
+    return said.group(1).strip() if said else type(reason).__name__
 
 
 def backoff_seconds(attempt, retry_after):
@@ -1216,8 +1302,9 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
             raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
         if answer.count and not answer.any_keyed:
             raise ApiError(
-                f"{request_label} answered {answer.count} records, none with the primary key "
-                f"{spec['primary_key']}: a shape the connector cannot land (see the shape report)"
+                f"{request_label} answered {count_of(answer.count, 'record')}, none with the "
+                f"primary key {spec['primary_key']}: a shape the connector cannot land (see the "
+                f"shape report)"
             )
         return answer
 
@@ -1623,7 +1710,7 @@ def complete_answer(context, table, window, answer):
         disagree(walk, window, counted, listed)
         return []
     log.warning(
-        f"{table}: {window_label(walk, window)} listed {listed} records and counted "
+        f"{table}: {window_label(walk, window)} listed {count_of(listed, 'record')} and counted "
         f"{counted}: it was cut below the largest answer (a cap by size or time, or one that "
         f"dropped); reading it in parts"
     )
@@ -1683,7 +1770,7 @@ def bounds_mismatch(context, table, window, missing):
     walk = context.walk(table)
     days = sorted(missing)
     count = sum(missing.values())
-    held = f"{count} records an earlier answer held for {days[0]}..{days[-1]}"
+    held = f"{count_of(count, 'record')} an earlier answer held for {days[0]}..{days[-1]}"
     if walk.margin >= __MAX_MARGIN_DAYS:
         warn_unproven(context, table, window, f"it did not answer again {held}")
         return []
@@ -1948,8 +2035,8 @@ def by_temperature(context, table, window, answer, counted=None):
             context,
             table,
             window,
-            f"it alone held {answer.count} records, as many as the largest answer, so it may "
-            f"have been cut",
+            f"it alone held {count_of(answer.count, 'record')}, as many as the largest answer, "
+            f"so it may have been cut",
         )
         return []
     walk = context.walk(table)
@@ -2020,7 +2107,7 @@ def check_group(context, table, check):
     blasts = sorted({group["blasts"].get(key) for key in missing} - {None})
     if missing and blasts and not group["by_blast"]:
         log.info(
-            f"{table}: {len(missing)} records of {window.start} are selected by no "
+            f"{table}: {count_of(len(missing), 'record')} of {window.start} are selected by no "
             f"temperatureID (sends without a temperature, say): reading the day by blastID"
         )
         walk.groups[check.group] = dict(group, by_blast=True)  # what it found so far counts
@@ -2030,9 +2117,15 @@ def check_group(context, table, check):
             for blast in blasts
         ]
     if missing:
-        reason = f"{len(missing)} records an answer held for it were found again by none of them"
+        were = "was" if len(missing) == 1 else "were"
+        reason = (
+            f"{count_of(len(missing), 'record')} an answer held for it {were} found again by "
+            f"none of them"
+        )
     elif short:
-        reason = f"they held {len(found | group['keys'])} records, and it counts {counted}"
+        reason = (
+            f"they held {count_of(len(found | group['keys']), 'record')}, and it counts {counted}"
+        )
     elif uncounted_cut:
         reason = (
             "its answer was cut, and records no temperatureID selects that it left out cannot "
@@ -2351,9 +2444,10 @@ def sync_windowed_table(context, table, cursor, history=()):
     to_read = merged_ranges(item_days(walk, item) for item in starts)
     if left and not made_progress(context, cursor, kept, starts, left):
         raise ApiError(
-            f"{walk.requests} requests (lists and counts) made and windows still to read, and "
-            f"no day of what was left to read was proven: the answers do not let the connector "
-            f"finish; the rows read and the days proven are kept, the rest is read again next sync"
+            f"{count_of(walk.requests, 'request')} (lists and counts) made and windows still to "
+            f"read, and no day of what was left to read was proven: the answers do not let the "
+            f"connector finish; the rows read and the days proven are kept, the rest is read "
+            f"again next sync"
         )
     log_walk_end(context, table, left)
     log_table_summary(context, table, describe_ranges(to_read))
@@ -2380,9 +2474,10 @@ def log_walk_end(context, table, left):
         )
     if left:
         log.warning(
-            f"{table}: {walk.requests} requests made, as many as one sync makes for a table: "
-            f"{day_total(left)} days are still to read ({describe_ranges(left)}); the rows "
-            f"read are kept, and the next sync goes on from there, newest days first"
+            f"{table}: {count_of(walk.requests, 'request')} made, as many as one sync makes for "
+            f"a table: {count_of(day_total(left), 'day')} "
+            f"{'is' if day_total(left) == 1 else 'are'} still to read ({describe_ranges(left)}); "
+            f"the rows read are kept, and the next sync goes on from there, newest days first"
         )
 
 
@@ -2419,7 +2514,9 @@ def log_shape_report(context, table):
             f"<{shape.expected[0]}> holding <{shape.expected[1]}>: read as {table} records"
         )
     if shape.empty_records:
-        log.warning(f"{table}: skipped {shape.empty_records} records that held no field at all")
+        log.warning(
+            f"{table}: skipped {count_of(shape.empty_records, 'record')} that held no field at all"
+        )
 
 
 def log_table_summary(context, table, range_label):
@@ -2429,10 +2526,15 @@ def log_table_summary(context, table, range_label):
     bad = ", ".join(f"{field}: {count}" for field, count in sorted(stats["bad_values"].items()))
     unproven = len(context.walks[table].unproven) if table in context.walks else 0
     log.info(
-        f"{table}: {range_label}, {stats['requests']} requests, {stats['rows']} rows, "
+        f"{table}: {range_label}, {count_of(stats['requests'], 'request')}, "
+        f"{count_of(stats['rows'], 'row')}, "
         f"{stats['skipped']} skipped"
         + (f", NULL for bad values ({bad})" if bad else "")
-        + (f", {unproven} windows not proven complete (see the warnings)" if unproven else "")
+        + (
+            f", {count_of(unproven, 'window')} not proven complete (see the warnings)"
+            if unproven
+            else ""
+        )
     )
 
 
@@ -2536,7 +2638,7 @@ def sync_one_table(context, table, sync_table):
 
     Every error met while reading a table is that table's error, logged here, so that the other
     tables go on: an answer no one foresaw must not stop the sync with a traceback. A rejected
-    key stops the sync.
+    key, or a host that could not be reached, stops the sync.
 
     Args:
         context: the SyncContext.
@@ -2544,10 +2646,11 @@ def sync_one_table(context, table, sync_table):
         sync_table: a function of no argument that syncs the table and returns its cursor.
     Raises:
         AuthenticationError: the key was rejected.
+        UnreachableError: the API's host could not be reached.
     """
     try:
         return True, sync_table()
-    except AuthenticationError:
+    except (AuthenticationError, UnreachableError):
         raise
     except ApiError as error:
         log.error(f"{table}: failed, its cursor is kept: {mask_secrets(error, context.api_key)}")
@@ -2558,6 +2661,19 @@ def sync_one_table(context, table, sync_table):
             f"kept"
         )
     return False, None
+
+
+def unreachable_message(context, error, not_read, failed):
+    """Return the one error of a sync that stopped because the API's host could not be reached."""
+    host = urlparse(context.settings["base_url"]).hostname
+    message = (
+        f"Customer Thermometer could not be reached at {host}, so the sync stopped: "
+        f"{mask_secrets(error, context.api_key)}. Not read, their cursors kept: "
+        f"{', '.join(not_read)}"
+    )
+    if failed:
+        message += f"; failed before: {', '.join(failed)}"
+    return f"{message}. Check base_url and this machine's network (or proxy), then sync again."
 
 
 def advanced_state(state, context):
@@ -2594,7 +2710,9 @@ def update(configuration: dict, state: dict):
 
     A rejected key stops the sync at once with no state change. A table that fails after its
     retries keeps its old cursor without stopping the others; after the last table the state is
-    checkpointed and the sync fails, naming the failed tables.
+    checkpointed and the sync fails, naming the failed tables. A host that could not be reached
+    on any attempt stops the sync after that table: the state is checkpointed (the tables not
+    read keep their cursors) and the sync fails with one error naming the host.
 
     Args:
         configuration: the connector's configuration.
@@ -2602,7 +2720,7 @@ def update(configuration: dict, state: dict):
     Raises:
         ValueError: a bad configuration value (before any request).
         AuthenticationError: the key was rejected.
-        RuntimeError: one or more tables failed.
+        RuntimeError: one or more tables failed, or the API could not be reached.
     """
     settings = validate_configuration(configuration)
     validate_state(state, _utc_now().date())  # a corrupt saved value fails before any request
@@ -2615,10 +2733,14 @@ def update(configuration: dict, state: dict):
         ("thermometer", functools.partial(sync_thermometers, context)),
         ("metric", functools.partial(sync_metrics, context)),
     ]
-    failed = []
+    failed, unreachable = [], None
     try:
-        for table, sync_table in steps:
-            succeeded, _ = sync_one_table(context, table, sync_table)
+        for index, (table, sync_table) in enumerate(steps):
+            try:
+                succeeded, _ = sync_one_table(context, table, sync_table)
+            except UnreachableError as error:
+                unreachable = (error, [name for name, _ in steps[index:]])
+                break
             if not succeeded:
                 failed.append(table)
     finally:
@@ -2627,6 +2749,8 @@ def update(configuration: dict, state: dict):
     # failed one's too, never past it: its cursor and the days still to read) and the date
     # filters the answers showed.
     op.checkpoint(state=advanced_state(state, context))
+    if unreachable is not None:
+        raise RuntimeError(unreachable_message(context, *unreachable, failed)) from None
     if failed:
         raise RuntimeError(
             f"Customer Thermometer sync failed for {', '.join(failed)} (see the errors above); "

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import connector
-from tests.conftest import API_KEY, TODAY, configuration, day
+from tests.conftest import API_KEY, BASE_URL, TODAY, configuration, day
 from tests.fake_api import FakeCustomerThermometer
 
 ALL_TABLES = ["comment", "blast_result", "recipient_list", "thermometer", "metric"]
@@ -637,7 +637,7 @@ class TestListShapes:
         )
         run()
         assert captured.rows("thermometer") == [{"id": 1, "name": "A"}]
-        assert any("1 records that held no field" in m for m in captured.messages("warning"))
+        assert any("1 record that held no field" in m for m in captured.messages("warning"))
 
     def test_an_answer_whose_records_all_lack_the_key_fails_the_table(self, captured, api):
         body = "<response><error><code>7</code><message>try later</message></error></response>"
@@ -869,10 +869,10 @@ class TestWindows:
         assert captured.messages("warning") == []  # said when the table's walk ends
         connector.log_unproven(context, "comment")
         (warning,) = captured.messages("warning")
-        assert "2026-01-10" in warning and "1 records" in warning and "may be missing" in warning
+        assert "2026-01-10" in warning and "1 record " in warning and "may be missing" in warning
         connector.log_table_summary(context, "comment", "2026-01-10..2026-01-10")
         assert captured.messages("info")[-1].endswith(
-            ", 1 windows not proven complete (see the warnings)"
+            ", 1 window not proven complete (see the warnings)"
         )
 
     def test_a_day_found_again_whole_by_temperature_is_proven(self, captured):
@@ -1386,3 +1386,92 @@ class TestProgress:
         part = window("2026-11-22", UPPER)
         reordered = connector.reordered(context, walk, [history, part], [history, recent])
         assert reordered == [part, history]
+
+
+def refused():
+    """Return the error requests raises when a connection is refused (as urllib3 wraps it)."""
+    from requests.packages.urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    cause = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, BASE_URL, cause))
+
+
+def unresolved():
+    """Return the error requests raises when the host name does not resolve."""
+    from requests.packages.urllib3.exceptions import MaxRetryError, NameResolutionError
+
+    cause = NameResolutionError("ct.example.test", None, "[Errno -2] Name or service not known")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, BASE_URL, cause))
+
+
+class TestUnreachable:
+    @pytest.mark.parametrize(
+        ("error", "said"), [(refused, "refused"), (unresolved, "Name or service not known")]
+    )
+    def test_an_unreachable_host_stops_the_sync_after_one_tables_retries(
+        self, captured, api, error, said
+    ):
+        api.script("getBlastResults", *[error() for _ in range(4)])  # the first table
+        with pytest.raises(RuntimeError) as raised:
+            run(state=SCRIPTED_STATE)
+        message = str(raised.value)
+        assert "could not be reached at ct.example.test" in message and said in message
+        assert "comment, recipient_list, thermometer, metric" in message
+        assert len(api.queries) == 4 and captured.sleeps == [1, 2, 4]  # no other table tried
+        assert captured.checkpoints == [SCRIPTED_STATE]  # every cursor kept
+        assert API_KEY not in message
+
+    def test_tables_read_before_the_host_went_away_keep_what_they_read(self, captured, api):
+        api.script("getComments", *[refused() for _ in range(4)])
+        with pytest.raises(RuntimeError, match="Not read, their cursors kept: comment, rec"):
+            run(state=SCRIPTED_STATE)
+        state = captured.checkpoints[-1]
+        assert state["blast_result_cursor"] != SCRIPTED_STATE["blast_result_cursor"]
+        assert state["comment_cursor"] == SCRIPTED_STATE["comment_cursor"]
+        assert {q["getMethod"] for q in api.queries} <= {
+            "getBlastResults",
+            "getComments",
+            "getNumResponsesValue",
+        }
+
+    def test_a_connection_that_breaks_once_made_fails_only_its_table(self, captured, api):
+        api.script("getThermometers", *[requests.exceptions.ConnectionError("reset")] * 4)
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run()
+        assert len(captured.rows("metric")) == 6  # the tables after it were read
+
+    def test_the_setup_test_names_the_host_it_could_not_reach(self, captured, api):
+        api.script("getSendQuota", *[refused() for _ in range(4)])
+        failure = connector.check_api_key(configuration()).failure
+        assert "Could not reach Customer Thermometer at ct.example.test" in failure
+
+
+class TestSaysHowFar:
+    def test_a_table_says_how_far_it_got_every_so_many_rows(self, captured, api, monkeypatch):
+        monkeypatch.setitem(connector.SYNC_LIMITS, "progress_every_rows", 20)
+        run()
+        rows = len(captured.rows("blast_result"))
+        lines = [m for m in captured.messages("info") if m.startswith("blast_result: ")]
+        progress = [m for m in lines if " so far, " in m]
+        assert len(progress) == rows // 20 and rows >= 40
+        assert progress[0].startswith("blast_result: 20 rows so far, ")
+        assert "reading getBlastResults 1970-01-01.." in progress[0]
+        assert progress[1].startswith("blast_result: 40 rows so far, ")
+
+    def test_a_table_says_how_far_it_got_every_so_many_seconds(self, captured, api, monkeypatch):
+        clock = iter(range(0, 10**6, 11))  # each look at the clock finds 11 s more gone
+        monkeypatch.setattr(connector, "_monotonic", lambda: next(clock))
+        run(from_date="2026-11-20")
+        thermometer = [m for m in captured.messages("info") if m.startswith("thermometer: ")]
+        # Looked at on its request (0 s) and on each of its 4 rows (11, 22, 33, 44 s): 30 s
+        # passed at the third row.
+        assert "thermometer: 3 rows so far, 1 request, reading getThermometers" in thermometer
+
+    def test_a_table_quiet_for_less_than_both_says_nothing_until_its_summary(self, captured, api):
+        run()
+        assert not any(" so far, " in m for m in captured.messages("info"))
+
+    def test_counts_read_as_english(self):
+        assert connector.count_of(1, "request") == "1 request"
+        assert connector.count_of(0, "row") == "0 rows"
+        assert connector.count_of(12500, "row") == "12,500 rows"

@@ -336,8 +336,9 @@ class TestBounds:
                     (connector.date.fromisoformat(b) - connector.date.fromisoformat(a)).days + 1
                     for a, b in new_state["blast_result_history"]
                 )
+                still = f"{left} day is" if left == 1 else f"{left:,} days are"
                 assert any(
-                    m.startswith("blast_result: ") and f"{left} days are still to read" in m
+                    m.startswith("blast_result: ") and f"{still} still to read" in m
                     for m in captured.messages("warning")
                 )
             state = new_state

@@ -159,7 +159,7 @@ class TestCounts:
         run()
         info = captured.messages("info")
         assert "thermometer: whole list, 3 requests, 4 rows, 0 skipped" in info
-        assert "recipient_list: whole list, 1 requests, 2 rows, 1 skipped" in info
+        assert "recipient_list: whole list, 1 request, 2 rows, 1 skipped" in info
         assert any(
             m.startswith("metric: 1970-01-01..") and "6 requests, 6 rows" in m for m in info
         )
@@ -559,7 +559,7 @@ class TestMoreFailuresSay:
         run_scripted(api)
         (summary,) = [m for m in captured.messages("info") if m.startswith(SCRIPTED_SUMMARY)]
         assert summary.endswith(
-            ", 1 rows, 0 skipped, NULL for bad values (blast_date: 1, temperature_id: 1)"
+            ", 1 row, 0 skipped, NULL for bad values (blast_date: 1, temperature_id: 1)"
         )
 
     def test_a_window_that_times_out_says_it_is_halved(self, captured, api):
