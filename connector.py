@@ -250,7 +250,18 @@ class ApiError(CustomerThermometerError):
 
 class UnreachableError(ApiError):
     """The API's host could not be reached at all (connection refused, name not resolved), even
-    after the retries: the sync stops there rather than retrying every other table in full."""
+    after the retries: the sync stops there rather than retrying every other table in full.
+
+    Args:
+        message: what failed, key masked.
+        request_label: the request that could not be sent.
+        reason: why, as the system said it (key masked).
+    """
+
+    def __init__(self, message, request_label, reason):
+        super().__init__(message)
+        self.request_label = request_label
+        self.reason = reason
 
 
 class TransientError(CustomerThermometerError):
@@ -259,10 +270,11 @@ class TransientError(CustomerThermometerError):
     Args:
         message: what happened, key masked.
         retry_after: seconds the API asked to wait, or None.
-        unreachable: the host could not be reached at all (see UnreachableError).
+        unreachable: why the host could not be reached at all, when it could not (see
+            UnreachableError); None otherwise.
     """
 
-    def __init__(self, message, retry_after=None, unreachable=False):
+    def __init__(self, message, retry_after=None, unreachable=None):
         super().__init__(message)
         self.retry_after = retry_after
         self.unreachable = unreachable
@@ -393,8 +405,9 @@ def _validated_api_key(api_key):
         problem = "is missing or empty: expected your Customer Thermometer API key"
     elif api_key.strip().upper().startswith("<YOUR_"):
         problem = (
-            "still holds the placeholder from configuration.json: replace it with your Customer "
-            "Thermometer API key"
+            "still holds the placeholder from configuration.json, the template: run `make "
+            "configure` (it asks for your Customer Thermometer API key and saves "
+            "configuration.local.json), then `make debug`"
         )
     elif any(character.isspace() for character in api_key):
         problem = "contains white space: expected the key as one unbroken token"
@@ -622,8 +635,7 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
     query = {"getMethod": method, "apiKey": context.api_key, **params}
     request_label = describe_request(method, params)
     stats = context.table_stats(table)
-    reason = retry_after = None
-    unreachable = False
+    reason = retry_after = unreachable = None
     for attempt in range(__MAX_RETRIES + 1):
         if reason is not None:
             wait = backoff_seconds(attempt - 1, retry_after)
@@ -638,8 +650,10 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
         except TransientError as error:
             reason, retry_after = mask_secrets(error, context.api_key), error.retry_after
             unreachable = error.unreachable
-    failure = UnreachableError if unreachable else ApiError
-    raise failure(f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}")
+    message = f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}"
+    if unreachable is not None:
+        raise UnreachableError(message, request_label, unreachable)
+    raise ApiError(message)
 
 
 def _request_once(context, query, request_label, read_body, split_on_timeout):
@@ -673,9 +687,10 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
             raise WindowTimeoutError("timed out") from None
         unreachable = unreachable_reason(error)
         if unreachable is not None:
+            unreachable = mask_secrets(unreachable, context.api_key)
             host = urlparse(context.settings["base_url"]).hostname
-            message = mask_secrets(f"could not connect to {host}: {unreachable}", context.api_key)
-            raise TransientError(message, unreachable=True) from None
+            message = f"could not connect to {host}: {unreachable}"
+            raise TransientError(message, unreachable=unreachable) from None
         message = mask_secrets(error, context.api_key)
         raise TransientError(f"{type(error).__name__}: {message}") from None
     except requests.exceptions.ChunkedEncodingError as error:
@@ -2667,9 +2682,9 @@ def unreachable_message(context, error, not_read, failed):
     """Return the one error of a sync that stopped because the API's host could not be reached."""
     host = urlparse(context.settings["base_url"]).hostname
     message = (
-        f"Customer Thermometer could not be reached at {host}, so the sync stopped: "
-        f"{mask_secrets(error, context.api_key)}. Not read, their cursors kept: "
-        f"{', '.join(not_read)}"
+        f"Customer Thermometer could not be reached at {host} ({error.reason}, on all "
+        f"{__MAX_RETRIES + 1} attempts of {error.request_label}), so the sync stopped. Not read, "
+        f"their cursors kept: {', '.join(not_read)}"
     )
     if failed:
         message += f"; failed before: {', '.join(failed)}"

@@ -5,9 +5,9 @@ the connector into `files/demo/project/` (ignored by git), runs `fivetran debug`
 would, stops the stand-in and prints what landed: rows per table, the saved state, and responses
 per temperature per month for the last six months.
 
-The demo never touches your own local sync: `files/warehouse.db` and `files/state.json` (what
-`make debug` writes for your account) stay exactly as they were, and your next sync does not start
-from the demo's state.
+The demo never touches your own local syncs: the warehouse and state `make debug` writes for each
+configuration, in `files/accounts/<name>/files/`, stay exactly as they were, and your next sync
+does not start from the demo's state.
 """
 
 import shutil
@@ -45,8 +45,9 @@ def main():
     print_temperatures(project.warehouse)
     relative = project.path.relative_to(REPOSITORY)
     print(
-        f"\nThe demo's warehouse is {relative}/files/warehouse.db (your own files/warehouse.db "
-        f"was not touched).\nLook at it again with: make inspect PROJECT={relative}"
+        f"\nThe demo's warehouse is {relative}/files/warehouse.db (your own local syncs, in "
+        f"files/accounts/, were not touched).\nLook at it again with: make inspect "
+        f"PROJECT={relative}"
     )
     return 0
 

@@ -38,11 +38,16 @@ def stub_pipreqs(folder):
     `fivetran debug` runs pipreqs, which asks PyPI's web API about imports; on a machine that
     cannot reach it the CLI retries for about 12 s before it skips the check. The connector
     imports nothing beyond the standard library and requests, so the check has nothing to find.
+    Where `PIPREQS_RECORD` names a file, the folder it was asked to scan is added to it.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "pipreqs"
-    script.write_text("#!/bin/sh\nexit 0\n")
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ -n "$PIPREQS_RECORD" ]; then printf \'%s\\n\' "$1" >> "$PIPREQS_RECORD"; fi\n'
+        "exit 0\n"
+    )
     script.chmod(0o755)
     return folder
 

@@ -1,10 +1,11 @@
 """`make inspect`: what a local sync left, read with the venv's duckdb (no duckdb CLI needed).
 
-Prints, for a project folder that `fivetran debug` ran in (this repository by default, or the
-demo's `files/demo/project`): the rows per table, the metrics, the saved state and the time of the
-last sync.
+Prints, for a folder that `fivetran debug` ran in (a configuration's `files/accounts/<name>`, or
+the demo's `files/demo/project`): which warehouse it reads, the rows per table, the metrics, the
+saved state and the time of the last sync.
 
-Usage: `make inspect [PROJECT=folder]` or `python -m tests.inspect_warehouse [folder]`.
+Usage: `make inspect [CONFIGURATION=file | PROJECT=folder]`, or
+`python -m tests.inspect_warehouse [folder [configuration file]]`.
 """
 
 import json
@@ -14,21 +15,28 @@ from pathlib import Path
 import duckdb
 
 SCHEMA = "tester"  # where `fivetran debug` writes the tables
+DEFAULT_CONFIGURATION = "configuration.local.json"  # the Makefile's default
 
 
-def print_summary(project):
+def print_summary(project, configuration=None):
     """Print rows per table, metrics, saved state and last sync time of a project's warehouse.
 
     Args:
         project: the folder `fivetran debug` ran in (its `files/` holds the warehouse and state).
+        configuration: the configuration file whose local sync that folder holds, if one does.
     Returns:
         False when there is no warehouse to read.
     """
     files = Path(project) / "files"
     warehouse = files / "warehouse.db"
+    of = f" of {configuration}" if configuration else ""
     if not warehouse.exists():
-        print(f"No local warehouse at {warehouse}: run `make debug` (or `make demo`) first.")
+        debug = "make debug"
+        if configuration and configuration != DEFAULT_CONFIGURATION:
+            debug += f" CONFIGURATION={configuration}"
+        print(f"No local warehouse{of} at {warehouse}: run `{debug}` (or `make demo`) first.")
         return False
+    print(f"Reading the local warehouse{of}: {warehouse}")
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = [
@@ -66,7 +74,8 @@ def print_summary(project):
 def main(argv=None):
     """Print the summary of the project folder given (default: the current folder)."""
     argv = sys.argv[1:] if argv is None else argv
-    return 0 if print_summary(argv[0] if argv else ".") else 1
+    project = argv[0] if argv else "."
+    return 0 if print_summary(project, argv[1] if len(argv) > 1 else None) else 1
 
 
 if __name__ == "__main__":

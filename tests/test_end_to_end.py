@@ -6,6 +6,7 @@ import re
 import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -561,3 +562,41 @@ def test_metrics_of_an_account_of_more_than_ten_thousand_responses_count_them_al
         assert rows["num_responses"] == (12000, 12000)
         assert rows["happiness"][1] == rows["nps"][1] == 12000
         assert rows["send_quota"][1] is None
+
+
+def progress_lines(output, table):
+    """Return (rows, requests) of each line in which a table said how far it got."""
+    found = re.findall(rf"{table}: ([0-9,]+) rows? so far, ([0-9,]+) requests?, reading ", output)
+    return [(int(rows.replace(",", "")), int(sent.replace(",", ""))) for rows, sent in found]
+
+
+def test_a_long_sync_says_how_far_each_table_got(runner):
+    with FakeCustomerThermometer(responses=12000, days=400, seed=18, api_key=API_KEY) as api:
+        result = runner.sync(api)
+        assert result.succeeded, result.output
+    lines = progress_lines(result.output, "blast_result")
+    assert (10000, lines[0][1]) in lines and lines[0][1] >= 1
+    assert all(rows <= 12000 for rows, _ in lines)
+    (summary,) = re.findall(
+        r"blast_result: [0-9-]+\.\.[0-9-]+, (\d+) requests?, 12,000 rows,", result.output
+    )
+    assert all(sent <= int(summary) for _, sent in lines)
+    assert "1 requests" not in result.output and "1 rows" not in result.output
+
+
+def test_an_unreachable_api_stops_the_sync_after_one_table_and_keeps_every_cursor(runner):
+    with FakeCustomerThermometer(responses=300, days=60, seed=4, api_key=API_KEY) as api:
+        assert runner.sync(api).succeeded
+        base_url = api.base_url
+    saved = runner.project.state()
+    gone = SimpleNamespace(base_url=base_url)  # nothing listens on that port any more
+    result = runner.sync(gone)
+    assert result.returncode != 0 and "SYNC SUCCEEDED" not in result.output
+    assert runner.project.state() == saved
+    errors = [line for line in result.output.splitlines() if "could not be reached" in line]
+    assert errors and all("could not be reached at 127.0.0.1 (" in line for line in errors)
+    assert "refused" in errors[0]
+    retries = [line for line in result.output.splitlines() if "; retry " in line]
+    assert len(retries) == 3  # one request's retries, not every table's
+    for table in ("comment", "recipient_list", "thermometer", "metric"):
+        assert f"{table}:" not in result.output.replace("Not read, their cursors kept: ", "")

@@ -413,8 +413,9 @@ class TestConfigurationSays:
             (None, "is missing or empty: expected your Customer Thermometer API key."),
             (
                 "<YOUR_KEY>",
-                "still holds the placeholder from configuration.json: replace it with your "
-                "Customer Thermometer API key.",
+                "still holds the placeholder from configuration.json, the template: run `make "
+                "configure` (it asks for your Customer Thermometer API key and saves "
+                "configuration.local.json), then `make debug`.",
             ),
             (
                 "has space-0123456789",

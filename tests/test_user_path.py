@@ -1,5 +1,6 @@
 """The path a new user takes, on a fresh checkout: the README's own `make` commands, from the demo
-to a sync of their account and a package for production, with `git status` clean after each.
+to a sync of their account (and of a second one) and a package for production, with `git status`
+clean after each.
 
 The checkout is a new git repository holding the project's files (tracked and new ones, as a
 clone of this working tree would). Its `.venv` reuses the running venv's packages, with a
@@ -10,6 +11,7 @@ nothing and the CLI runs as it does for a user.
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from tests.harness import REPOSITORY, stub_pipreqs
 from tests.test_end_to_end import expected
 
 SECOND_KEY = "second-account-key-0042"
+THIRD_KEY = "third-account-key-0077"
 PRODUCTION_FILES = {"connector.py", "requirements.txt", "configuration_form.pb"}
 
 
@@ -68,20 +71,29 @@ def checkout(tmp_path):
     return folder
 
 
-def make(folder, *targets):
-    """Run make in folder; return its output, failing the test when make fails."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+def make(folder, *targets, answers=None, env=None, succeed=True):
+    """Run make in folder; return its output, failing the test when make fails (or, with
+    succeed=False, when it succeeds).
+
+    Args:
+        answers: lines typed at the prompts (make runs with no terminal, so that the CLI's
+            password prompt reads them too); none by default.
+        env: variables to add to the environment.
+    """
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    environment.update(env or {})
     completed = subprocess.run(
         ["make", *targets],
         cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
+        env=environment,
+        input="".join(f"{line}\n" for line in answers) if answers is not None else "",
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         timeout=300,
+        start_new_session=True,  # no controlling terminal: getpass reads standard input
     )
-    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert (completed.returncode == 0) == succeed, completed.stdout[-4000:]
     assert git(folder, "status", "--porcelain") == "", f"git status after make {targets}"
     return completed.stdout
 
@@ -89,6 +101,11 @@ def make(folder, *targets):
 def checksum(path):
     """Return the SHA-256 of a file."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def account_folder(checkout, configuration="configuration.local.json"):
+    """Return the folder a configuration's local sync runs in."""
+    return checkout / "files" / "accounts" / configuration.removesuffix(".json")
 
 
 def warehouse_rows(folder, table, columns):
@@ -115,13 +132,14 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
         )
         first = make(checkout, "debug")
         assert "SYNC SUCCEEDED" in first and SECOND_KEY not in first
-        assert warehouse_rows(checkout, "blast_result", columns) == expected(
+        folder = account_folder(checkout)
+        assert warehouse_rows(folder, "blast_result", columns) == expected(
             account, "blast_result", columns
         )
-        assert len(warehouse_rows(checkout, "comment", ["response_id"])) == len(
+        assert len(warehouse_rows(folder, "comment", ["response_id"])) == len(
             account.truth("comment")
         )
-        warehouse, state = checkout / "files" / "warehouse.db", checkout / "files" / "state.json"
+        warehouse, state = folder / "files" / "warehouse.db", folder / "files" / "state.json"
         before = (checksum(warehouse), checksum(state))
         assert json.loads(state.read_text())["blast_result_cursor"] == account.today.isoformat()
 
@@ -131,7 +149,7 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
         account.add_responses(5, days_ago=(0,))
         again = make(checkout, "debug")
         assert "SYNC SUCCEEDED" in again
-        assert warehouse_rows(checkout, "blast_result", columns) == expected(
+        assert warehouse_rows(folder, "blast_result", columns) == expected(
             account, "blast_result", columns
         )  # all of the account's rows, none of the demo's
 
@@ -151,9 +169,106 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
 
 
 def test_inspect_says_what_to_do_without_a_warehouse(checkout):
+    said = make(checkout, "inspect", succeed=False)
+    assert "run `make debug` (or `make demo`) first" in said
+    said = make(checkout, "inspect", "CONFIGURATION=b.local.json", succeed=False)
+    assert "files/accounts/b.local/files/warehouse.db" in said
+    assert "run `make debug CONFIGURATION=b.local.json` (or `make demo`) first" in said
+
+
+def inspected_rows(output, table):
+    """Return the rows `make inspect` printed for a table."""
+    (rows,) = re.findall(rf"^{table}\s+(\d+)\s", output, re.MULTILINE)
+    return int(rows)
+
+
+def test_two_accounts_each_sync_into_a_warehouse_and_state_of_their_own(checkout, tmp_path):
+    record = tmp_path / "pipreqs-scanned.txt"
+    env = {"HOME": str(tmp_path / "home"), "PIPREQS_RECORD": str(record)}
+    columns = ["response_id", "blast_id", "date_submitted", "response", "comment", "company"]
+    account_a = FakeCustomerThermometer(responses=700, days=200, seed=77, api_key=SECOND_KEY)
+    account_b = FakeCustomerThermometer(responses=400, days=300, seed=91, api_key=THIRD_KEY)
+    with account_a as a, account_b as b:
+        # The key, then blank answers (the defaults) for the first-sync date and the lookback.
+        said = make(checkout, "configure", answers=[SECOND_KEY, "", "", a.base_url], env=env)
+        assert "Next: `make check` (the key against the API), then `make debug`." in said
+        saved = (checkout / "configuration.local.json").read_text()
+        assert SECOND_KEY not in saved and json.loads(saved)["base_url"] == a.base_url
+        assert "SYNC SUCCEEDED" in make(checkout, "debug", env=env)
+        folder_a = account_folder(checkout)
+        files_a = sorted((folder_a / "files").iterdir())
+        before = [checksum(path) for path in files_a]
+        requests_a = len(a.requests)
+
+        b_file = "CONFIGURATION=b.local.json"
+        make(checkout, "configure", b_file, answers=[THIRD_KEY, "", "0", b.base_url], env=env)
+        assert "PASSED" in make(checkout, "check", b_file, env=env)
+        second = make(checkout, "debug", b_file, env=env)
+        assert "SYNC SUCCEEDED" in second and THIRD_KEY not in second
+        folder_b = account_folder(checkout, "b.local.json")
+        assert warehouse_rows(folder_b, "blast_result", columns) == expected(
+            b, "blast_result", columns
+        )
+        comments = warehouse_rows(folder_b, "comment", ["response_id", "date_submitted"])
+        assert comments == expected(b, "comment", ["response_id", "date_submitted"])
+        assert warehouse_rows(folder_b, "thermometer", ["id", "name"]) == expected(
+            b, "thermometer", ["id", "name"]
+        )
+        state_b = json.loads((folder_b / "files" / "state.json").read_text())
+        assert state_b["blast_result_cursor"] == b.today.isoformat()
+        assert "blast_result_history" not in state_b  # B's history was read from 1970, whole
+
+        # A's warehouse and state are as they were, byte for byte, and A was not asked anything.
+        assert sorted((folder_a / "files").iterdir()) == files_a
+        assert [checksum(path) for path in files_a] == before
+        assert len(a.requests) == requests_a
+
+    shown_a = make(checkout, "inspect", env=env)
+    warehouse_a = folder_a.relative_to(checkout) / "files" / "warehouse.db"
+    assert f"Reading the local warehouse of configuration.local.json: {warehouse_a}" in shown_a
+    assert inspected_rows(shown_a, "blast_result") == 700
+    shown_b = make(checkout, "inspect", b_file, env=env)
+    assert str(folder_b.relative_to(checkout) / "files" / "warehouse.db") in shown_b
+    assert inspected_rows(shown_b, "blast_result") == 400
+
+    scanned = record.read_text().split()
+    assert len(scanned) == 2  # one dependency check per sync
+    for folder in map(Path, scanned):
+        names = {path.name for path in folder.iterdir()}
+        assert "tests" not in names and {"connector.py"} <= names, names
+        assert names <= {"connector.py", "requirements.txt", "files", ".configuration"}, names
+
+
+def test_a_sync_without_a_configuration_says_which_command_comes_first(checkout):
+    said = make(checkout, "debug", succeed=False)
+    assert "No configuration file configuration.local.json: run `make configure` first" in said
+    said = make(checkout, "check", "CONFIGURATION=b.local.json", succeed=False)
+    assert "run `make configure CONFIGURATION=b.local.json` first" in said
+    assert "cannot stat" not in said
+
+
+def test_the_cli_run_in_the_root_on_the_template_says_to_configure_first(checkout):
     env = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    env["PATH"] = f"{checkout / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    env["DO_NOT_TRACK"] = "1"
     completed = subprocess.run(
-        ["make", "inspect"], cwd=checkout, env=env, capture_output=True, text=True, timeout=120
+        [str(checkout / ".venv" / "bin" / "fivetran"), "debug"],
+        cwd=checkout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode != 0
-    assert "run `make debug` (or `make demo`) first" in completed.stdout
+    assert "run `make configure`" in completed.stdout + completed.stderr
+    assert "then `make debug`" in completed.stdout + completed.stderr
+
+
+def test_two_configurations_of_one_name_never_share_a_folder(checkout):
+    for name in ("one", "two"):
+        (checkout / name).mkdir()
+        (checkout / name / "acct.local.json").write_text('{"api_key": "x"}')
+    make(checkout, "account", "CONFIGURATION=one/acct.local.json")
+    said = make(checkout, "debug", "CONFIGURATION=two/acct.local.json", succeed=False)
+    assert "holds the local sync of one/acct.local.json, not of two/acct.local.json" in said
