@@ -36,9 +36,15 @@ import collections
 # For caching normalised field names, and binding each table's sync to its arguments
 import functools
 
+# For reading entities and character references a key may be echoed in
+import html
+
 # For checking that base_url names a host (a name or an IP address)
 import ipaddress
 import json
+
+# For masking the key in what the HTTP libraries log
+import logging
 
 # For refusing a metric that is not a finite number
 import math
@@ -52,11 +58,14 @@ import re
 # For the retry back-off
 import time
 
+# For masking the key in a traceback the HTTP libraries log
+import traceback
+
 # For date windows and typed values
 from datetime import date, datetime, timedelta, timezone
 
-# For masking the key in URL-encoded form
-from urllib.parse import quote, quote_plus, urlparse
+# For masking the key in URL-encoded form, and for naming the host a redirect points to
+from urllib.parse import quote, quote_plus, unquote_plus, urljoin, urlparse
 
 # For streaming XML parsing with the standard library
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
@@ -123,6 +132,16 @@ __PROGRESS_EVERY_ROWS = 10000
 __PROGRESS_EVERY_SECONDS = 30
 __MAX_WARNINGS_PER_KIND = 5  # the first five of each kind are logged; the summary counts all
 __MASK = "***"
+# The loggers of the HTTP libraries (each module of urllib3 logs to its own).
+LIBRARY_LOGGERS = (
+    "requests",
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+)
 __MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets()
 
 __NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -324,6 +343,12 @@ def _monotonic():
     return time.monotonic()
 
 
+def say(context, level, message):
+    """Log a message at a level (`log.info`, `log.warning` or `log.error`), the key masked in
+    every form: whatever an answer put in it (a record's id, a tag name) never shows the key."""
+    level(mask_secrets(message, context.api_key))
+
+
 def count_of(number, noun):
     """Return a count as English reads it: '1 request', '0 requests', '12,500 rows'."""
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
@@ -332,11 +357,13 @@ def count_of(number, noun):
 def mask_secrets(text, api_key):
     """Return text with the API key masked in every form, and with any URL's credentials masked.
 
-    The key is masked as given, URL-encoded both ways (`quote_plus` encodes what `quote` keeps,
-    such as `/`) and XML-escaped, then
-    any `apiKey=` value and any `user:password@` of a URL, then any 6-character piece of a form of
-    the key that is still there (from a key cut short or encoded another way). Mask whole texts
-    before cutting them: a cut key is no longer recognised whole.
+    The key is masked in any case (upper, lower, mixed), as given, URL-encoded both ways
+    (`quote_plus` encodes what `quote` keeps, such as `/`) and XML-escaped, then any `apiKey=`
+    value and any `user:password@` of a URL, then any 6-character piece of a form of the key that
+    is still there (from a key cut short or encoded another way). Where the text, once its URL
+    encoding and its entities and character references are read (up to three times over), still
+    holds a piece of the key, that decoded text is masked instead. Mask whole texts before
+    cutting them: a cut key is no longer recognised whole.
 
     Args:
         text: any message, URL or exception text.
@@ -344,16 +371,46 @@ def mask_secrets(text, api_key):
     Returns:
         The text, safe to log.
     """
-    text = str(text)
-    forms = _key_forms(api_key)
-    for form in forms:
-        text = text.replace(form, __MASK)
+    text = _masked_once(str(text), api_key)
+    if not api_key:
+        return text
+    pieces = _key_patterns(api_key)[1]
+    for _ in range(3):
+        decoded = html.unescape(unquote_plus(text))
+        if decoded == text or not pieces.search(decoded):
+            break
+        text = _masked_once(decoded, api_key)
+    return text
+
+
+def _masked_once(text, api_key):
+    """Return text with the key's forms, URL keys and credentials, then its pieces, masked."""
+    if api_key:
+        text = _key_patterns(api_key)[0].sub(__MASK, text)
     text = __KEY_IN_URL_PATTERN.sub(r"\1" + __MASK, text)
     text = __URL_CREDENTIALS_PATTERN.sub(r"\1" + __MASK + "@", text)
-    for form in forms:
-        for start in range(len(form) - __MASKED_PIECE_CHARS + 1):
-            text = text.replace(form[start : start + __MASKED_PIECE_CHARS], __MASK)
+    if api_key:
+        text = _key_patterns(api_key)[1].sub(__MASK, text)
     return text
+
+
+@functools.lru_cache(maxsize=4)
+def _key_patterns(api_key):
+    """Return two patterns of a key, in any case: its whole forms, and their 6-character pieces
+    (longest alternatives first, so that a whole form is masked as one)."""
+    forms = _key_forms(api_key)
+    pieces = {
+        form[start : start + __MASKED_PIECE_CHARS]
+        for form in forms
+        for start in range(len(form) - __MASKED_PIECE_CHARS + 1)
+    }
+    return tuple(
+        re.compile(
+            "|".join(re.escape(item) for item in sorted(items, key=len, reverse=True)),
+            re.IGNORECASE,
+        )
+        for items in (forms, pieces or forms)
+    )
 
 
 def _key_forms(api_key):
@@ -530,6 +587,9 @@ class SyncContext:
         self.today = self.started_at.date()
         self.upper_bound = self.today + timedelta(days=1)
         self.session = requests.Session()
+        self.log_filter = KeyMaskingFilter(self.api_key)
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).addFilter(self.log_filter)
         self.upserts = 0
         self.stats = {}
         self.shapes = {}
@@ -566,8 +626,33 @@ class SyncContext:
         return self.walks[table]
 
     def close(self):
-        """Release the HTTP connections."""
+        """Release the HTTP connections and the libraries' loggers."""
         self.session.close()
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).removeFilter(self.log_filter)
+
+
+class KeyMaskingFilter(logging.Filter):
+    """Masks the key in every record of the HTTP libraries' loggers (urllib3 logs a URL, with
+    the key in its query, on a malformed header), whatever handler the runtime gives them.
+
+    Args:
+        api_key: the configured key.
+    """
+
+    def __init__(self, api_key):
+        super().__init__()
+        self.api_key = api_key
+
+    def filter(self, record):
+        """Replace the record's text (and its traceback's) by its masked form; keep it."""
+        record.msg, record.args = mask_secrets(record.getMessage(), self.api_key), None
+        if record.exc_info:
+            shown = "".join(traceback.format_exception(*record.exc_info))
+            record.exc_info, record.exc_text = None, mask_secrets(shown, self.api_key)
+        elif record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text, self.api_key)
+        return True
 
 
 def upsert_row(context, table, row):
@@ -606,9 +691,11 @@ def note_progress(context, table, reading=None):
     ):
         return
     progress["at"], progress["rows"] = now, stats["rows"]
-    log.info(
+    say(
+        context,
+        log.info,
         f"{table}: {count_of(stats['rows'], 'row')} so far, "
-        f"{count_of(stats['requests'], 'request')}, reading {progress['reading']}"
+        f"{count_of(stats['requests'], 'request')}, reading {progress['reading']}",
     )
 
 
@@ -639,8 +726,10 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
     for attempt in range(__MAX_RETRIES + 1):
         if reason is not None:
             wait = backoff_seconds(attempt - 1, retry_after)
-            log.warning(
-                f"{request_label}: {reason}; retry {attempt} of {__MAX_RETRIES} in {wait:g} s"
+            say(
+                context,
+                log.warning,
+                f"{request_label}: {reason}; retry {attempt} of {__MAX_RETRIES} in {wait:g} s",
             )
             _sleep(wait)
         stats["requests"] += 1
@@ -671,6 +760,7 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
             params=query,
             timeout=__REQUEST_TIMEOUT_SECONDS,
             stream=True,
+            allow_redirects=False,  # a redirect would take the key in its URL wherever it points
         ) as response:
             if split_on_timeout and response.status_code in __TIMEOUT_STATUSES:
                 raise WindowTimeoutError(f"answered HTTP {response.status_code}")
@@ -785,9 +875,17 @@ def raise_for_status(context, response, request_label):
     Raises:
         AuthenticationError: 401 or 403.
         TransientError: 408, 429 or 5xx, with the Retry-After seconds when given.
-        ApiError: any other status that is not 2xx.
+        ApiError: a redirect (never followed: the API has no reason to redirect, and the key
+            would go wherever it points), or any other status that is not 2xx.
     """
     status = response.status_code
+    if 300 <= status < 400:
+        target = urljoin(context.settings["base_url"], response.headers.get("Location") or "")
+        host = mask_secrets(urlparse(target).hostname or "nowhere", context.api_key)[:100]
+        raise ApiError(
+            f"{request_label} answered HTTP {status}, a redirect to {host}, not followed (the key "
+            f"travels in the URL): check base_url, or the proxy in front of the API"
+        )
     if status in (401, 403):
         raise AuthenticationError(
             f"Customer Thermometer rejected the API key (HTTP {status} for {request_label}): "
@@ -1276,7 +1374,7 @@ def warn_first_few(context, kind, message):
     count = context.warnings.get(kind, 0) + 1
     context.warnings[kind] = count
     if count <= __MAX_WARNINGS_PER_KIND:
-        log.warning(message)
+        say(context, log.warning, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1628,9 +1726,9 @@ def distrust(walk, reason):
     """Stop using the count witness for a table in this sync, saying why once (INFO)."""
     if walk.witness.unusable is None:
         walk.witness.unusable = reason
-        log.info(
+        log.info(  # dates, counts and names of this code only: nothing from an answer
             f"{walk.table}: {witness_name(walk.table)} is not used as a witness of "
-            f"{walk.method} answers in this sync: {reason}"
+            f"{walk.method} answers in this sync: {reason}",
         )
 
 
@@ -1662,7 +1760,11 @@ def read_window(context, table, window):
     try:
         answer = walk.last_answer = fetch_window(context, table, window)
     except WindowTimeoutError as error:
-        log.warning(f"{table}: {window_label(walk, window)} {error}; asking for each half instead")
+        say(
+            context,
+            log.warning,
+            f"{table}: {window_label(walk, window)} {error}; asking for each half instead",
+        )
         return split(context, table, window, Answer(walk.field), None)
     if not dates_fit(context, table, window, answer):
         return [] if walk.restart else [window]  # read again, as the answer showed how
@@ -1716,18 +1818,22 @@ def complete_answer(context, table, window, answer):
         agree(walk, table, window, counted)
         return []
     if counted < listed and "tallied_from" in TABLE_SPECS[table]:
-        log.warning(
+        say(
+            context,
+            log.warning,
             f"{TABLE_SPECS[table]['tallied_from']}: {window_label(walk, window)} listed {listed} "
             f"comments, more than the {counted} responses with a comment it read for those days: "
-            f"responses of {window.start}..{window.end} may be missing from it"
+            f"responses of {window.start}..{window.end} may be missing from it",
         )
     if counted < listed or not walk.witness.agreed:
         disagree(walk, window, counted, listed)
         return []
-    log.warning(
+    say(
+        context,
+        log.warning,
         f"{table}: {window_label(walk, window)} listed {count_of(listed, 'record')} and counted "
         f"{counted}: it was cut below the largest answer (a cap by size or time, or one that "
-        f"dropped); reading it in parts"
+        f"dropped); reading it in parts",
     )
     return verify_claim(context, table, window, answer, counted)
 
@@ -1796,10 +1902,12 @@ def bounds_mismatch(context, table, window, missing):
         meaning = "fromDate seems to start after its day begins (another clock)"
     else:
         meaning = "they seem to follow another clock or date"
-    log.info(
+    say(
+        context,
+        log.info,
         f"{table}: {window_label(walk, window)} did not answer again {held}: {meaning}. Every "
         f"window is now asked with {walk.margin} more day on each side, and keeps the records "
-        f"of its own days"
+        f"of its own days",
     )
     return [window]
 
@@ -1828,10 +1936,12 @@ def dates_fit(context, table, window, answer):
         1
     ):
         walk.margin += 1
-        log.info(
+        say(
+            context,
+            log.info,
             f"{table}: {window_label(walk, window)} answered records of {first}..{last}: the "
             f"dates seem to follow another clock. Every window is now asked with "
-            f"{walk.margin} more day on each side, and keeps the records of its own days"
+            f"{walk.margin} more day on each side, and keeps the records of its own days",
         )
         return False
     keys = answer.keys()
@@ -1857,10 +1967,12 @@ def follow_field(context, table, name):
     if walk.field != DATE_FIELDS[0]:
         return
     walk.field, walk.restart = name, True
-    log.warning(
+    say(
+        context,
+        log.warning,
         f"{table}: {walk.method} selects records by {name}, not by date_submitted: the table is "
         f"read again by {name}, and each later sync reads from as many days before its cursor "
-        f"as the longest a response came after its send"
+        f"as the longest a response came after its send",
     )
 
 
@@ -1919,10 +2031,10 @@ def agree(walk, table, window, counted):
     time)."""
     walk.witness.agreed += 1
     if walk.witness.agreed == 1:
-        log.info(
+        log.info(  # dates, counts and names of this code only: nothing from an answer
             f"{table}: {witness_name(table)} counted {counted} for {window_label(walk, window)}, "
             f"as many as it listed: used as a witness of {walk.method} answers in this sync, as "
-            f"far as it proves right"
+            f"far as it proves right",
         )
 
 
@@ -2121,9 +2233,11 @@ def check_group(context, table, check):
             return []
     blasts = sorted({group["blasts"].get(key) for key in missing} - {None})
     if missing and blasts and not group["by_blast"]:
-        log.info(
+        say(
+            context,
+            log.info,
             f"{table}: {count_of(len(missing), 'record')} of {window.start} are selected by no "
-            f"temperatureID (sends without a temperature, say): reading the day by blastID"
+            f"temperatureID (sends without a temperature, say): reading the day by blastID",
         )
         walk.groups[check.group] = dict(group, by_blast=True)  # what it found so far counts
         delivered = {window.start: group["keys"] | found}
@@ -2476,23 +2590,29 @@ def log_walk_end(context, table, left):
     """Log what a dated table's walk could not prove, and the days it leaves to the next sync."""
     walk = context.walk(table)
     if walk.witness.unusable and not (walk.doubt or context.doubt) and walk.largest:
-        log.warning(
+        say(
+            context,
+            log.warning,
             f"{table}: no count could check {walk.method}'s answers in this sync, so they were "
             f"proven complete by their size alone, which holds for a cap of a fixed number of "
-            f"records: if the API's cap changed during the sync, responses may be missing"
+            f"records: if the API's cap changed during the sync, responses may be missing",
         )
     if walk.field != DATE_FIELDS[0]:
-        log.warning(
+        say(
+            context,
+            log.warning,
             f"{table}: {walk.method} selects by {walk.field} (the send date), so a sync reads "
             f"sends from {walk.lag_days} days before its lookback (the longest a response came "
-            f"after its send so far); a response to an older send is not read"
+            f"after its send so far); a response to an older send is not read",
         )
     if left:
-        log.warning(
+        say(
+            context,
+            log.warning,
             f"{table}: {count_of(walk.requests, 'request')} made, as many as one sync makes for "
             f"a table: {count_of(day_total(left), 'day')} "
             f"{'is' if day_total(left) == 1 else 'are'} still to read ({describe_ranges(left)}); "
-            f"the rows read are kept, and the next sync goes on from there, newest days first"
+            f"the rows read are kept, and the next sync goes on from there, newest days first",
         )
 
 
@@ -2517,20 +2637,27 @@ def log_shape_report(context, table):
         return  # no answer held a list
     undeclared = ", ".join(shape.undeclared()) or "none"
     roots, records = shape.names()
-    log.info(
+    say(
+        context,
+        log.info,
         f"{table}: shape: records <{'>, <'.join(records) or '-'}> in <{'>, <'.join(roots)}>; "
-        f"fields not in the schema: {undeclared}"
+        f"fields not in the schema: {undeclared}",
     )
     other_names = shape.other_names()
     if other_names is not None:
-        log.warning(
+        say(
+            context,
+            log.warning,
             f"{table}: {TABLE_SPECS[table]['method']} answered <{'>, <'.join(other_names[0])}> "
             f"holding <{'>, <'.join(other_names[1]) or '-'}> records, not the documented "
-            f"<{shape.expected[0]}> holding <{shape.expected[1]}>: read as {table} records"
+            f"<{shape.expected[0]}> holding <{shape.expected[1]}>: read as {table} records",
         )
     if shape.empty_records:
-        log.warning(
-            f"{table}: skipped {count_of(shape.empty_records, 'record')} that held no field at all"
+        say(
+            context,
+            log.warning,
+            f"{table}: skipped {count_of(shape.empty_records, 'record')} that held no field at "
+            f"all",
         )
 
 
@@ -2540,7 +2667,9 @@ def log_table_summary(context, table, range_label):
     stats = context.table_stats(table)
     bad = ", ".join(f"{field}: {count}" for field, count in sorted(stats["bad_values"].items()))
     unproven = len(context.walks[table].unproven) if table in context.walks else 0
-    log.info(
+    say(
+        context,
+        log.info,
         f"{table}: {range_label}, {count_of(stats['requests'], 'request')}, "
         f"{count_of(stats['rows'], 'row')}, "
         f"{stats['skipped']} skipped"
@@ -2549,7 +2678,7 @@ def log_table_summary(context, table, range_label):
             f", {count_of(unproven, 'window')} not proven complete (see the warnings)"
             if unproven
             else ""
-        )
+        ),
     )
 
 
@@ -2610,9 +2739,11 @@ def sync_metrics(context):
         try:
             value = fetch_value(context, table, method, params)
         except UnexpectedBodyError as error:
-            log.warning(
+            say(
+                context,
+                log.warning,
                 f"metric: {method} answered {masked_snippet(error.snippet, context.api_key)!r}, "
-                f"which is not a finite number; no row for {metric_name}"
+                f"which is not a finite number; no row for {metric_name}",
             )
             continue
         if metric_name == "num_responses" and value >= 0 and value.is_integer():
@@ -2668,12 +2799,18 @@ def sync_one_table(context, table, sync_table):
     except (AuthenticationError, UnreachableError):
         raise
     except ApiError as error:
-        log.error(f"{table}: failed, its cursor is kept: {mask_secrets(error, context.api_key)}")
+        say(
+            context,
+            log.error,
+            f"{table}: failed, its cursor is kept: {mask_secrets(error, context.api_key)}",
+        )
     except Exception as error:  # any other error is this table's too: it is logged, not lost
         message = mask_secrets(error, context.api_key)[:__BODY_SNIPPET_CHARS]
-        log.error(
+        say(
+            context,
+            log.error,
             f"{table}: failed on an unexpected {type(error).__name__} ({message}); its cursor is "
-            f"kept"
+            f"kept",
         )
     return False, None
 
@@ -2737,6 +2874,29 @@ def update(configuration: dict, state: dict):
         AuthenticationError: the key was rejected.
         RuntimeError: one or more tables failed, or the API could not be reached.
     """
+    # What leaves update() is raised here, afresh: its message masked, and neither a frame
+    # below this one nor the error it replaces, so a crash report (which shows each frame's
+    # locals) holds nothing an answer said.
+    failure = None
+    try:
+        sync_every_table(configuration, state)
+    except Exception as error:
+        failure = masked_error(error, configuration.get("api_key"))
+    if failure is not None:
+        raise failure
+
+
+def masked_error(error, api_key):
+    """Return an error to raise in place of error: the same kind where the SDK's user knows it
+    (a bad value, a rejected key, a failed sync), its message masked in every form."""
+    message = mask_secrets(error, api_key if isinstance(api_key, str) else None)
+    if type(error) in (ValueError, AuthenticationError, RuntimeError):
+        return type(error)(message)
+    return RuntimeError(f"{type(error).__name__}: {message}")
+
+
+def sync_every_table(configuration, state):
+    """Run update()'s sync: see update()."""
     settings = validate_configuration(configuration)
     validate_state(state, _utc_now().date())  # a corrupt saved value fails before any request
     context = SyncContext(settings, state)

@@ -425,6 +425,21 @@ def test_no_piece_of_an_echoed_key_reaches_the_output_or_a_crash_report(runner):
             assert not [piece for piece in key_pieces(key) if piece in text]
 
 
+def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_report(runner):
+    key = "Key+Adv/Secret-9876abc"
+    with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=key) as api:
+        api.overrides["getBlastResults"] = (
+            f"Invalid API Key {key.upper()} (Key%2badv%2fsecret-9876ABC, {key[:9]})".encode()
+        )
+        result = runner.project.debug({"api_key": key, "base_url": api.base_url})
+    assert result.returncode != 0 and "rejected the API key" in result.output
+    reports = runner.project.crash_reports()
+    assert reports and "Locals:" in "".join(reports)  # the frames' locals are what it shows
+    for text in [result.output, *reports]:
+        lowered = text.lower()
+        assert not [piece for piece in key_pieces(key.lower()) if piece in lowered]
+
+
 def test_a_body_nobody_foresaw_fails_only_its_table_without_a_traceback(runner, small_api):
     small_api.overrides["getThermometers"] = (
         b'<?xml version="1.0" encoding="Shift_JIS"?><thermometers/>'

@@ -8,6 +8,7 @@ checks what crosses the SDK (crash reports, the CLI's output).
 import socket
 import threading
 import time
+import traceback
 import zlib
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ import connector
 from tests.conftest import API_KEY, BASE_URL, TODAY, configuration
 from tests.test_connector import (
     SCRIPTED_STATE,
+    blast_xml,
     keys,
     list_shape,
     records_of,
@@ -426,3 +428,124 @@ def test_an_answer_that_trickles_is_stopped_by_its_deadline(captured, trickle_se
 
 def test_the_mocked_api_is_the_default(api):
     assert BASE_URL.startswith("https://")
+
+
+MIXED_KEY = "Key+Adv/Secret-9876abc"
+
+
+def assert_no_piece_in_any_case(key, texts):
+    """Fail when any 6-character piece of key appears, in any case, in any of texts."""
+    for text in texts:
+        leaked = [piece for piece in key_pieces(key.lower()) if piece in text.lower()]
+        assert not leaked, f"{leaked} of the key in {text!r}"
+
+
+class TestNoPathForTheKey:
+    @pytest.mark.parametrize(
+        "echo",
+        [
+            MIXED_KEY.upper(),
+            MIXED_KEY.lower(),
+            "Key%2badv%2fsecret-9876ABC",  # URL-encoded, lower-case hex, case changed
+            "Key%252BAdv%252FSecret",  # encoded twice, cut short
+            "&#75;&#101;&#121;&#43;&#65;&#100;&#118;&#47;&#83;&#101;&#99;&#114;&#101;&#116;",
+            "Key&#x2B;Adv&#x2F;Secret-9876abc",
+            MIXED_KEY[3:12],
+        ],
+    )
+    def test_an_echo_in_any_case_or_encoding_is_masked(self, echo):
+        masked = connector.mask_secrets(f"answer: Invalid API Key {echo}.", MIXED_KEY)
+        assert masked.startswith("answer: Invalid API Key ") and "***" in masked
+        assert_no_piece_in_any_case(MIXED_KEY, [masked])
+        decoded = connector.html.unescape(connector.unquote_plus(connector.unquote_plus(masked)))
+        assert_no_piece_in_any_case(MIXED_KEY, [decoded])
+
+    def test_text_without_the_key_is_left_as_it_was(self):
+        text = "2026-01-01T00:00:00+01:00 a%20b &amp; Keyboard"
+        assert connector.mask_secrets(text, MIXED_KEY) == text
+
+    def test_a_rejected_key_echoed_upper_cased_leaves_no_frame_below_update(self, captured, api):
+        api.fake.api_key = "another-key-entirely"
+        api.script("getBlastResults", (200, f"Invalid API Key {API_KEY.upper()}"))
+        with pytest.raises(connector.AuthenticationError) as raised:
+            run()
+        error = raised.value
+        assert error.__cause__ is None and error.__context__ is None
+        frames = [frame.f_code.co_name for frame, _ in traceback.walk_tb(error.__traceback__)]
+        assert frames[-1] == "update" and "sync_every_table" not in frames
+        assert_no_piece_in_any_case(API_KEY, everything_said(captured, error))
+
+    def test_an_error_nobody_foresaw_leaves_update_masked_and_alone(self, monkeypatch):
+        def broken(context, state):
+            raise KeyError(f"no {API_KEY.swapcase()} here")
+
+        monkeypatch.setattr(connector, "sync_blast_results", broken)
+        monkeypatch.setattr(connector, "sync_one_table", lambda context, table, sync: sync())
+        with pytest.raises(RuntimeError) as raised:
+            connector.update(configuration(), {})
+        assert str(raised.value).startswith("KeyError: ")
+        assert raised.value.__context__ is None
+        assert_no_piece_in_any_case(API_KEY, [str(raised.value)])
+
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+    def test_a_redirect_is_never_followed(self, captured, api, status):
+        elsewhere = f"http://evil.example.test/steal?apiKey={API_KEY}"
+        api.script("getThermometers", (status, "moved", {"Location": elsewhere}))
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert f"answered HTTP {status}, a redirect to evil.example.test, not followed" in failure
+        assert len(api.sent("getThermometers")) == 1  # not retried, and sent nowhere else
+        assert len(captured.rows("metric")) == 6  # the other tables went on
+        assert API_KEY not in failure
+
+    def test_a_value_echoing_the_key_is_masked_in_the_bad_value_warning(self, captured, api):
+        bad_value = {
+            "response_id": "7",
+            "blast_id": "1",
+            "thermometer_id": "2",
+            "temperature_id": API_KEY,
+            "date_submitted": "2026-11-20 10:00:00",
+        }
+        unkeyed = {"response_id": API_KEY.upper(), "date_submitted": "2026-11-20 11:00:00"}
+        api.script("getBlastResults", (200, blast_xml(bad_value, unkeyed)))
+        run_scripted(api)
+        warnings = captured.messages("warning")
+        assert any("'temperature_id' of response_id" in m for m in warnings)
+        assert any("skipped a record without a primary-key value" in m for m in warnings)
+        assert_no_piece_in_any_case(API_KEY, captured.messages())
+
+    def test_a_tag_named_like_the_key_is_masked_in_the_shape_report(self, captured, api):
+        tag = "k" + API_KEY.replace("-", "_")
+        record = blast_xml(
+            {"id": "1", "name": "A", tag: "x"}, root="thermometers", tag="thermometer"
+        )
+        api.script("getThermometers", (200, record))
+        run_scripted(api)
+        assert any("thermometer: shape:" in m for m in captured.messages("info"))
+        assert_no_piece_in_any_case(API_KEY, captured.messages())
+
+    def test_the_http_libraries_log_no_key_whatever_handler_prints_them(self):
+        import io
+        import logging
+
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        logging.getLogger().addHandler(handler)
+        try:
+            context = connector.SyncContext(connector.validate_configuration(configuration()), {})
+            url = f"{BASE_URL}?getMethod=getComments&apiKey={API_KEY}"
+            try:
+                raise ValueError(f"bad header in {url}")
+            except ValueError:
+                logging.getLogger("urllib3.connectionpool").warning(
+                    "Failed to parse headers (url=%s): %s", url, "x", exc_info=True
+                )
+            context.close()
+        finally:
+            logging.getLogger().removeHandler(handler)
+        logged = stream.getvalue()
+        assert "Failed to parse headers (url=" in logged and "bad header in" in logged
+        assert_no_piece_in_any_case(API_KEY, [logged])
+        for name in connector.LIBRARY_LOGGERS:  # closed: the sync's filter is gone with it
+            assert context.log_filter not in logging.getLogger(name).filters
