@@ -460,7 +460,7 @@ def _validated_api_key(api_key):
     """Return the API key, or raise ValueError saying what is wrong (never repeating the key)."""
     if not isinstance(api_key, str) or not api_key.strip():
         problem = "is missing or empty: expected your Customer Thermometer API key"
-    elif api_key.strip().upper().startswith("<YOUR_"):
+    elif is_placeholder(api_key):
         problem = (
             "still holds the placeholder from configuration.json, the template: run `make "
             "configure` (it asks for your Customer Thermometer API key and saves "
@@ -2466,13 +2466,15 @@ def still_to_read(left, cursor, kept, history, recent_start):
     """Return the ranges of days a walk that stopped leaves to the next syncs, oldest first.
 
     Days from the new cursor on are dropped (the next sync's window starts at or before it),
-    and so are the days of this sync's window up to the saved cursor that its history did not
+    and so are the days of this sync's window before the saved cursor that its history did not
     hold: an earlier sync proved those (they were read again for late responses only, which
-    is what the next window's lookback does too).
+    is what the next window's lookback does too). The saved cursor's own day is not one of
+    them: the sync that saved it may have stopped before proving it (and so dropped it, as
+    this one drops its own), leaving it to this one.
     """
     left = without(left, kept, date.max)
     if cursor is not None:
-        proven = [(recent_start, cursor)]
+        proven = [(recent_start, cursor - timedelta(days=1))]
         for first, last in history:
             proven = without(proven, first, last)
         for first, last in proven:
@@ -2482,18 +2484,18 @@ def still_to_read(left, cursor, kept, history, recent_start):
 
 def made_progress(context, cursor, kept, starts, left):
     """Return True when a walk that stopped with days still to read proved some day that was
-    not proven before it: what is still to read (the days left, and those after the new cursor)
-    is less than what was (the history, and the days after the saved cursor; all on a first
-    sync)."""
+    not proven before it: what is still to read (the days left, and those from the new cursor
+    on) is less than what was (the history, and the days from the saved cursor on; all on a
+    first sync)."""
     if kept is None:
         return False  # no answer held a record: nothing would be saved
-    one, upper = timedelta(days=1), context.upper_bound
+    upper = context.upper_bound
     if cursor is None:
         before = [(starts[0].start, starts[0].end)]
     else:
         before = [(window.start, window.end) for window in starts[:-1]]
-        before += [(cursor + one, upper)] if cursor < upper else []
-    after = left + ([(kept + one, upper)] if kept < upper else [])
+        before += [(cursor, upper)]  # the saved cursor's day was left to this sync too
+    after = left + [(kept, upper)]  # the new cursor's day is left to the next sync
     return day_total(merged_ranges(after)) < day_total(merged_ranges(before))
 
 
@@ -2802,15 +2804,16 @@ def sync_one_table(context, table, sync_table):
         say(
             context,
             log.error,
-            f"{table}: failed, its cursor is kept: {mask_secrets(error, context.api_key)}",
+            f"{table}: failed, and is read again from what it proved: "
+            f"{mask_secrets(error, context.api_key)}",
         )
     except Exception as error:  # any other error is this table's too: it is logged, not lost
         message = mask_secrets(error, context.api_key)[:__BODY_SNIPPET_CHARS]
         say(
             context,
             log.error,
-            f"{table}: failed on an unexpected {type(error).__name__} ({message}); its cursor is "
-            f"kept",
+            f"{table}: failed on an unexpected {type(error).__name__} ({message}), and is read "
+            f"again from what it proved",
         )
     return False, None
 
@@ -2881,15 +2884,27 @@ def update(configuration: dict, state: dict):
     try:
         sync_every_table(configuration, state)
     except Exception as error:
-        failure = masked_error(error, configuration.get("api_key"))
+        failure = masked_error(error, secret_of(configuration))
     if failure is not None:
         raise failure
+
+
+def secret_of(configuration):
+    """Return the configured key to mask, or None where it is none: missing, or still the
+    template's placeholder (whose pieces, masked in any case, would mask the word `api_key`)."""
+    api_key = configuration.get("api_key")
+    return None if not isinstance(api_key, str) or is_placeholder(api_key) else api_key
+
+
+def is_placeholder(text):
+    """Return True for a value still holding configuration.json's placeholder (`<YOUR_...>`)."""
+    return text.strip().upper().startswith("<YOUR_")
 
 
 def masked_error(error, api_key):
     """Return an error to raise in place of error: the same kind where the SDK's user knows it
     (a bad value, a rejected key, a failed sync), its message masked in every form."""
-    message = mask_secrets(error, api_key if isinstance(api_key, str) else None)
+    message = mask_secrets(error, api_key)
     if type(error) in (ValueError, AuthenticationError, RuntimeError):
         return type(error)(message)
     return RuntimeError(f"{type(error).__name__}: {message}")

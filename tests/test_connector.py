@@ -1475,3 +1475,37 @@ class TestSaysHowFar:
         assert connector.count_of(1, "request") == "1 request"
         assert connector.count_of(0, "row") == "0 rows"
         assert connector.count_of(12500, "row") == "12,500 rows"
+
+
+class TestTheCursorsDay:
+    def test_a_sync_that_stops_before_proving_the_saved_cursors_day_leaves_it_to_read(
+        self, captured, api, monkeypatch
+    ):
+        # A day fuller than the cap is the newest the first sync's answers held; newer
+        # responses arrive; the next sync stops on its budget before proving that day.
+        api.fake = FakeCustomerThermometer(
+            responses=0, cap=50, seed=3, api_key=API_KEY, today=TODAY
+        )
+        api.fake.add_responses(300, days_ago=tuple(range(3, 20)))
+        full_day = api.fake.add_responses(120, days_ago=(3,))[0]["date_submitted"].date()
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 1)
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run()  # one answer, cut: no day proven, but its cursor and history are saved
+        state = captured.checkpoints[-1]
+        assert state["blast_result_cursor"] == full_day.isoformat()
+        api.fake.add_responses(90, days_ago=(0, 1, 2))
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 2)
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run(state=state)  # it read newer records, but proved no day: a failure to see
+        state = captured.checkpoints[-1]
+        assert any(
+            day(first) <= full_day <= day(last) for first, last in state["blast_result_history"]
+        ), state
+        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 5000)
+        for _ in range(3):
+            run(state=state)
+            state = captured.checkpoints[-1]
+        assert "blast_result_history" not in state
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+        comments = {row["response_id"] for row in captured.rows("comment")}
+        assert comments == {row["response_id"] for row in api.fake.truth("comment")}

@@ -362,9 +362,10 @@ class TestBounds:
             responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
         )
         monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 1)
-        run()  # one request: the newest records, and the days after them
-        state = captured.checkpoints[-1]
-        assert state["blast_result_history"]
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run()  # one request: the newest records, cut, prove no day
+        state = captured.checkpoints[-1]  # but what it read is saved: its cursor, the history
+        assert state["blast_result_history"] and state["blast_result_cursor"]
         with pytest.raises(RuntimeError, match="blast_result, comment"):
             run(state=state)  # its one request reads the recent days; the history never moves
         assert any(

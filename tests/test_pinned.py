@@ -528,7 +528,8 @@ class TestMoreFailuresSay:
         with pytest.raises(RuntimeError, match=r"sync failed for thermometer \(see"):
             run_scripted(api)
         assert captured.messages("error") == [
-            "thermometer: failed, its cursor is kept: getThermometers answered a body that is "
+            "thermometer: failed, and is read again from what it proved: getThermometers "
+            "answered a body that is "
             "not XML: 'Maintenance until noon'"
         ]
 
@@ -549,8 +550,8 @@ class TestMoreFailuresSay:
         with pytest.raises(RuntimeError):
             run()
         assert captured.messages("error")[0] == (
-            "blast_result: failed on an unexpected KeyError ('no column for ***'); its cursor is "
-            "kept"
+            "blast_result: failed on an unexpected KeyError ('no column for ***'), and is read "
+            "again from what it proved"
         )
 
     def test_the_summary_counts_bad_values_per_field(self, captured, api):
