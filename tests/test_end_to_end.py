@@ -426,10 +426,10 @@ def test_no_piece_of_an_echoed_key_reaches_the_output_or_a_crash_report(runner):
 
 
 def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_report(runner):
-    key = "Key+Adv/Secret-9876abc"
+    key = "Kq+Zvw/Xwq-9876abcJ"  # no English word in it: the crash report quotes our source
     with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=key) as api:
         api.overrides["getBlastResults"] = (
-            f"Invalid API Key {key.upper()} (Key%2badv%2fsecret-9876ABC, {key[:9]})".encode()
+            f"Invalid API Key {key.upper()} (Kq%2bzvw%2fxwq-9876ABCJ, {key[:9]})".encode()
         )
         result = runner.project.debug({"api_key": key, "base_url": api.base_url})
     assert result.returncode != 0 and "rejected the API key" in result.output
