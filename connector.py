@@ -155,6 +155,7 @@ __KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", 
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
+__ERROR_ROOTS = ("error", "errors", "fault")  # root names of an error document, in lower case
 __SYSTEM_ERROR_PATTERN = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -317,15 +318,18 @@ class WindowTimeoutError(CustomerThermometerError):
 
 
 class UnexpectedBodyError(CustomerThermometerError):
-    """An answer that is neither XML (for a list) nor a number (for a value).
+    """An answer that is neither XML (for a list) nor a number (for a value), or an XML error
+    document.
 
     Args:
         snippet: the first characters of the body, not yet masked.
+        kind: what the body is, for a message.
     """
 
-    def __init__(self, snippet):
+    def __init__(self, snippet, kind="a body that is not XML"):
         super().__init__("unexpected body")
         self.snippet = snippet
+        self.kind = kind
 
 
 def _utc_now():
@@ -917,7 +921,12 @@ def read_snippet(chunks, head=b""):
         if len(head) >= __SNIPPET_READ_BYTES:
             break
         head += chunk
-    return head[: __SNIPPET_READ_BYTES * 2].decode("utf-8", errors="replace").strip()
+    return _decoded(head[: __SNIPPET_READ_BYTES * 2])
+
+
+def _decoded(data):
+    """Return bytes of a body as text for a message (what is not UTF-8 replaced), stripped."""
+    return data.decode("utf-8", errors="replace").strip()
 
 
 def raise_if_key_rejected(request_label, snippet, api_key):
@@ -974,39 +983,48 @@ class ListShape:
         return sorted(self.fields - self.declared)
 
 
-def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
+def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
     Any root holding elements is a list, and each of its children a record (see ListShape); its
     fields are named as in `record_fields()`. A record with no field is skipped and counted. An
     empty body or root yields nothing. A record is handed on once the next one has begun (or the
     body has ended), then removed from the tree: the parser holds the records of one 8 KB piece.
+    A root named like an error (`error`, `errors`, `fault`), or one whose children all hold no
+    field (each only text, as `<error><code>42</code><message>..</message></error>`), is an error
+    document, never an empty list.
 
     Args:
         chunks: an iterable of bytes, in the order they arrive.
         shape: the table's ListShape, which records the names met.
         max_record_bytes: the most bytes one record (or the text of a root) may take.
+        framed: whether the HTTP layer knew where the body ends (a Content-Length, or chunks);
+            an empty body that was not is not an empty answer, but one that may have been cut.
     Raises:
-        UnexpectedBodyError: the body is not XML, or is a root that holds only text.
+        UnexpectedBodyError: the body is not XML, is a root that holds only text, or is an error
+            document.
         ApiError: the XML is malformed, declares a DTD, is in an encoding the parser cannot read,
             nests too deep, or holds a record larger than max_record_bytes.
-        TransientError: the body ended before the XML did (cut short).
+        TransientError: the body ended before the XML did (cut short), or was empty with nothing
+            to say where it ended.
     """
     builder = TreeBuilder()
     # The parser builds the answer inside an element of the connector's own, opened before the
     # first byte: the answer's root is then that element's child, reachable as the bytes arrive.
     holder = builder.start("answer", {})
     parser = XMLParser(target=builder)
-    fed = False
     unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
     declared = None  # the encoding the XML declaration names, once the prolog was read
+    head = b""  # the body's start (empty until a piece came), quoted for an error document
+    seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
-        if not fed:  # the first piece holds the whole prolog (see checked_prolog())
+        if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
+        if len(head) < __SNIPPET_READ_BYTES:
+            head += piece[: __SNIPPET_READ_BYTES - len(head)]
         # Small pieces keep the elements alive at once (those of one piece's records) under the
         # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
         # builds some 2,000 elements at once, which makes parsing twice as slow.
-        fed = True
         unreleased += len(piece)
         if unreleased > max_record_bytes:
             raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
@@ -1014,22 +1032,35 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES):
         if not len(holder):
             continue
         root = holder[0]
+        if local_name(root.tag).lower() in __ERROR_ROOTS:
+            raise UnexpectedBodyError(_decoded(head), "an error document")
         ended = len(root) - 1  # every record but the last has ended: another one has begun
         if ended > 0:
-            yield from _handed_on(root[:ended], shape)
+            yield from _handed_on(root[:ended], shape, seen)
             del root[:ended]
             unreleased = 0
-    if fed:  # else an empty body (or only white space): no data
-        yield from _records_after_the_end(builder, parser, holder, shape)
+    yield from _records_after_the_end(builder, parser, holder, shape, (seen, head, framed))
 
 
-def _records_after_the_end(builder, parser, holder, shape):
+def _records_after_the_end(builder, parser, holder, shape, read):
     """Once the body has ended: check the XML ended too, and yield the records still held.
 
+    An empty body (or only white space) is no data, where the HTTP layer knew it ended there.
+
+    Args:
+        read: what iter_records() saw: its counts of records, the body's start, and whether
+            the body was framed.
     Raises:
-        TransientError: the body ended before the XML did (cut short).
-        UnexpectedBodyError: the root holds only text (an error message).
+        TransientError: the body ended before the XML did (cut short), or was empty and not
+            framed.
+        UnexpectedBodyError: the root holds only text (an error message), or is an error
+            document whose children all hold only text.
     """
+    seen, head, framed = read
+    if not head:
+        if not framed:
+            raise TransientError("empty body, with no Content-Length or chunks to say it ended")
+        return
     builder.end("answer")
     try:
         parser.close()
@@ -1039,7 +1070,9 @@ def _records_after_the_end(builder, parser, holder, shape):
     shape.roots.add(root.tag)
     if not len(root) and root.text and root.text.strip():
         raise UnexpectedBodyError(root.text.strip())
-    yield from _handed_on(list(root), shape)
+    yield from _handed_on(list(root), shape, seen)
+    if seen["text"] and not seen["fields"]:
+        raise UnexpectedBodyError(_decoded(head), "an error document (no child holds a field)")
 
 
 def declared_encoding(prolog):
@@ -1070,16 +1103,19 @@ def _feed(parser, piece, declared=None):
         ) from None
 
 
-def _handed_on(records, shape):
-    """Yield the fields of records that have some, counting those without any in shape."""
+def _handed_on(records, shape, seen):
+    """Yield the fields of records that have some, counting those without any in shape, and in
+    seen those with fields and those of only text."""
     names = shape.fields
     for record in records:
         shape.records.add(record.tag)
         fields = record_fields(record, names)
         if fields:
+            seen["fields"] += 1
             yield fields
         else:
             shape.empty_records += 1
+            seen["text"] += bool(record.text and record.text.strip())
 
 
 def _pieces(chunks, size):
@@ -1408,7 +1444,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
         except UnexpectedBodyError as error:
             raise_if_key_rejected(request_label, error.snippet, context.api_key)
             raise ApiError(
-                f"{request_label} answered a body that is not XML: "
+                f"{request_label} answered {error.kind}: "
                 f"{masked_snippet(error.snippet, context.api_key)!r}"
             ) from None
         except ApiError as error:
@@ -1431,7 +1467,12 @@ def upsert_answer(context, table, response, answer, delivered):
     primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
     tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
-    for fields in iter_records(chunks, context.shape(table), context.max_record_bytes):
+    framed = (
+        "Content-Length" in response.headers
+        or "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+    )
+    records = iter_records(chunks, context.shape(table), context.max_record_bytes, framed)
+    for fields in records:
         answer.count += 1
         row = build_row(context, table, fields)
         if row is None:

@@ -120,9 +120,14 @@ class MockApi:
             if isinstance(answer, Exception):
                 raise answer
             status, body = answer[0], answer[1]
-            headers = answer[2] if len(answer) > 2 else {}
-            return status, headers, body
-        status, headers, body = self.fake.answer(query)
+            headers = dict(answer[2]) if len(answer) > 2 else {}
+        else:
+            status, headers, body = self.fake.answer(query)
+            headers = dict(headers)
+        # A body's length, as a server gives it (unless the answer says otherwise).
+        encoded = body.encode() if isinstance(body, str) else body
+        if not any(name.lower() in ("content-length", "transfer-encoding") for name in headers):
+            headers["Content-Length"] = str(len(encoded))
         return status, headers, body
 
 

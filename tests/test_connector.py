@@ -295,7 +295,7 @@ class TestBodies:
         with pytest.raises(RuntimeError, match="thermometer"):
             run()
         (error,) = captured.messages("error")
-        assert "getThermometers" in error and "'Something failed'" in error
+        assert "getThermometers answered an error document: '<error>Something failed</" in error
         assert captured.rows("thermometer") == []
 
     def test_a_root_holding_a_rejected_key_message_is_a_rejected_key(self, captured, api):

@@ -550,3 +550,87 @@ class TestNoPathForTheKey:
         assert_no_piece_in_any_case(API_KEY, [logged])
         for name in connector.LIBRARY_LOGGERS:  # closed: the sync's filter is gone with it
             assert context.log_filter not in logging.getLogger(name).filters
+
+
+class TestErrorDocuments:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "<error><code>42</code><message>Date range too large</message></error>",
+            "<Fault><faultstring>Date range too large</faultstring></Fault>",
+            "<errors><error><code>42</code><text>Date range too large</text></error></errors>",
+            "<response><status>error</status><message>Date range too large</message></response>",
+        ],
+    )
+    def test_an_error_document_is_an_error_never_an_empty_answer(self, captured, api, body):
+        api.script("getBlastResults", (200, body))
+        with pytest.raises(RuntimeError, match="failed for blast_result"):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "getBlastResults" in failure and "an error document" in failure
+        assert "Date range too large" in failure
+        assert captured.rows("blast_result") == []
+        state = captured.checkpoints[-1]
+        assert state["blast_result_cursor"] == SCRIPTED_STATE["blast_result_cursor"]
+        assert "blast_result_history" not in state  # nothing proven: nothing moved
+
+    def test_records_without_fields_are_still_skipped_and_counted(self, captured, api):
+        body = blast_xml({"id": "1", "name": "A"}, root="thermometers", tag="thermometer")
+        api.script(
+            "getThermometers",
+            (200, body.replace("</thermometers>", "<x>text</x><y/>") + "</thermometers>"),
+        )
+        run_scripted(api)
+        assert captured.rows("thermometer") == [{"id": 1, "name": "A"}]
+        assert any("skipped 2 records that held no field" in m for m in captured.messages())
+
+    def test_a_list_of_only_empty_elements_is_no_data(self, captured, api):
+        api.script("getThermometers", (200, "<thermometers><thermometer/></thermometers>"))
+        run_scripted(api)
+        assert captured.rows("thermometer") == [] and not captured.messages("error")
+
+    def test_an_empty_body_nothing_framed_is_retried_then_an_error(self, captured, api):
+        unframed = (200, "", {"Transfer-Encoding": "identity"})
+        api.script("getComments", *[unframed] * 4)
+        with pytest.raises(RuntimeError, match="failed for comment"):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "empty body, with no Content-Length or chunks to say it ended" in failure
+        assert captured.sleeps == [1, 2, 4]
+
+    def test_an_empty_body_with_its_length_is_no_data(self, captured, api):
+        api.script("getComments", (200, "", {"Content-Length": "0"}))
+        run_scripted(api)
+        assert not captured.messages("error")
+
+
+def test_an_empty_http_1_0_body_closed_by_the_server_is_not_an_empty_answer(captured):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(5)
+
+    def serve():
+        for _ in range(4):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api.php"
+    context = connector.SyncContext(
+        connector.validate_configuration(configuration(base_url=url)), {}
+    )
+    try:
+        with pytest.raises(connector.ApiError, match="empty body, with no Content-Length"):
+            connector.fetch_list(context, "thermometer", {})
+    finally:
+        context.close()
+        listener.close()
+        thread.join(timeout=5)
+    assert captured.sleeps == [1, 2, 4]
