@@ -95,6 +95,7 @@ from requests.packages.urllib3.exceptions import (
     ProtocolError,
     ReadTimeoutError,
 )
+from requests.utils import DEFAULT_ACCEPT_ENCODING
 
 __DEFAULT_BASE_URL = "https://app.customerthermometer.com/api.php"
 __DEFAULT_FROM_DATE = "1970-01-01"
@@ -150,12 +151,28 @@ __URL_CREDENTIALS_PATTERN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@
 __HOST_PATTERN = re.compile(
     r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
 )
-__KEY_REJECTED_PATTERN = re.compile(r"api[\s_-]*key|unauthori[sz]ed|forbidden", re.IGNORECASE)
+# What a body says when the key itself was refused ("Invalid API Key" and its kin), and when
+# requests came too fast: a mere mention of "API key", or a 403 page, is neither.
+__KEY_REJECTED_PATTERN = re.compile(
+    r"(invalid|incorrect|wrong|unknown|bad|expired|revoked|disabled|missing)\W+(api\W*)?key\b"
+    r"|\bapi\W*key\W+(is\W+)?(invalid|incorrect|wrong|not\W+valid|expired|revoked|disabled"
+    r"|not\W+recogni[sz]ed|required|missing)\b"
+    r"|\bunauthori[sz]ed\b|\bnot\W+authori[sz]ed\b|\bauthentication\W+failed\b",
+    re.IGNORECASE,
+)
+__RATE_LIMITED_PATTERN = re.compile(
+    r"\btoo\W+many\W+requests\b|\brate\W*limit|\bslow\W+down\b", re.IGNORECASE
+)
+# The content codings requests decodes here (gzip and deflate, and br or zstd where installed).
+__READABLE_ENCODINGS = frozenset(
+    {"identity", "x-gzip"} | {name.strip() for name in DEFAULT_ACCEPT_ENCODING.split(",")}
+)
 # White space, an XML declaration, a processing instruction or a comment, before the root.
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
 __ERROR_ROOTS = ("error", "errors", "fault")  # root names of an error document, in lower case
+__HTML_PAGE = "an HTML page, not the API's XML"
 __SYSTEM_ERROR_PATTERN = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -769,6 +786,7 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
             if split_on_timeout and response.status_code in __TIMEOUT_STATUSES:
                 raise WindowTimeoutError(f"answered HTTP {response.status_code}")
             raise_for_status(context, response, request_label)
+            check_content_encoding(context, response, request_label)
             return read_body(response)
     except AnswerLimitError as error:
         if split_on_timeout:
@@ -877,12 +895,20 @@ def raise_for_status(context, response, request_label):
     """Classify the HTTP status of an answer.
 
     Raises:
-        AuthenticationError: 401 or 403.
+        AuthenticationError: 401, or a 403 whose body says the key was refused.
+        TransientError: also a 403 whose body says requests came too fast.
         TransientError: 408, 429 or 5xx, with the Retry-After seconds when given.
         ApiError: a redirect (never followed: the API has no reason to redirect, and the key
             would go wherever it points), or any other status that is not 2xx.
     """
     status = response.status_code
+    if status == 403:  # a key refused, or a firewall's or a rate limit's page: the body says
+        snippet = read_snippet(stream_body(context, response))
+        raise_if_key_rejected(f"{request_label} (HTTP 403)", snippet, context.api_key)
+        raise ApiError(
+            f"{request_label} answered HTTP 403: "
+            f"{masked_snippet(snippet, context.api_key)!r} (not a refused key: it does not say so)"
+        )
     if 300 <= status < 400:
         target = urljoin(context.settings["base_url"], response.headers.get("Location") or "")
         host = mask_secrets(urlparse(target).hostname or "nowhere", context.api_key)[:100]
@@ -890,7 +916,7 @@ def raise_for_status(context, response, request_label):
             f"{request_label} answered HTTP {status}, a redirect to {host}, not followed (the key "
             f"travels in the URL): check base_url, or the proxy in front of the API"
         )
-    if status in (401, 403):
+    if status == 401:
         raise AuthenticationError(
             f"Customer Thermometer rejected the API key (HTTP {status} for {request_label}): "
             f"check 'api_key' in the configuration."
@@ -900,6 +926,23 @@ def raise_for_status(context, response, request_label):
     if not 200 <= status < 300:
         snippet = masked_snippet(read_snippet(stream_body(context, response)), context.api_key)
         raise ApiError(f"{request_label} answered HTTP {status}: {snippet!r}")
+
+
+def check_content_encoding(context, response, request_label):
+    """Refuse an answer in a content coding requests does not decode here, naming it.
+
+    Raises:
+        ApiError: a `Content-Encoding` other than identity, gzip, deflate (or br or zstd where
+            installed).
+    """
+    coding = response.headers.get("Content-Encoding") or "identity"
+    names = {name.strip().lower() for name in coding.split(",")}
+    if not names <= __READABLE_ENCODINGS:
+        shown = mask_secrets(coding, context.api_key)
+        raise ApiError(
+            f"{request_label} answered in the content encoding {_shown(shown)}, which the "
+            f"connector cannot decode (it reads {', '.join(sorted(__READABLE_ENCODINGS))})"
+        )
 
 
 def parse_retry_after(headers):
@@ -925,20 +968,25 @@ def read_snippet(chunks, head=b""):
 
 
 def _decoded(data):
-    """Return bytes of a body as text for a message (what is not UTF-8 replaced), stripped."""
-    return data.decode("utf-8", errors="replace").strip()
+    """Return bytes of a body as text for a message (what is not UTF-8 replaced), stripped of
+    white space and of a byte-order mark."""
+    return data.decode("utf-8", errors="replace").strip().lstrip("\ufeff").strip()
 
 
 def raise_if_key_rejected(request_label, snippet, api_key):
-    """Raise AuthenticationError when a body that is not data mentions the key.
+    """Raise AuthenticationError when a body that is not data says the key was refused, and
+    TransientError when it says requests came too fast.
 
-    That is how the API says it rejects a key: with HTTP 200 and a short message.
+    That is how the API says it rejects a key: with HTTP 200 and a short message (`Invalid API
+    Key`). A body that only mentions the key ("Too many requests for this API key") is not that.
     """
     if __KEY_REJECTED_PATTERN.search(snippet):
         raise AuthenticationError(
             f"Customer Thermometer rejected the API key ({request_label} answered "
             f"{masked_snippet(snippet, api_key)!r}): check 'api_key' in the configuration."
         )
+    if __RATE_LIMITED_PATTERN.search(snippet):
+        raise TransientError(f"answered {masked_snippet(snippet, api_key)!r} (rate limited)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1151,6 +1199,8 @@ def checked_prolog(pieces):
             raise ApiError("the XML answer is in UTF-16 or UTF-32: expected UTF-8")
         if not head.startswith(b"<"):
             raise UnexpectedBodyError(read_snippet(pieces, head))
+        if head[:14].lower().startswith((b"<!doctype html", b"<html")):
+            raise UnexpectedBodyError(read_snippet(pieces, head), __HTML_PAGE)
         root_start = _prolog_end(head)
         if min(len(head), root_start or len(head)) > __MAX_PROLOG_BYTES:
             raise ApiError("the XML answer's prolog is longer than 64 KB: not a list")
@@ -1174,7 +1224,9 @@ def _prolog_end(head):
         if token is not None:
             position = token.end()
             continue
-        rest = head[position : position + 9]
+        rest = head[position : position + 14]
+        if rest.lower() == b"<!doctype html":
+            raise UnexpectedBodyError(_decoded(head[:__SNIPPET_READ_BYTES]), __HTML_PAGE)
         if rest.startswith(b"<!") and not b"<!--".startswith(rest[:4]):
             raise ApiError("the XML answer declares a DTD, which the connector does not accept")
         if len(rest) >= 2 and rest[1:2] not in b"?!":

@@ -189,9 +189,11 @@ class TestRequests:
         assert len(api.sent("getThermometers")) == 4
         assert captured.sleeps == [1, 2, 4]
 
-    @pytest.mark.parametrize("status", [401, 403])
-    def test_rejected_key_by_status_stops_at_once_without_retrying(self, captured, api, status):
-        api.script("getBlastResults", (status, "denied"))  # the first request of a sync
+    @pytest.mark.parametrize(("status", "body"), [(401, "denied"), (403, "Invalid API Key")])
+    def test_rejected_key_by_status_stops_at_once_without_retrying(
+        self, captured, api, status, body
+    ):
+        api.script("getBlastResults", (status, body))  # the first request of a sync
         with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
             run()
         assert len(api.queries) == 1

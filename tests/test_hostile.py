@@ -83,7 +83,7 @@ class TestKeyLeaks:
         api.fake.api_key = key
         url_echo = f"https://x/api.php?getMethod=getComments&apiKey={key}&limit=1"
         api.script("getComments", (200, f"Bad request {url_echo} from ab&amp;SECRETPART123"))
-        with pytest.raises(connector.AuthenticationError) as raised:
+        with pytest.raises(RuntimeError, match="failed for comment") as raised:
             run(api_key=key)
         texts = everything_said(captured, raised.value)
         api.script(
@@ -634,3 +634,64 @@ def test_an_empty_http_1_0_body_closed_by_the_server_is_not_an_empty_answer(capt
         listener.close()
         thread.join(timeout=5)
     assert captured.sleeps == [1, 2, 4]
+
+
+class TestRightDiagnoses:
+    def test_a_firewalls_403_page_is_its_tables_error_not_a_refused_key(self, captured, api):
+        page = "<html><body><h1>403 Forbidden</h1>Request blocked by the firewall</body></html>"
+        api.script("getThermometers", (403, page))
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "answered HTTP 403" in failure and "blocked by the firewall" in failure
+        assert len(captured.rows("metric")) == 6 and captured.sleeps == []
+
+    @pytest.mark.parametrize("status", [200, 403])
+    def test_too_many_requests_for_the_key_is_retried_not_a_refused_key(
+        self, captured, api, status
+    ):
+        api.script("getThermometers", (status, "Too many requests for this API key"))
+        run_scripted(api)
+        assert captured.sleeps == [1] and len(captured.rows("thermometer")) == 4
+        assert any("rate limited" in m for m in captured.messages("warning"))
+
+    @pytest.mark.parametrize(
+        "said", ["Invalid API Key", "API key is not valid", "Unauthorized", "Wrong key"]
+    )
+    def test_a_body_that_says_the_key_was_refused_is_a_refused_key(self, captured, api, said):
+        api.script("getThermometers", (200, said))
+        with pytest.raises(connector.AuthenticationError):
+            run_scripted(api)
+
+    def test_a_byte_order_mark_before_a_number_is_ignored(self, captured, api):
+        api.script("getSendQuota", (200, b"\xef\xbb\xbf1200"))
+        assert connector.check_api_key(configuration()).failure is None
+        api.script("getNPSValue", (200, "\ufeff 43.5\n"))
+        run_scripted(api)
+        nps = [row for row in captured.rows("metric") if row["metric_name"] == "nps"]
+        assert nps[0]["metric_value"] == 43.5
+
+    @pytest.mark.parametrize(
+        "page",
+        [
+            "<!DOCTYPE html><html><body>Down for maintenance</body></html>",
+            "<html><body>Down for maintenance</body></html>",
+            "<?xml version='1.0'?><!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x'>"
+            "<html><body>Down for maintenance</body></html>",
+        ],
+    )
+    def test_an_html_page_is_named_as_one(self, captured, api, page):
+        api.script("getThermometers", (200, page))
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "answered an HTML page, not the API's XML" in failure
+        assert "Down for maintenance" in failure and "declares a DTD" not in failure
+
+    def test_an_unknown_content_encoding_is_named(self, captured, api):
+        api.script("getThermometers", (200, b"\x00\x01garbage", {"Content-Encoding": "snappy"}))
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "in the content encoding 'snappy', which the connector cannot decode" in failure
+        assert "UTF-16" not in failure
