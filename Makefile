@@ -13,17 +13,15 @@ PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DO_NOT_TRACK=1
 CONFIGURATION ?= configuration.local.json
-# One configuration's local sync: the CLI runs in this folder, which holds only connector.py and
-# requirements.txt (so its dependency check sees production code only) and its files/.
-ACCOUNT := files/accounts/$(basename $(notdir $(CONFIGURATION)))
-# What to add to a command in a message, when the configuration is not the default one.
-FOR := $(if $(filter-out configuration.local.json,$(CONFIGURATION)), CONFIGURATION=$(CONFIGURATION))
+# Exported, so that recipes read it whole ("$$CONFIGURATION"), whatever characters it holds.
+export CONFIGURATION
+# One configuration's local sync runs in a folder of its own (see tests/local_account.py).
+ACCOUNT_TOOL := $(RUN) $(PYTHON) -m tests.local_account
 # Production runs connector.py and requirements.txt only: the CLI packs its whole folder, so it
 # gets a folder holding just those (the zip is named after the folder).
 STAGE := files/stage/customer_thermometer
 
-.PHONY: test demo bench lint mutate clean configure check debug inspect stage package deploy \
-	account configured
+.PHONY: test demo bench lint mutate clean configure check debug inspect stage package deploy
 
 $(INSTALLED): requirements-dev.txt
 	@if test -x $(PYTHON); then echo "Updating .venv from requirements-dev.txt"; \
@@ -53,48 +51,28 @@ mutate: $(INSTALLED)
 
 # The CLI writes configuration.json where it runs: it runs in the configuration's folder, and the
 # result is saved as CONFIGURATION (an existing one is shown to it first, so that it asks before
-# replacing it).
-configure: $(INSTALLED) account
-	@if [ -f "$(CONFIGURATION)" ]; then cp "$(CONFIGURATION)" "$(ACCOUNT)/configuration.json"; fi
-	cd "$(ACCOUNT)" && $(RUN) fivetran configuration; status=$$?; \
-		if [ $$status -eq 0 ] && [ -f configuration.json ]; then \
-		cp configuration.json "$(abspath $(CONFIGURATION))"; fi; \
-		rm -f configuration.json; exit $$status
-	@echo "Saved as $(CONFIGURATION); configuration.json stays the template."
-	@echo "Next: \`make check$(FOR)\` (the key against the API), then \`make debug$(FOR)\`."
+# replacing it). tests/local_account.py does the folder's book-keeping: see its docstring.
+configure: $(INSTALLED)
+	@folder="$$($(ACCOUNT_TOOL) before-configure)" || exit 2; \
+		(cd "$$folder" && $(RUN) fivetran configuration); \
+		$(ACCOUNT_TOOL) after-configure $$?
 
-check: $(INSTALLED) configured account
-	cp "$(CONFIGURATION)" "$(ACCOUNT)/configuration.json"
-	cd "$(ACCOUNT)" && $(RUN) fivetran configuration --test; status=$$?; \
-		rm -f configuration.json; exit $$status
+check: $(INSTALLED)
+	@folder="$$($(ACCOUNT_TOOL) prepare)" || exit 2; \
+		cp "$$CONFIGURATION" "$$folder/configuration.json" || exit 2; \
+		(cd "$$folder" && $(RUN) fivetran configuration --test); status=$$?; \
+		rm -f "$$folder/configuration.json"; exit $$status
 
-debug: $(INSTALLED) configured account
-	@echo "Local sync of $(CONFIGURATION) into $(ACCOUNT)/files/warehouse.db"
-	cd "$(ACCOUNT)" && $(RUN) fivetran debug --configuration "$(abspath $(CONFIGURATION))"
+debug: $(INSTALLED)
+	@folder="$$($(ACCOUNT_TOOL) prepare)" || exit 2; \
+		path="$$($(ACCOUNT_TOOL) path)"; \
+		echo "Local sync of $$CONFIGURATION into $$folder/files/warehouse.db"; \
+		cd "$$folder" && $(RUN) fivetran debug --configuration "$$path"
 
 inspect: $(INSTALLED)
-	$(RUN) $(PYTHON) -m tests.inspect_warehouse "$(or $(PROJECT),$(ACCOUNT))" \
-		$(if $(PROJECT),,"$(CONFIGURATION)")
-
-# A configuration's folder, made on first use, with today's connector.py. Each file name gets its
-# own: one already used by a file of that name elsewhere is refused, never shared.
-account: $(INSTALLED)
-	@mkdir -p "$(ACCOUNT)"
-	@owner="$$($(PYTHON) -c 'import os, sys; print(os.path.relpath(sys.argv[1]))' \
-		"$(CONFIGURATION)")"; \
-		if [ -f "$(ACCOUNT)/.configuration" ] && \
-		[ "$$(cat "$(ACCOUNT)/.configuration")" != "$$owner" ]; then \
-		echo "$(ACCOUNT) holds the local sync of $$(cat "$(ACCOUNT)/.configuration"), not" \
-			"of $$owner: give one of the two files another name (each name gets its own" \
-			"folder)."; exit 2; fi; \
-		echo "$$owner" > "$(ACCOUNT)/.configuration"
-	@cp connector.py requirements.txt "$(ACCOUNT)/"
-
-configured:
-	@if [ ! -f "$(CONFIGURATION)" ]; then \
-		echo "No configuration file $(CONFIGURATION): run \`make configure$(FOR)\` first" \
-			"(it asks for your API key and saves it there), then this command again."; \
-			exit 2; fi
+	@if [ -n "$(PROJECT)" ]; then $(RUN) $(PYTHON) -m tests.inspect_warehouse "$(PROJECT)"; \
+	else folder="$$($(ACCOUNT_TOOL) folder)" || exit 2; \
+		$(RUN) $(PYTHON) -m tests.inspect_warehouse "$$folder" "$$CONFIGURATION"; fi
 
 stage:
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
@@ -104,7 +82,7 @@ package: $(INSTALLED) stage
 	cd $(STAGE) && $(RUN) fivetran package --non-interactive
 
 deploy: $(INSTALLED) stage
-	cd $(STAGE) && $(RUN) fivetran deploy --configuration "$(abspath $(CONFIGURATION))" \
+	path="$$($(ACCOUNT_TOOL) path)"; cd $(STAGE) && $(RUN) fivetran deploy --configuration "$$path" \
 		$(if $(DESTINATION),--destination "$(DESTINATION)") \
 		$(if $(CONNECTION),--connection "$(CONNECTION)") $(DEPLOY_ARGS)
 

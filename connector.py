@@ -684,7 +684,6 @@ def upsert_row(context, table, row):
     # The 'upsert' operation inserts the row, or replaces the row with the same primary key.
     op.upsert(table=table, data=row)
     context.table_stats(table)["rows"] += 1
-    note_progress(context, table)
     context.upserts += 1
     if context.upserts % context.checkpoint_every_rows == 0:
         # Commit the rows so far by saving the state the sync started with: no cursor moves, so
@@ -1527,19 +1526,24 @@ def upsert_answer(context, table, response, answer, delivered):
     for fields in records:
         answer.count += 1
         row = build_row(context, table, fields)
-        if row is None:
-            continue
-        key = primary_key_of(row)
-        day = answer.add(row, key)
-        if key in delivered.get(day, ()):
-            continue  # upserted already in this sync
-        if answer.keep_days is None or (day is not None and answer.keeps(day)):
-            # Upsert the record: a primary key seen again later in this sync is skipped above.
-            upsert_row(context, table, row)
-            answer.new += 1
-            if tally is not None and "comment" in row and day is not None:
-                # A record of a margin day may be upserted twice: the tally keeps distinct ones.
-                tally.setdefault(day, set()).add(row["response_id"])
+        if row is not None:
+            deliver(context, table, row, primary_key_of(row), answer, delivered, tally)
+        note_progress(context, table)  # on each record, upserted or not (one read again)
+
+
+def deliver(context, table, row, key, answer, delivered, tally):
+    """File a row in its answer, and upsert it unless this sync upserted it already or its day
+    is not one the answer keeps; count a row with a comment in the tally (blast_result)."""
+    day = answer.add(row, key)
+    if key in delivered.get(day, ()):
+        return  # upserted already in this sync
+    if answer.keep_days is None or (day is not None and answer.keeps(day)):
+        # Upsert the record: a primary key seen again later in this sync is skipped above.
+        upsert_row(context, table, row)
+        answer.new += 1
+        if tally is not None and "comment" in row and day is not None:
+            # A record of a margin day may be upserted twice: the tally keeps distinct ones.
+            tally.setdefault(day, set()).add(row["response_id"])
 
 
 class Answer:
@@ -2894,21 +2898,23 @@ def sync_one_table(context, table, sync_table):
     except (AuthenticationError, UnreachableError):
         raise
     except ApiError as error:
-        say(
-            context,
-            log.error,
-            f"{table}: failed, and is read again from what it proved: "
-            f"{mask_secrets(error, context.api_key)}",
-        )
+        say(context, log.error, f"{table}: failed, {read_again(table)}: {error}")
     except Exception as error:  # any other error is this table's too: it is logged, not lost
         message = mask_secrets(error, context.api_key)[:__BODY_SNIPPET_CHARS]
         say(
             context,
             log.error,
-            f"{table}: failed on an unexpected {type(error).__name__} ({message}), and is read "
-            f"again from what it proved",
+            f"{table}: failed on an unexpected {type(error).__name__} ({message}), "
+            f"{read_again(table)}",
         )
     return False, None
+
+
+def read_again(table):
+    """Return what becomes of a table that failed, for its error line."""
+    if table in __DATED_TABLES:
+        return "and is read again next sync from what it proved"
+    return "and is read again next sync"
 
 
 def unreachable_message(context, error, not_read, failed):
@@ -2916,8 +2922,8 @@ def unreachable_message(context, error, not_read, failed):
     host = urlparse(context.settings["base_url"]).hostname
     message = (
         f"Customer Thermometer could not be reached at {host} ({error.reason}, on all "
-        f"{__MAX_RETRIES + 1} attempts of {error.request_label}), so the sync stopped. Not read, "
-        f"their cursors kept: {', '.join(not_read)}"
+        f"{__MAX_RETRIES + 1} attempts of {error.request_label}), so the sync stopped. Not "
+        f"read, or not whole (only what they proved is saved): {', '.join(not_read)}"
     )
     if failed:
         message += f"; failed before: {', '.join(failed)}"
@@ -3035,9 +3041,10 @@ def sync_every_table(configuration, state):
     if unreachable is not None:
         raise RuntimeError(unreachable_message(context, *unreachable, failed)) from None
     if failed:
+        others = "the other tables were saved and " if len(failed) < len(steps) else ""
         raise RuntimeError(
             f"Customer Thermometer sync failed for {', '.join(failed)} (see the errors above); "
-            f"the other tables were saved and the failed ones will be read again next sync."
+            f"{others}the failed ones will be read again next sync."
         )
 
 

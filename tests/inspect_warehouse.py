@@ -14,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from tests.local_account import command_for
+
 SCHEMA = "tester"  # where `fivetran debug` writes the tables
-DEFAULT_CONFIGURATION = "configuration.local.json"  # the Makefile's default
 
 
 def print_summary(project, configuration=None):
@@ -31,10 +32,19 @@ def print_summary(project, configuration=None):
     warehouse = files / "warehouse.db"
     of = f" of {configuration}" if configuration else ""
     if not warehouse.exists():
-        debug = "make debug"
-        if configuration and configuration != DEFAULT_CONFIGURATION:
-            debug += f" CONFIGURATION={configuration}"
-        print(f"No local warehouse{of} at {warehouse}: run `{debug}` (or `make demo`) first.")
+        if configuration is None:
+            print(f"No local warehouse at {warehouse}: run `make debug` (or `make demo`) first.")
+        elif not Path(configuration).is_file():
+            print(
+                f"No local warehouse{of} at {warehouse}, and no such file: run "
+                f"`{command_for('configure', configuration)}`, then "
+                f"`{command_for('debug', configuration)}`."
+            )
+        else:
+            print(
+                f"No local warehouse{of} at {warehouse}: run "
+                f"`{command_for('debug', configuration)}` first."
+            )
         return False
     print(f"Reading the local warehouse{of}: {warehouse}")
     connection = duckdb.connect(str(warehouse), read_only=True)

@@ -1425,7 +1425,10 @@ class TestUnreachable:
 
     def test_tables_read_before_the_host_went_away_keep_what_they_read(self, captured, api):
         api.script("getComments", *[refused() for _ in range(4)])
-        with pytest.raises(RuntimeError, match="Not read, their cursors kept: comment, rec"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"Not read, or not whole \(only what they proved is saved\): comment, rec",
+        ):
             run(state=SCRIPTED_STATE)
         state = captured.checkpoints[-1]
         assert state["blast_result_cursor"] != SCRIPTED_STATE["blast_result_cursor"]
@@ -1472,6 +1475,16 @@ class TestSaysHowFar:
     def test_a_table_quiet_for_less_than_both_says_nothing_until_its_summary(self, captured, api):
         run()
         assert not any(" so far, " in m for m in captured.messages("info"))
+
+    def test_records_read_again_still_say_how_far_a_table_got(self, captured, api, monkeypatch):
+        clock = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
+        monkeypatch.setattr(connector, "_monotonic", lambda: next(clock))
+        context = sync_context()
+        ids = {row["id"] for row in api.fake.truth("thermometer")}
+        answer = connector.fetch_list(context, "thermometer", {}, delivered={None: ids})
+        assert answer.count == len(ids) and answer.new == 0  # all upserted before
+        said = [m for m in captured.messages("info") if " so far, " in m]
+        assert len(said) == len(ids) and said[0].startswith("thermometer: 0 rows so far")
 
     def test_counts_read_as_english(self):
         assert connector.count_of(1, "request") == "1 request"

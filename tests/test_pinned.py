@@ -528,7 +528,7 @@ class TestMoreFailuresSay:
         with pytest.raises(RuntimeError, match=r"sync failed for thermometer \(see"):
             run_scripted(api)
         assert captured.messages("error") == [
-            "thermometer: failed, and is read again from what it proved: getThermometers "
+            "thermometer: failed, and is read again next sync: getThermometers "
             "answered a body that is "
             "not XML: 'Maintenance until noon'"
         ]
@@ -551,7 +551,7 @@ class TestMoreFailuresSay:
             run()
         assert captured.messages("error")[0] == (
             "blast_result: failed on an unexpected KeyError ('no column for ***'), and is read "
-            "again from what it proved"
+            "again next sync from what it proved"
         )
 
     def test_the_summary_counts_bad_values_per_field(self, captured, api):

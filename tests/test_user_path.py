@@ -80,7 +80,11 @@ def make(folder, *targets, answers=None, env=None, succeed=True):
             password prompt reads them too); none by default.
         env: variables to add to the environment.
     """
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MAKE") and key != "CONFIGURATION"
+    }
     environment.update(env or {})
     completed = subprocess.run(
         ["make", *targets],
@@ -170,10 +174,13 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
 
 def test_inspect_says_what_to_do_without_a_warehouse(checkout):
     said = make(checkout, "inspect", succeed=False)
-    assert "run `make debug` (or `make demo`) first" in said
+    assert "and no such file: run `make configure`, then `make debug`." in said
+    (checkout / "b.local.json").write_text('{"api_key": "x"}')
     said = make(checkout, "inspect", "CONFIGURATION=b.local.json", succeed=False)
     assert "files/accounts/b.local/files/warehouse.db" in said
-    assert "run `make debug CONFIGURATION=b.local.json` (or `make demo`) first" in said
+    assert "run `make debug CONFIGURATION=b.local.json` first" in said
+    said = make(checkout, "inspect", "PROJECT=files/demo/project", succeed=False)
+    assert "run `make debug` (or `make demo`) first" in said
 
 
 def inspected_rows(output, table):
@@ -269,6 +276,54 @@ def test_two_configurations_of_one_name_never_share_a_folder(checkout):
     for name in ("one", "two"):
         (checkout / name).mkdir()
         (checkout / name / "acct.local.json").write_text('{"api_key": "x"}')
-    make(checkout, "account", "CONFIGURATION=one/acct.local.json")
-    said = make(checkout, "debug", "CONFIGURATION=two/acct.local.json", succeed=False)
-    assert "holds the local sync of one/acct.local.json, not of two/acct.local.json" in said
+    make(checkout, "debug", "CONFIGURATION=one/acct.local.json", succeed=False)  # a bad key
+    for target in ("debug", "inspect"):
+        said = make(checkout, target, "CONFIGURATION=two/acct.local.json", succeed=False)
+        assert "holds the local sync of one/acct.local.json, not of two/acct.local.json" in said
+
+
+def test_configure_never_writes_a_file_git_would_commit(checkout, tmp_path):
+    env = {"HOME": str(tmp_path / "home")}
+    answers = ["y", "a-key-0123456789", "", "", ""]
+    for name in ("configuration.json", "acct2", "pyproject.toml"):
+        said = make(
+            checkout, "configure", f"CONFIGURATION={name}", answers=answers, env=env, succeed=False
+        )
+        assert "would be committed (only *.local.json is git-ignored here" in said
+    said = make(
+        checkout,
+        "configure",
+        "CONFIGURATION=nowhere/c.local.json",
+        answers=answers,
+        env=env,
+        succeed=False,
+    )
+    assert "does not exist" in said and "Saved as" not in said
+
+
+def test_configure_again_says_the_old_sync_is_still_there(checkout, tmp_path):
+    env = {"HOME": str(tmp_path / "home")}
+    with FakeCustomerThermometer(responses=50, days=20, seed=5, api_key=SECOND_KEY) as account:
+        make(checkout, "configure", answers=[SECOND_KEY, "", "", account.base_url], env=env)
+        assert "SYNC SUCCEEDED" in make(checkout, "debug", env=env)
+        said = make(
+            checkout, "configure", answers=["y", THIRD_KEY, "", "", account.base_url], env=env
+        )
+    assert "WARNING: files/accounts/configuration.local/files/ holds the local sync" in said
+    assert "rm -r files/accounts/configuration.local/files" in said
+    kept = make(checkout, "configure", answers=["n"], env=env)
+    assert "configuration.local.json was kept as it was" in kept and "Saved as" not in kept
+
+
+def test_a_configuration_path_with_spaces_syncs_whole(checkout, tmp_path):
+    folder = tmp_path / "my accounts"
+    folder.mkdir()
+    path = folder / "acme corp.json"
+    with FakeCustomerThermometer(responses=80, days=30, seed=6, api_key=SECOND_KEY) as account:
+        path.write_text(json.dumps({"api_key": SECOND_KEY, "base_url": account.base_url}))
+        said = make(checkout, "debug", f"CONFIGURATION={path}")
+        assert "SYNC SUCCEEDED" in said
+        rows = warehouse_rows(
+            checkout / "files" / "accounts" / "acme corp", "blast_result", ["response_id"]
+        )
+        assert len(rows) == len(account.truth("blast_result"))
