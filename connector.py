@@ -116,7 +116,9 @@ __CHUNK_BYTES = 65536  # read from the network at a time
 __FEED_BYTES = 8192  # handed to the XML parser at a time (see iter_records())
 __MAX_PROLOG_BYTES = 65536  # what may come before the root element
 __MAX_RECORD_DEPTH = 32  # levels of elements within one record
-__MAX_REPORTED_NAMES = 500  # field names remembered per table for the shape report
+__MAX_COLUMNS = 500  # columns a table may gain in a sync beyond its declared ones
+__MAX_VALUE_CHARS = 2**20  # of one value: a longer one is cut, with a warning
+__MAX_REPORTED_NAMES = 50  # field names a shape report lists (each cut to 60 characters)
 __BODY_SNIPPET_CHARS = 200
 __SNIPPET_READ_BYTES = 1000  # read for a snippet: masked whole, then cut to 200 characters
 __ANSWER_DEADLINE_SECONDS = 300  # for one whole answer (each read also has its own time-out)
@@ -1008,8 +1010,11 @@ class ListShape:
         self.declared = set(spec["columns"])
         self.roots = set()
         self.records = set()
-        self.fields = set()
+        # The table's columns in this sync: the declared ones, then each new field's, up to 500.
+        self.fields = set(self.declared)
         self.empty_records = 0
+        self.dropped_fields = set()  # fields past the 500 columns, dropped
+        self.cut_values = 0  # values longer than 1 MB, cut
 
     def names(self):
         """Return the root names and the record names found, without namespaces, sorted."""
@@ -1063,7 +1068,9 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
     unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
     declared = None  # the encoding the XML declaration names, once the prolog was read
     head = b""  # the body's start (empty until a piece came), quoted for an error document
-    seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
+    # Records with fields, records of only text, and whether the records handed on next may
+    # hold a value past its limit (their bytes, and the piece before, pass it).
+    seen = {"fields": 0, "text": 0, "large": False}
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
@@ -1083,9 +1090,11 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
             raise UnexpectedBodyError(_decoded(head), "an error document")
         ended = len(root) - 1  # every record but the last has ended: another one has begun
         if ended > 0:
+            seen["large"] = unreleased + __FEED_BYTES > __MAX_VALUE_CHARS
             yield from _handed_on(root[:ended], shape, seen)
             del root[:ended]
             unreleased = 0
+    seen["large"] = unreleased + __FEED_BYTES > __MAX_VALUE_CHARS
     yield from _records_after_the_end(builder, parser, holder, shape, (seen, head, framed))
 
 
@@ -1153,10 +1162,12 @@ def _feed(parser, piece, declared=None):
 def _handed_on(records, shape, seen):
     """Yield the fields of records that have some, counting those without any in shape, and in
     seen those with fields and those of only text."""
-    names = shape.fields
     for record in records:
-        shape.records.add(record.tag)
-        fields = record_fields(record, names)
+        if len(shape.records) < __MAX_REPORTED_NAMES:
+            shape.records.add(record.tag)
+        fields = record_fields(record, shape)
+        if seen["large"]:  # the bytes of these records pass a value's limit: cut the largest
+            shape.cut_values += _cut_values(fields)
         if fields:
             seen["fields"] += 1
             yield fields
@@ -1246,24 +1257,31 @@ def normalised_name(tag):
     `temperature_id`, `blastID` `blast_id`, `custom_1` stays as it is.
     """
     snake = __NAME_BOUNDARY_PATTERN.sub("_", local_name(tag))
-    return __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
+    name = __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
+    # Fivetran's own columns (`_fivetran_synced`, `_fivetran_deleted`) are not the API's to set.
+    return "api" + name if name.startswith("_fivetran") else name
 
 
-def record_fields(record, names):
+def record_fields(record, shape):
     """Return one record's fields as a flat dict of name to text (None for an empty element).
 
     Fields are the record's attributes and child elements; an element holding elements is
     flattened (`<location><country>GB</country></location>` gives `location_country`), as are a
     field's attributes (`location_source`). An element holding both text and elements (mixed
     content) keeps all its text as one value. A name met twice keeps the shallower value and the
-    other becomes `name_2`, so that nothing nested ever overwrites a field such as the key.
+    other becomes `name_2`, so that nothing nested ever overwrites a field such as the key; of
+    two siblings whose names normalise to one, the one spelt as the normal form (`nps_score`
+    before `NPSScore`), else the first in sorted order, keeps the name, whatever their order.
+    A table has at most 500 columns besides its declared ones: the fields of further names are
+    dropped (counted in shape).
 
     Args:
         record: the record element.
-        names: the field names met so far in this table; new ones are added (up to 500).
+        shape: the table's ListShape: its columns so far (new ones are added), and counters.
     Raises:
         ApiError: the record nests deeper than 32 levels.
     """
+    names = shape.fields
     # Most records hold only plain elements, each named once and as met before: one
     # comprehension reads them.
     if not record.keys() and not any(map(len, record)) and not any(map(Element.keys, record)):
@@ -1271,9 +1289,26 @@ def record_fields(record, names):
         if len(fields) == len(record) and names.issuperset(fields):
             return fields
     fields = _flattened_fields(record)
-    if len(names) < __MAX_REPORTED_NAMES:
-        names.update(fields)
+    if not names.issuperset(fields):
+        room = __MAX_COLUMNS + len(shape.declared) - len(names)
+        for name in [name for name in fields if name not in names]:
+            if room > 0:
+                names.add(name)
+                room -= 1
+            else:
+                shape.dropped_fields.add(name)
+                del fields[name]
     return fields
+
+
+def _cut_values(fields):
+    """Cut each value longer than 1 MB to its first 1 MB; return how many were cut."""
+    cut = 0
+    for name, text in fields.items():
+        if text is not None and len(text) > __MAX_VALUE_CHARS:
+            fields[name] = text[:__MAX_VALUE_CHARS]
+            cut += 1
+    return cut
 
 
 def _flattened_fields(record):
@@ -1285,7 +1320,7 @@ def _flattened_fields(record):
         for element, name in level:
             for attribute, value in element.items():
                 _put_field(fields, _joined(name, attribute), value)
-            for child in element:
+            for child in sorted(element, key=_spelling_order):
                 child_name = _joined(name, child.tag)
                 if len(child) or child.keys():
                     _read_child(fields, deeper, child, child_name)
@@ -1299,6 +1334,13 @@ def _flattened_fields(record):
     raise ApiError(
         f"a <{record.tag}> record nests deeper than {__MAX_RECORD_DEPTH} levels: not a list"
     )
+
+
+def _spelling_order(element):
+    """Sort key of siblings: names spelt as their normal form first, then by spelling (stable
+    for siblings of one spelling), so that the field a name goes to never depends on the order
+    the API sent them in."""
+    return (element.tag != normalised_name(element.tag), element.tag)
 
 
 def _read_child(fields, deeper, child, name):
@@ -1432,10 +1474,17 @@ def build_row(context, table, fields):
                 context,
                 (table, "records without a key"),
                 f"{table}: skipped a record without a primary-key value for '{key}' "
-                f"(response_id {fields.get('response_id')!r})",
+                f"(response_id {quoted(fields.get('response_id'))})",
             )
             return None
     return row
+
+
+def quoted(value):
+    """Return a value an answer held, for a log line: quoted, at most 200 characters of it."""
+    if isinstance(value, str) and len(value) > __BODY_SNIPPET_CHARS:
+        return repr(value[:__BODY_SNIPPET_CHARS]) + f" (cut, of {len(value):,} characters)"
+    return repr(value)
 
 
 def warn_bad_value(context, table, field, column_type, response_id):
@@ -1445,8 +1494,8 @@ def warn_bad_value(context, table, field, column_type, response_id):
     warn_first_few(
         context,
         (table, field),
-        f"{table}: field '{field}' of response_id {response_id!r} is not a valid {column_type}; "
-        f"stored as NULL",
+        f"{table}: field '{field}' of response_id {quoted(response_id)} is not a valid "
+        f"{column_type}; stored as NULL",
     )
 
 
@@ -2439,6 +2488,26 @@ def validate_state(state, today):
                 f"saved it. Re-sync the table (in Fivetran, or `fivetran reset` locally)."
             )
         read_date_filter(state, table)
+        read_largest_answer(state, table)
+
+
+def read_largest_answer(state, table):
+    """Return the largest answer an earlier version saved for a table (or None); it proves
+    nothing now (the state drops it), but a value no sync could have seen is a state error.
+
+    Raises:
+        ValueError: a saved value that is not a whole number from 0 to the `limit` sent.
+    """
+    value = state.get(f"{table}_largest_answer")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= __RECORD_LIMIT:
+        raise ValueError(
+            f"State '{table}_largest_answer' is {_shown(value)}: expected a whole number from 0 "
+            f"to {__RECORD_LIMIT:,} (the most records an answer holds), as an earlier version "
+            f"saved it. Re-sync the table (in Fivetran, or `fivetran reset` locally)."
+        )
+    return value
 
 
 def read_date_filter(state, table):
@@ -2727,19 +2796,21 @@ def sync_full_table(context, table):
 def log_shape_report(context, table):
     """Log how a table's answers were shaped: names only, never values.
 
-    One info line names the record element and the fields the schema does not declare; a warning
-    says when the root or record names are not the documented ones (they were read all the same),
-    and another counts records that held no field at all (skipped).
+    One info line names the record element and the fields the schema does not declare (the
+    first 50, each cut to 60 characters); a warning says when the root or record names are not
+    the documented ones (they were read all the same), another counts records that held no field
+    at all (skipped), and others the fields dropped past a table's 500 columns and the values cut
+    to 1 MB.
     """
     shape = context.shape(table)
     if not shape.roots:
         return  # no answer held a list
-    undeclared = ", ".join(shape.undeclared()) or "none"
-    roots, records = shape.names()
+    undeclared = listed_names(shape.undeclared()) or "none"
+    roots, records = (listed_names(names, "<{}>") for names in shape.names())
     say(
         context,
         log.info,
-        f"{table}: shape: records <{'>, <'.join(records) or '-'}> in <{'>, <'.join(roots)}>; "
+        f"{table}: shape: records {records or '-'} in {roots}; "
         f"fields not in the schema: {undeclared}",
     )
     other_names = shape.other_names()
@@ -2751,6 +2822,21 @@ def log_shape_report(context, table):
             f"holding <{'>, <'.join(other_names[1]) or '-'}> records, not the documented "
             f"<{shape.expected[0]}> holding <{shape.expected[1]}>: read as {table} records",
         )
+    if shape.dropped_fields:
+        say(
+            context,
+            log.warning,
+            f"{table}: dropped {count_of(len(shape.dropped_fields), 'field')} "
+            f"({listed_names(sorted(shape.dropped_fields))}): a table takes at most "
+            f"{__MAX_COLUMNS} columns besides its declared ones in a sync",
+        )
+    if shape.cut_values:
+        say(
+            context,
+            log.warning,
+            f"{table}: cut {count_of(shape.cut_values, 'value')} longer than "
+            f"{__MAX_VALUE_CHARS:,} characters to that length",
+        )
     if shape.empty_records:
         say(
             context,
@@ -2758,6 +2844,17 @@ def log_shape_report(context, table):
             f"{table}: skipped {count_of(shape.empty_records, 'record')} that held no field at "
             f"all",
         )
+
+
+def listed_names(names, form="{}"):
+    """Return names for a log line, each in form: the first 50, each cut to 60 characters, and
+    how many more there are."""
+    shown = [
+        form.format(name if len(name) <= 60 else name[:57] + "...")
+        for name in names[:__MAX_REPORTED_NAMES]
+    ]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" (and {more:,} more)" if more > 0 else "")
 
 
 def log_table_summary(context, table, range_label):

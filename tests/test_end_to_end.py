@@ -440,6 +440,20 @@ def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_rep
         assert not [piece for piece in key_pieces(key.lower()) if piece in lowered]
 
 
+def test_a_record_of_twenty_thousand_fields_lands_its_first_500_and_the_sync_goes_on(
+    runner, small_api
+):
+    wide = "".join(f"<f{n}>v</f{n}>" for n in range(20000))
+    small_api.overrides["getThermometers"] = (
+        f"<thermometers><thermometer><id>1</id>{wide}</thermometer></thermometers>".encode()
+    )
+    result = runner.sync(small_api)
+    assert result.succeeded, result.output[-3000:]
+    columns = runner.project.column_types("thermometer")
+    assert 500 < len(columns) <= 500 + 10  # the declared ones, Fivetran's, and 500 more
+    assert "thermometer: dropped 19,500 fields" in result.output
+
+
 def test_a_body_nobody_foresaw_fails_only_its_table_without_a_traceback(runner, small_api):
     small_api.overrides["getThermometers"] = (
         b'<?xml version="1.0" encoding="Shift_JIS"?><thermometers/>'

@@ -695,3 +695,85 @@ class TestRightDiagnoses:
         (failure,) = captured.messages("error")
         assert "in the content encoding 'snappy', which the connector cannot decode" in failure
         assert "UTF-16" not in failure
+
+
+def thermometers(*records):
+    """Return a getThermometers body of records given as raw XML."""
+    return (
+        "<thermometers>"
+        + "".join(f"<thermometer>{r}</thermometer>" for r in records)
+        + ("</thermometers>")
+    )
+
+
+class TestColumnsAndWidth:
+    def test_fields_that_normalise_to_one_name_keep_their_columns_whatever_their_order(
+        self, captured, api
+    ):
+        api.script(
+            "getThermometers",
+            (
+                200,
+                thermometers(
+                    "<id>1</id><NPSScore>upper</NPSScore><nps_score>plain</nps_score>",
+                    "<id>2</id><nps_score>plain</nps_score><NPSScore>upper</NPSScore>",
+                ),
+            ),
+        )
+        run_scripted(api)
+        rows = {row["id"]: row for row in captured.rows("thermometer")}
+        assert rows[1]["nps_score"] == rows[2]["nps_score"] == "plain"
+        assert rows[1]["nps_score_2"] == rows[2]["nps_score_2"] == "upper"
+
+    def test_fivetrans_own_column_names_are_renamed(self, captured, api):
+        body = thermometers(
+            "<id>1</id><_fivetran_synced>x</_fivetran_synced><_fivetran_deleted>"
+            "true</_fivetran_deleted>"
+        )
+        api.script("getThermometers", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("thermometer")
+        assert row == {"id": 1, "api_fivetran_synced": "x", "api_fivetran_deleted": "true"}
+
+    def test_a_table_takes_at_most_500_new_columns_a_sync(self, captured, api):
+        wide = "<id>1</id>" + "".join(f"<f{n}>v</f{n}>" for n in range(20000))
+        api.script("getThermometers", (200, thermometers(wide, "<id>2</id><f0>w</f0>")))
+        run_scripted(api)
+        rows = {row["id"]: row for row in captured.rows("thermometer")}
+        assert len(rows[1]) == 1 + 500 and rows[2] == {"id": 2, "f0": "w"}
+        (dropped,) = [m for m in captured.messages("warning") if "dropped" in m]
+        assert "dropped 19,500 fields" in dropped and "(and 19,450 more)" in dropped
+        assert all(len(m) < 5000 for m in captured.messages())
+
+    def test_a_value_past_one_megabyte_is_cut_with_a_warning(self, captured, api):
+        big = "x" * (3 * 2**20)
+        api.script("getThermometers", (200, thermometers(f"<id>1</id><name>{big}</name>")))
+        run_scripted(api)
+        (row,) = captured.rows("thermometer")
+        assert len(row["name"]) == 2**20
+        assert any("cut 1 value longer than 1,048,576" in m for m in captured.messages())
+
+    def test_no_log_line_quotes_more_than_200_characters_of_a_value(self, captured, api):
+        huge_id = "9" * 2_000_000
+        record = {
+            "response_id": huge_id,
+            "blast_id": "1",
+            "thermometer_id": "2",
+            "date_submitted": "2026-11-20 10:00:00",
+        }
+        keyed = dict(record, response_id="7", temperature_id="x" * 5000)
+        api.script("getBlastResults", (200, blast_xml(keyed, record)))
+        run_scripted(api)
+        assert all(len(m) < 1000 for m in captured.messages()), max(map(len, captured.messages()))
+
+    @pytest.mark.parametrize("saved", [10**30, -1, "12", True, 10001])
+    def test_a_saved_largest_answer_no_sync_could_have_seen_is_a_state_error(
+        self, captured, api, saved
+    ):
+        with pytest.raises(ValueError, match="State 'comment_largest_answer' is"):
+            run(state={"comment_largest_answer": saved})
+        assert api.queries == []
+
+    def test_a_saved_largest_answer_within_the_limit_is_dropped_as_before(self, captured, api):
+        run(state={"comment_largest_answer": 200, "comment_cursor": TODAY.isoformat()})
+        assert "comment_largest_answer" not in captured.checkpoints[-1]
