@@ -31,13 +31,16 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 
 # For reading configuration from a JSON file when run directly
 # For the window record and the breadth-first flattening
+# For reading an answer's UTF-8 as it arrives, a character split between two pieces included
+import codecs
 import collections
 
 # For caching normalised field names, and binding each table's sync to its arguments
 import functools
 
-# For reading entities and character references a key may be echoed in
+# For reading entities and character references a key may be echoed in, and HTML's entities
 import html
+import html.entities
 
 # For checking that base_url names a host (a name or an IP address)
 import ipaddress
@@ -174,6 +177,20 @@ __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
 __ERROR_ROOTS = ("error", "errors", "fault")  # root names of an error document, in lower case
+# What XmlRepair looks for (named without leading underscores: a class's methods read them): a
+# character XML forbids, an & that is not one of XML's five entities, and the edges of a CDATA
+# section (or a `]]>` outside one).
+FORBIDDEN_CHARACTER_PATTERN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPAIR_NEEDED_PATTERN = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|&(?!(?:amp|lt|gt|quot|apos);)|\]\]>|<!\[CDATA\["
+)
+CDATA_EDGE_PATTERN = re.compile(rb"(<!\[CDATA\[|\]\]>)")
+__UTF8_NAME_PATTERN = re.compile(r"utf-?8", re.IGNORECASE)
+# A reference: named, numeric (two in a row, for a surrogate pair), or an & that starts none.
+REFERENCE_PATTERN = re.compile(
+    rb"&(?:(?P<name>[A-Za-z][A-Za-z0-9]{0,31});|(?P<number>#(?:x[0-9A-Fa-f]+|[0-9]+));|)"
+)
+NUMBER_REFERENCE_PATTERN = re.compile(rb"&#(x[0-9A-Fa-f]+|[0-9]+);")
 __HTML_PAGE = "an HTML page, not the API's XML"
 __SYSTEM_ERROR_PATTERN = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
@@ -1015,6 +1032,7 @@ class ListShape:
         self.empty_records = 0
         self.dropped_fields = set()  # fields past the 500 columns, dropped
         self.cut_values = 0  # values longer than 1 MB, cut
+        self.repaired = 0  # characters XML does not allow, repaired (see XmlRepair)
 
     def names(self):
         """Return the root names and the record names found, without namespaces, sorted."""
@@ -1071,9 +1089,11 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
     # Records with fields, records of only text, and whether the records handed on next may
     # hold a value past its limit (their bytes, and the piece before, pass it).
     seen = {"fields": 0, "text": 0, "large": False}
+    repair = None  # made once the declared encoding is known
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
+            repair = XmlRepair(declared is None or __UTF8_NAME_PATTERN.fullmatch(declared))
         if len(head) < __SNIPPET_READ_BYTES:
             head += piece[: __SNIPPET_READ_BYTES - len(head)]
         # Small pieces keep the elements alive at once (those of one piece's records) under the
@@ -1082,7 +1102,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         unreleased += len(piece)
         if unreleased > max_record_bytes:
             raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
-        _feed(parser, piece, declared)
+        _feed(parser, repair.repaired_piece(piece), declared)
         if not len(holder):
             continue
         root = holder[0]
@@ -1095,6 +1115,9 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
             del root[:ended]
             unreleased = 0
     seen["large"] = unreleased + __FEED_BYTES > __MAX_VALUE_CHARS
+    if repair is not None:
+        _feed(parser, repair.rest(), declared)
+        shape.repaired += repair.repaired
     yield from _records_after_the_end(builder, parser, holder, shape, (seen, head, framed))
 
 
@@ -1138,6 +1161,157 @@ def declared_encoding(prolog):
     if found is None:
         return None
     return found.group(1)[:__MAX_QUOTED_ENCODING_CHARS].decode("ascii", errors="replace")
+
+
+class XmlRepair:
+    """Repairs, as the bytes arrive, the text of an answer that XML does not allow, so that one
+    customer's comment never fails a table: each repair is counted (`repaired`).
+
+    - a character XML forbids (a control character such as `\x0b`, or a reference to one: `&#0;`,
+      `&#xFFFE;`, a lone surrogate `&#xD83D;`) becomes U+FFFD; two surrogate references that
+      make a pair (`&#xD83D;&#xDE00;`) become the character they stand for;
+    - an entity XML does not define becomes the character HTML gives it (`&eacute;` is `é`), or
+      stays as the text it is (`&nosuch;`); an `&` that starts no reference is an `&`;
+    - `]]>` outside a CDATA section is text;
+    - in a UTF-8 answer, bytes that are not UTF-8 (a Latin-1 `\xe9`) become U+FFFD.
+
+    A piece is held back from its last `<` on (or its last white space, in a long text), so that
+    nothing repaired is ever split between two pieces.
+
+    Args:
+        utf8: whether the answer is in UTF-8 (declared so, or not declared at all).
+    """
+
+    def __init__(self, utf8):
+        self.utf8 = utf8
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace") if utf8 else None
+        self.held = b""
+        self.in_cdata = False
+        self.repaired = 0
+
+    def repaired_piece(self, piece):
+        """Return what of held bytes and piece can be fed now, repaired."""
+        data = self.held + piece
+        cut = data.rfind(b"<")
+        if cut <= 0:
+            cut = max(data.rfind(b" "), data.rfind(b"\n"))
+        if cut <= 0:
+            self.held = data
+            return b""
+        self.held = data[cut:]
+        return self._repaired(data[:cut])
+
+    def rest(self):
+        """Return the bytes still held, repaired, once the body has ended."""
+        data, self.held = self.held, b""
+        return self._repaired(data) if data else b""
+
+    def _repaired(self, data):
+        if self.utf8 and not data.isascii():
+            data = self._as_utf8(data)
+        if not self.in_cdata and not REPAIR_NEEDED_PATTERN.search(data):
+            return data  # nearly every piece: nothing to repair
+        parts = []
+        for part in CDATA_EDGE_PATTERN.split(data):
+            if part == b"<![CDATA[" and not self.in_cdata:
+                self.in_cdata = True
+            elif part == b"]]>" and self.in_cdata:
+                self.in_cdata = False
+            elif self.in_cdata:
+                part = self._sub(FORBIDDEN_CHARACTER_PATTERN, b"\xef\xbf\xbd", part)
+            else:
+                part = self._repaired_text(part)
+            parts.append(part)
+        return b"".join(parts)
+
+    def _as_utf8(self, data):
+        """Return data with what is not UTF-8 replaced (the decoder keeps a split character)."""
+        text = self.decoder.decode(data)
+        if "\ufffd" in text:
+            self.repaired += max(text.count("\ufffd") - data.count(b"\xef\xbf\xbd"), 0)
+        return text.encode("utf-8")
+
+    def _repaired_text(self, part):
+        """Repair text outside a CDATA section (and markup: only what is wrong changes)."""
+        if part == b"]]>":
+            self.repaired += 1
+            return b"]]&gt;"
+        part = self._sub(FORBIDDEN_CHARACTER_PATTERN, b"&#xFFFD;", part)
+        part = REFERENCE_PATTERN.sub(self._reference, part)
+        return self._numeric_references(part) if b"&#" in part else part
+
+    def _sub(self, pattern, replacement, part):
+        part, count = pattern.subn(replacement, part)
+        self.repaired += count
+        return part
+
+    def _reference(self, match):
+        """Return a reference (or an `&` that starts none) as XML can read it."""
+        whole, name = match.group(0), match.group("name")
+        if name is not None:
+            if name in (b"amp", b"lt", b"gt", b"quot", b"apos"):
+                return whole
+            self.repaired += 1
+            known = html.entities.html5.get(name.decode("ascii") + ";")
+            if known is None:
+                return b"&amp;" + whole[1:]  # the text it is
+            return "".join(f"&#{ord(c)};" for c in known).encode("ascii")
+        if match.group("number") is None:
+            self.repaired += 1
+            return b"&amp;"  # an & that starts no reference
+        return whole  # see _numeric_references()
+
+    def _numeric_references(self, part):
+        """Return part with each numeric reference to a character XML forbids as U+FFFD, and
+        each pair of surrogate references (a high one right before a low one) as one."""
+        out, position, pending = [], 0, None  # pending: a high surrogate's (match, code)
+        for match in NUMBER_REFERENCE_PATTERN.finditer(part):
+            code = _reference_code(match.group(1))
+            if pending is not None:
+                first, high = pending
+                pending = None
+                if first.end() == match.start() and 0xDC00 <= code < 0xE000:
+                    out += [part[position : first.start()], b"&#%d;" % _paired(high, code)]
+                    position = match.end()
+                    self.repaired += 1
+                    continue
+                out += [part[position : first.start()], b"&#xFFFD;"]
+                position = first.end()
+                self.repaired += 1
+            if 0xD800 <= code < 0xDC00:
+                pending = (match, code)
+            elif not _xml_allows(code):
+                out += [part[position : match.start()], b"&#xFFFD;"]
+                position = match.end()
+                self.repaired += 1
+        if pending is not None:
+            out += [part[position : pending[0].start()], b"&#xFFFD;"]
+            position = pending[0].end()
+            self.repaired += 1
+        out.append(part[position:])
+        return b"".join(out)
+
+
+def _paired(high, low):
+    """Return the code point a pair of UTF-16 surrogates stands for."""
+    return 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+
+
+def _reference_code(number):
+    """Return the code point a numeric reference's digits (`x1F600` or `128512`) name."""
+    if number[:1] in (b"x", b"X"):
+        return int(number[1:], 16) if len(number) <= 9 else -1
+    return int(number) if len(number) <= 8 else -1
+
+
+def _xml_allows(code):
+    """Return True for a code point XML 1.0 allows in a document."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
 
 
 def _feed(parser, piece, declared=None):
@@ -2829,6 +3003,14 @@ def log_shape_report(context, table):
             f"{table}: dropped {count_of(len(shape.dropped_fields), 'field')} "
             f"({listed_names(sorted(shape.dropped_fields))}): a table takes at most "
             f"{__MAX_COLUMNS} columns besides its declared ones in a sync",
+        )
+    if shape.repaired:
+        say(
+            context,
+            log.warning,
+            f"{table}: repaired {count_of(shape.repaired, 'character')} XML does not allow "
+            f"(control characters, entities it does not define, bytes that are not UTF-8...): "
+            f"read as the text they stand for, or as U+FFFD (see the README, Data handling)",
         )
     if shape.cut_values:
         say(

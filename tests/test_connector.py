@@ -483,7 +483,8 @@ class TestParser:
         assert len(blast_body) > 40000
         records = list(connector.iter_records([blast_body], list_shape()))
         assert len(records) == 60
-        assert sum(fed) == len(blast_body) and max(fed) <= 8192
+        # A piece's tail from its last "<" is fed with the next (see XmlRepair): at most two.
+        assert sum(fed) == len(blast_body) and max(fed) <= 2 * 8192
 
     def test_records_are_released_once_handed_on(self, blast_body, monkeypatch):
         handed_on = []

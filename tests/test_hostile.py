@@ -777,3 +777,60 @@ class TestColumnsAndWidth:
     def test_a_saved_largest_answer_within_the_limit_is_dropped_as_before(self, captured, api):
         run(state={"comment_largest_answer": 200, "comment_cursor": TODAY.isoformat()})
         assert "comment_largest_answer" not in captured.checkpoints[-1]
+
+
+def comments_body(*texts, encoding=None):
+    """Return a getComments body of one comment per text (bytes, put in as they are)."""
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>'.encode() if encoding else b""
+    records = b"".join(
+        b"<comment><response_id>%d</response_id><blast_id>1</blast_id><thermometer_id>2"
+        b"</thermometer_id><date_submitted>2026-11-20 10:%02d:00</date_submitted><comment>%s"
+        b"</comment></comment>" % (100 + n, n, text)
+        for n, text in enumerate(texts)
+    )
+    return declaration + b"<comments>" + records + b"</comments>"
+
+
+class TestOneBadRecordNeverStallsATable:
+    @pytest.mark.parametrize(
+        ("raw", "read"),
+        [
+            (b"tab\x0bbed", "tab\ufffdbed"),
+            (b"nul &#0; ref", "nul \ufffd ref"),
+            (b"caf&eacute; &nbsp;ok", "caf\u00e9 \u00a0ok"),
+            (b"lone &#xD83D; half", "lone \ufffd half"),
+            (b"pair &#xD83D;&#xDE00;", "pair \U0001f600"),
+            (b"latin \xe9t\xe9", "latin \ufffdt\ufffd"),
+            (b"cdata ]]> outside", "cdata ]]> outside"),
+            (b"AT&T rocks & rolls", "AT&T rocks & rolls"),
+            (b"unknown &nosuch; entity", "unknown &nosuch; entity"),
+            (b"<![CDATA[kept <b>&amp; as is]]>", "kept <b>&amp; as is"),
+        ],
+    )
+    def test_a_comment_xml_cannot_hold_lands_with_the_rest(self, captured, api, raw, read):
+        api.script("getComments", (200, comments_body(b"fine", raw, b"also fine")))
+        run_scripted(api)
+        comments = {row["response_id"]: row["comment"] for row in captured.rows("comment")}
+        assert comments == {100: "fine", 101: read, 102: "also fine"}
+        assert captured.checkpoints[-1]["comment_cursor"] == "2026-11-20"
+        assert not captured.messages("error")
+        if read != raw.decode("utf-8", "replace") and b"CDATA" not in raw:
+            assert any("comment: repaired " in m for m in captured.messages("warning"))
+
+    def test_repairs_split_between_pieces_are_made_whole(self):
+        body = comments_body(*[b"x" * 700 + b" caf&eacute;\x0b&#xD83D;&#xDE00;"] * 40)
+        for size in (1, 7, 100, 8192):
+            pieces = [body[i : i + size] for i in range(0, len(body), size)]
+            records = list(connector.iter_records(pieces, list_shape("comment")))
+            assert len(records) == 40, size
+            assert all(r["comment"].endswith(" caf\u00e9\ufffd\U0001f600") for r in records)
+
+    def test_a_latin_1_answer_is_read_as_latin_1(self):
+        body = comments_body(b"caf\xe9", encoding="ISO-8859-1")
+        (record,) = connector.iter_records([body], list_shape("comment"))
+        assert record["comment"] == "caf\u00e9"
+
+    def test_a_clean_answer_is_fed_unchanged(self):
+        body = comments_body(b"plain &amp; &lt;fine&gt; \xc3\xa9", b"&#233; &#x1F600;")
+        records = list(connector.iter_records([body], list_shape("comment")))
+        assert [r["comment"] for r in records] == ["plain & <fine> \u00e9", "\u00e9 \U0001f600"]
