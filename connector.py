@@ -31,8 +31,6 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 
 # For reading configuration from a JSON file when run directly
 # For the window record and the breadth-first flattening
-# For reading an answer's UTF-8 as it arrives, a character split between two pieces included
-import codecs
 import collections
 
 # For caching normalised field names, and binding each table's sync to its arguments
@@ -181,9 +179,8 @@ __ERROR_ROOTS = ("error", "errors", "fault")  # root names of an error document,
 # character XML forbids, an & that is not one of XML's five entities, and the edges of a CDATA
 # section (or a `]]>` outside one).
 FORBIDDEN_CHARACTER_PATTERN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-REPAIR_NEEDED_PATTERN = re.compile(
-    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|&(?!(?:amp|lt|gt|quot|apos);)|\]\]>|<!\[CDATA\["
-)
+CONTROL_BYTES = bytes(code for code in range(32) if code not in (9, 10, 13))
+UNKNOWN_AMPERSAND_PATTERN = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")
 CDATA_EDGE_PATTERN = re.compile(rb"(<!\[CDATA\[|\]\]>)")
 __UTF8_NAME_PATTERN = re.compile(r"utf-?8", re.IGNORECASE)
 # A reference: named, numeric (two in a row, for a surrogate pair), or an & that starts none.
@@ -1184,7 +1181,6 @@ class XmlRepair:
 
     def __init__(self, utf8):
         self.utf8 = utf8
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace") if utf8 else None
         self.held = b""
         self.in_cdata = False
         self.repaired = 0
@@ -1208,8 +1204,11 @@ class XmlRepair:
 
     def _repaired(self, data):
         if self.utf8 and not data.isascii():
-            data = self._as_utf8(data)
-        if not self.in_cdata and not REPAIR_NEEDED_PATTERN.search(data):
+            try:
+                data.decode("utf-8")  # data ends before a "<" or a space: no character is split
+            except UnicodeDecodeError:
+                data = self._as_utf8(data)
+        if not self.in_cdata and not _needs_repair(data):
             return data  # nearly every piece: nothing to repair
         parts = []
         for part in CDATA_EDGE_PATTERN.split(data):
@@ -1225,10 +1224,9 @@ class XmlRepair:
         return b"".join(parts)
 
     def _as_utf8(self, data):
-        """Return data with what is not UTF-8 replaced (the decoder keeps a split character)."""
-        text = self.decoder.decode(data)
-        if "\ufffd" in text:
-            self.repaired += max(text.count("\ufffd") - data.count(b"\xef\xbf\xbd"), 0)
+        """Return data with each byte that is not UTF-8 replaced by U+FFFD."""
+        text = data.decode("utf-8", errors="replace")
+        self.repaired += max(text.count("\ufffd") - data.count(b"\xef\xbf\xbd"), 0)
         return text.encode("utf-8")
 
     def _repaired_text(self, part):
@@ -1290,6 +1288,16 @@ class XmlRepair:
             self.repaired += 1
         out.append(part[position:])
         return b"".join(out)
+
+
+def _needs_repair(data):
+    """Return True when data may hold what XmlRepair repairs (a few fast scans of the bytes)."""
+    return (
+        len(data.translate(None, CONTROL_BYTES)) != len(data)
+        or b"]]>" in data
+        or b"<![CDATA[" in data
+        or (b"&" in data and UNKNOWN_AMPERSAND_PATTERN.search(data) is not None)
+    )
 
 
 def _paired(high, low):
