@@ -134,6 +134,7 @@ __CHECKPOINT_EVERY_ROWS = 10000
 # A table says how far it got at least every so many rows or seconds, whichever comes first.
 __PROGRESS_EVERY_ROWS = 10000
 __PROGRESS_EVERY_SECONDS = 30
+__PROGRESS_EVERY_RECORDS = 64  # records read between two looks at the clock (and at each answer)
 __MAX_WARNINGS_PER_KIND = 5  # the first five of each kind are logged; the summary counts all
 __MASK = "***"
 # The loggers of the HTTP libraries (each module of urllib3 logs to its own).
@@ -699,7 +700,10 @@ def upsert_row(context, table, row):
     """
     # The 'upsert' operation inserts the row, or replaces the row with the same primary key.
     op.upsert(table=table, data=row)
-    context.table_stats(table)["rows"] += 1
+    stats = context.table_stats(table)
+    stats["rows"] += 1
+    if not stats["rows"] % context.progress_every_rows:
+        note_progress(context, table)
     context.upserts += 1
     if context.upserts % context.checkpoint_every_rows == 0:
         # Commit the rows so far by saving the state the sync started with: no cursor moves, so
@@ -709,7 +713,8 @@ def upsert_row(context, table, row):
 
 def note_progress(context, table, reading=None):
     """Log how far a table got once it made 10,000 rows or 30 s since it last said so (or since
-    its first request): its rows and requests so far, and what it is reading.
+    its first request): its rows and requests so far, and what it is reading. Looked at on each
+    10,000th row, every 64 records read (upserted or not), and at each request and answer's end.
 
     Args:
         reading: the request being sent now (its method and days), when one is.
@@ -1756,25 +1761,23 @@ def upsert_answer(context, table, response, answer, delivered):
     records = iter_records(chunks, context.shape(table), context.max_record_bytes, framed)
     for fields in records:
         answer.count += 1
+        if not answer.count % __PROGRESS_EVERY_RECORDS:  # records read again count too
+            note_progress(context, table)
         row = build_row(context, table, fields)
-        if row is not None:
-            deliver(context, table, row, primary_key_of(row), answer, delivered, tally)
-        note_progress(context, table)  # on each record, upserted or not (one read again)
-
-
-def deliver(context, table, row, key, answer, delivered, tally):
-    """File a row in its answer, and upsert it unless this sync upserted it already or its day
-    is not one the answer keeps; count a row with a comment in the tally (blast_result)."""
-    day = answer.add(row, key)
-    if key in delivered.get(day, ()):
-        return  # upserted already in this sync
-    if answer.keep_days is None or (day is not None and answer.keeps(day)):
-        # Upsert the record: a primary key seen again later in this sync is skipped above.
-        upsert_row(context, table, row)
-        answer.new += 1
-        if tally is not None and "comment" in row and day is not None:
-            # A record of a margin day may be upserted twice: the tally keeps distinct ones.
-            tally.setdefault(day, set()).add(row["response_id"])
+        if row is None:
+            continue
+        key = primary_key_of(row)
+        day = answer.add(row, key)
+        if key in delivered.get(day, ()):
+            continue  # upserted already in this sync
+        if answer.keep_days is None or (day is not None and answer.keeps(day)):
+            # Upsert the record: a primary key seen again later in this sync is skipped above.
+            upsert_row(context, table, row)
+            answer.new += 1
+            if tally is not None and "comment" in row and day is not None:
+                # A record of a margin day may be upserted twice: the tally keeps distinct ones.
+                tally.setdefault(day, set()).add(row["response_id"])
+    note_progress(context, table)
 
 
 class Answer:

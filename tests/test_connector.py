@@ -1465,13 +1465,12 @@ class TestSaysHowFar:
         assert progress[1].startswith("blast_result: 40 rows so far, ")
 
     def test_a_table_says_how_far_it_got_every_so_many_seconds(self, captured, api, monkeypatch):
-        clock = iter(range(0, 10**6, 11))  # each look at the clock finds 11 s more gone
+        clock = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
         monkeypatch.setattr(connector, "_monotonic", lambda: next(clock))
         run(from_date="2026-11-20")
         thermometer = [m for m in captured.messages("info") if m.startswith("thermometer: ")]
-        # Looked at on its request (0 s) and on each of its 4 rows (11, 22, 33, 44 s): 30 s
-        # passed at the third row.
-        assert "thermometer: 3 rows so far, 1 request, reading getThermometers" in thermometer
+        # Looked at on its request (0 s) and at the end of its answer (31 s).
+        assert "thermometer: 4 rows so far, 1 request, reading getThermometers" in thermometer
 
     def test_a_table_quiet_for_less_than_both_says_nothing_until_its_summary(self, captured, api):
         run()
@@ -1480,12 +1479,16 @@ class TestSaysHowFar:
     def test_records_read_again_still_say_how_far_a_table_got(self, captured, api, monkeypatch):
         clock = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
         monkeypatch.setattr(connector, "_monotonic", lambda: next(clock))
-        context = sync_context()
-        ids = {row["id"] for row in api.fake.truth("thermometer")}
-        answer = connector.fetch_list(context, "thermometer", {}, delivered={None: ids})
-        assert answer.count == len(ids) and answer.new == 0  # all upserted before
+        ids = set(range(1, 201))
+        body = blast_xml(
+            *({"id": str(n), "name": "T"} for n in ids), root="thermometers", tag="thermometer"
+        )
+        api.script("getThermometers", (200, body))
+        answer = connector.fetch_list(sync_context(), "thermometer", {}, delivered={None: ids})
+        assert answer.count == 200 and answer.new == 0  # all upserted before
         said = [m for m in captured.messages("info") if " so far, " in m]
-        assert len(said) == len(ids) and said[0].startswith("thermometer: 0 rows so far")
+        # Looked at after 64, 128 and 192 records, and at the answer's end.
+        assert len(said) == 4 and said[0].startswith("thermometer: 0 rows so far")
 
     def test_counts_read_as_english(self):
         assert connector.count_of(1, "request") == "1 request"
