@@ -800,6 +800,8 @@ class TestOneBadRecordNeverStallsATable:
             (b"caf&eacute; &nbsp;ok", "caf\u00e9 \u00a0ok"),
             (b"lone &#xD83D; half", "lone \ufffd half"),
             (b"pair &#xD83D;&#xDE00;", "pair \U0001f600"),
+            (b"apart &#xD83D; &#xDE00;", "apart \ufffd \ufffd"),
+            (b"unit &#31;&#32;separator", "unit \ufffd separator"),
             (b"latin \xe9t\xe9", "latin \ufffdt\ufffd"),
             (b"cdata ]]> outside", "cdata ]]> outside"),
             (b"AT&T rocks & rolls", "AT&T rocks & rolls"),
