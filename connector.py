@@ -413,11 +413,14 @@ def mask_secrets(text, api_key):
     if not api_key:
         return text
     pieces = _key_patterns(api_key)[1]
+    decoded = text
     for _ in range(3):
-        decoded = html.unescape(unquote_plus(text))
-        if decoded == text or not pieces.search(decoded):
+        once_more = html.unescape(unquote_plus(decoded))
+        if once_more == decoded:
             break
-        text = _masked_once(decoded, api_key)
+        decoded = once_more
+        if pieces.search(decoded):
+            text = decoded = _masked_once(decoded, api_key)
     return text
 
 

@@ -461,6 +461,18 @@ class TestNoPathForTheKey:
         decoded = connector.html.unescape(connector.unquote_plus(connector.unquote_plus(masked)))
         assert_no_piece_in_any_case(MIXED_KEY, [decoded])
 
+    @pytest.mark.parametrize("times", [1, 2, 3])
+    def test_a_key_of_short_runs_encoded_again_and_again_is_masked(self, times):
+        key = "K+a/b+c/d+e/f+g/h+i/j"  # no piece of six characters without a sign in it
+        echo = key
+        for _ in range(times):
+            echo = connector.quote_plus(echo)
+        masked = connector.mask_secrets(f"answer: {echo}", key)
+        decoded = masked
+        for _ in range(times):
+            decoded = connector.unquote_plus(decoded)
+        assert_no_piece_in_any_case(key, [masked, decoded])
+
     def test_text_without_the_key_is_left_as_it_was(self):
         text = "2026-01-01T00:00:00+01:00 a%20b &amp; Keyboard"
         assert connector.mask_secrets(text, MIXED_KEY) == text
