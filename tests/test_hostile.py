@@ -461,7 +461,7 @@ class TestNoPathForTheKey:
         decoded = connector.html.unescape(connector.unquote_plus(connector.unquote_plus(masked)))
         assert_no_piece_in_any_case(MIXED_KEY, [decoded])
 
-    @pytest.mark.parametrize("times", [1, 2, 3])
+    @pytest.mark.parametrize("times", [1, 2, 3, 4])
     def test_a_key_of_short_runs_encoded_again_and_again_is_masked(self, times):
         key = "K+a/b+c/d+e/f+g/h+i/j"  # no piece of six characters without a sign in it
         echo = key
