@@ -69,6 +69,7 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote, quote_plus, unquote_plus, urljoin, urlparse
 
 # For streaming XML parsing with the standard library
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 # For masking the key in XML-escaped form
@@ -148,6 +149,7 @@ LIBRARY_LOGGERS = (
     "urllib3.util.retry",
 )
 __MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets()
+__MAX_DECODINGS = 10  # URL and entity decodings of a text, until nothing changes
 
 __NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 __KEY_IN_URL_PATTERN = re.compile(r"(apiKey=)[^&\s'\"]*", re.IGNORECASE)
@@ -158,10 +160,11 @@ __HOST_PATTERN = re.compile(
 # What a body says when the key itself was refused ("Invalid API Key" and its kin), and when
 # requests came too fast: a mere mention of "API key", or a 403 page, is neither.
 __KEY_REJECTED_PATTERN = re.compile(
-    r"(invalid|incorrect|wrong|unknown|bad|expired|revoked|disabled|missing)\W+(api\W*)?key\b"
-    r"|\bapi\W*key\W+(is\W+)?(invalid|incorrect|wrong|not\W+valid|expired|revoked|disabled"
-    r"|not\W+recogni[sz]ed|required|missing)\b"
-    r"|\bunauthori[sz]ed\b|\bnot\W+authori[sz]ed\b|\bauthentication\W+failed\b",
+    r"(invalid|incorrect|wrong|unknown|expired|revoked|disabled|missing)\W+(api\W*)?key\b"
+    r"|\bapi\W*key\W+(is\W+|has\W+|was\W+)?(been\W+)?(invalid|incorrect|wrong|not\W+valid"
+    r"|no\W+longer\W+valid|expired|revoked|disabled|not\W+recogni[sz]ed|required|missing)\b"
+    r"|\b(access\W+)?denied\W+for\W+(this|the|your)\W+api\W*key\b"
+    r"|^\W*(401\W+)?unauthori[sz]ed\W*$",  # a body that is only that word
     re.IGNORECASE,
 )
 __RATE_LIMITED_PATTERN = re.compile(
@@ -181,15 +184,24 @@ __ERROR_ROOTS = ("error", "errors", "fault")  # root names of an error document,
 # section (or a `]]>` outside one).
 FORBIDDEN_CHARACTER_PATTERN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CONTROL_BYTES = bytes(code for code in range(32) if code not in (9, 10, 13))
+NONCHARACTER_PATTERN = re.compile(b"\xef\xbf[\xbe\xbf]")
+TRAILING_REFERENCE_PATTERN = re.compile(rb"&#x?[0-9A-Fa-f]{1,12};$")
+# A "<" that starts no markup (`I <3 it`, `a < b`): a name, `/`, `!` or `?` must follow.
+BARE_LESS_THAN_PATTERN = re.compile(rb"<(?![A-Za-z_:/!?\x80-\xff])")
 UNKNOWN_AMPERSAND_PATTERN = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")
 CDATA_EDGE_PATTERN = re.compile(rb"(<!\[CDATA\[|\]\]>)")
 __UTF8_NAME_PATTERN = re.compile(r"utf-?8", re.IGNORECASE)
 # A reference: named, numeric (two in a row, for a surrogate pair), or an & that starts none.
 REFERENCE_PATTERN = re.compile(
-    rb"&(?:(?P<name>[A-Za-z][A-Za-z0-9]{0,31});|(?P<number>#(?:x[0-9A-Fa-f]+|[0-9]+));|)"
+    rb"&(?:(?P<name>[A-Za-z][A-Za-z0-9]{0,31});|(?!#(?:x[0-9A-Fa-f]+|[0-9]+);))"
 )
 NUMBER_REFERENCE_PATTERN = re.compile(rb"&#(x[0-9A-Fa-f]+|[0-9]+);")
 __HTML_PAGE = "an HTML page, not the API's XML"
+# What a root's attributes say when the answer is an error (`status="error"`, `message="Service
+# unavailable"`), not an empty list.
+__ERROR_WORD_PATTERN = re.compile(
+    r"error|fail|fault|unavailable|denied|invalid|exceeded|forbidden|too many", re.IGNORECASE
+)
 __SYSTEM_ERROR_PATTERN = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 __LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 __DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -399,9 +411,9 @@ def mask_secrets(text, api_key):
     (`quote_plus` encodes what `quote` keeps, such as `/`) and XML-escaped, then any `apiKey=`
     value and any `user:password@` of a URL, then any 6-character piece of a form of the key that
     is still there (from a key cut short or encoded another way). Where the text, once its URL
-    encoding and its entities and character references are read (up to three times over), still
-    holds a piece of the key, that decoded text is masked instead. Mask whole texts before
-    cutting them: a cut key is no longer recognised whole.
+    encoding and its entities and character references are read (again and again, until nothing
+    changes, at most ten times), holds a piece of the key, that decoded text is masked instead.
+    Mask whole texts before cutting them: a cut key is no longer recognised whole.
 
     Args:
         text: any message, URL or exception text.
@@ -414,7 +426,7 @@ def mask_secrets(text, api_key):
         return text
     pieces = _key_patterns(api_key)[1]
     decoded = text
-    for _ in range(3):
+    for _ in range(__MAX_DECODINGS):
         once_more = html.unescape(unquote_plus(decoded))
         if once_more == decoded:
             break
@@ -1089,6 +1101,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
     holder = builder.start("answer", {})
     parser = XMLParser(target=builder)
     unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
+    previous = 0  # bytes fed between the two hand-ons before
     declared = None  # the encoding the XML declaration names, once the prolog was read
     head = b""  # the body's start (empty until a piece came), quoted for an error document
     # Records with fields, records of only text, and whether the records handed on next may
@@ -1111,19 +1124,30 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         if not len(holder):
             continue
         root = holder[0]
-        if local_name(root.tag).lower() in __ERROR_ROOTS:
+        if says_error(root):
             raise UnexpectedBodyError(_decoded(head), "an error document")
         ended = len(root) - 1  # every record but the last has ended: another one has begun
         if ended > 0:
-            seen["large"] = unreleased + __FEED_BYTES > __MAX_VALUE_CHARS
+            # A record handed on now began (its start tag and attributes) since the hand-on
+            # before last: those bytes bound its values.
+            seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
             yield from _handed_on(root[:ended], shape, seen)
             del root[:ended]
-            unreleased = 0
-    seen["large"] = unreleased + __FEED_BYTES > __MAX_VALUE_CHARS
+            previous, unreleased = unreleased, 0
+    seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
     if repair is not None:
         _feed(parser, repair.rest(), declared)
         shape.repaired += repair.repaired
     yield from _records_after_the_end(builder, parser, holder, shape, (seen, head, framed))
+
+
+def says_error(root):
+    """Return True for a root that is an error document by its name (`error`, `errors`,
+    `fault`, `ErrorResponse`...) or by its attributes (`<comments status="error" message=..>`)."""
+    name = local_name(root.tag).lower()
+    if name in __ERROR_ROOTS or "error" in name or "fault" in name:
+        return True
+    return any(__ERROR_WORD_PATTERN.search(f"{key} {value}") for key, value in root.items())
 
 
 def _records_after_the_end(builder, parser, holder, shape, read):
@@ -1152,6 +1176,8 @@ def _records_after_the_end(builder, parser, holder, shape, read):
         raise TransientError(f"body cut short before the XML ended ({error})") from None
     root = holder[0]
     shape.roots.add(root.tag)
+    if says_error(root):  # one short answer is fed whole only here
+        raise UnexpectedBodyError(_decoded(head), "an error document")
     if not len(root) and root.text and root.text.strip():
         raise UnexpectedBodyError(root.text.strip())
     yield from _handed_on(list(root), shape, seen)
@@ -1189,6 +1215,8 @@ class XmlRepair:
 
     def __init__(self, utf8):
         self.utf8 = utf8
+        # U+FFFD: its bytes in UTF-8 (no reference to read again), else a reference to it
+        self.replacement = b"\xef\xbf\xbd" if utf8 else b"&#xFFFD;"
         self.held = b""
         self.in_cdata = False
         self.repaired = 0
@@ -1199,6 +1227,8 @@ class XmlRepair:
         cut = data.rfind(b"<")
         if cut <= 0:
             cut = max(data.rfind(b" "), data.rfind(b"\n"))
+        if cut <= 0:
+            cut = _safe_cut(data)
         if cut <= 0:
             self.held = data
             return b""
@@ -1216,6 +1246,8 @@ class XmlRepair:
                 data.decode("utf-8")  # data ends before a "<" or a space: no character is split
             except UnicodeDecodeError:
                 data = self._as_utf8(data)
+            if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:  # U+FFFE, U+FFFF
+                data = self._sub(NONCHARACTER_PATTERN, b"\xef\xbf\xbd", data)
         if not self.in_cdata and not _needs_repair(data):
             return data  # nearly every piece: nothing to repair
         parts = []
@@ -1242,7 +1274,8 @@ class XmlRepair:
         if part == b"]]>":
             self.repaired += 1
             return b"]]&gt;"
-        part = self._sub(FORBIDDEN_CHARACTER_PATTERN, b"&#xFFFD;", part)
+        part = self._sub(FORBIDDEN_CHARACTER_PATTERN, self.replacement, part)
+        part = self._sub(BARE_LESS_THAN_PATTERN, b"&lt;", part)
         part = REFERENCE_PATTERN.sub(self._reference, part)
         return self._numeric_references(part) if b"&#" in part else part
 
@@ -1262,10 +1295,8 @@ class XmlRepair:
             if known is None:
                 return b"&amp;" + whole[1:]  # the text it is
             return "".join(f"&#{ord(c)};" for c in known).encode("ascii")
-        if match.group("number") is None:
-            self.repaired += 1
-            return b"&amp;"  # an & that starts no reference
-        return whole  # see _numeric_references()
+        self.repaired += 1
+        return b"&amp;"  # an & that starts no reference (numeric ones: _numeric_references())
 
     def _numeric_references(self, part):
         """Return part with each numeric reference to a character XML forbids as U+FFFD, and
@@ -1298,6 +1329,27 @@ class XmlRepair:
         return b"".join(out)
 
 
+def _safe_cut(data):
+    """Return where a long text without `<` or white space may be cut: 64 bytes before its end,
+    moved back before a UTF-8 character's other bytes, a reference (`&` within 40 bytes) or a
+    `]` (a `]]>` to be), so that nothing repaired is split; 0 when data is shorter, or still in
+    the tag it starts with."""
+    cut = len(data) - 64
+    if data[:1] == b"<" and not 0 <= data.find(b">") < cut:
+        return 0  # still inside the tag it starts with
+    while cut > 0 and data[cut] & 0xC0 == 0x80:
+        cut -= 1
+    ampersand = data.rfind(b"&", max(cut - 40, 0), cut)
+    if ampersand != -1:
+        cut = ampersand
+    # Not between two numeric references (a surrogate pair): before the whole run of them.
+    while cut > 0 and (before := TRAILING_REFERENCE_PATTERN.search(data, max(cut - 16, 0), cut)):
+        cut = before.start()
+    while cut > 0 and data[cut - 1 : cut] == b"]":
+        cut -= 1
+    return cut
+
+
 def _needs_repair(data):
     """Return True when data may hold what XmlRepair repairs (a few fast scans of the bytes)."""
     return (
@@ -1305,6 +1357,7 @@ def _needs_repair(data):
         or b"]]>" in data
         or b"<![CDATA[" in data
         or (b"&" in data and UNKNOWN_AMPERSAND_PATTERN.search(data) is not None)
+        or BARE_LESS_THAN_PATTERN.search(data) is not None
     )
 
 
@@ -1316,8 +1369,10 @@ def _paired(high, low):
 def _reference_code(number):
     """Return the code point a numeric reference's digits (`x1F600` or `128512`) name."""
     if number[:1] in (b"x", b"X"):
-        return int(number[1:], 16) if len(number) <= 9 else -1
-    return int(number) if len(number) <= 8 else -1
+        digits = number[1:].lstrip(b"0") or b"0"
+        return int(digits, 16) if len(digits) <= 8 else -1
+    digits = number.lstrip(b"0") or b"0"
+    return int(digits) if len(digits) <= 8 else -1
 
 
 def _xml_allows(code):
@@ -1361,6 +1416,11 @@ def _handed_on(records, shape, seen):
         if fields:
             seen["fields"] += 1
             yield fields
+        elif local_name(record.tag).lower() in __ERROR_ROOTS:  # `<error>` among the records
+            raise UnexpectedBodyError(
+                _decoded(ElementTree.tostring(record)[:__SNIPPET_READ_BYTES]),
+                "an error document (an error where a record should be)",
+            )
         else:
             shape.empty_records += 1
             seen["text"] += bool(record.text and record.text.strip())
@@ -1448,8 +1508,15 @@ def normalised_name(tag):
     """
     snake = __NAME_BOUNDARY_PATTERN.sub("_", local_name(tag))
     name = __NON_NAME_PATTERN.sub("_", snake).lower() or "_"
-    # Fivetran's own columns (`_fivetran_synced`, `_fivetran_deleted`) are not the API's to set.
-    return "api" + name if name.startswith("_fivetran") else name
+    return unreserved(name)
+
+
+def unreserved(name):
+    """Return a column name other than Fivetran's own (`_fivetran_synced`, `_fivetran_deleted`,
+    or any `_..._fivetran...`): those are not the API's to set, and get `api` before them."""
+    return (
+        "api" + name if name.startswith("_") and name.lstrip("_").startswith("fivetran") else name
+    )
 
 
 def record_fields(record, shape):
@@ -1547,7 +1614,7 @@ def _read_child(fields, deeper, child, name):
 
 def _joined(prefix, tag):
     """Return the flattened name of a child: its normalised name after the parent's."""
-    return f"{prefix}_{normalised_name(tag)}" if prefix else normalised_name(tag)
+    return unreserved(f"{prefix}_{normalised_name(tag)}") if prefix else normalised_name(tag)
 
 
 def _is_mixed(element):
@@ -2010,6 +2077,25 @@ def fetch_window(context, table, window, keep_days=None):
     return answer
 
 
+def empty_but_tallied(context, table, window):
+    """Check an empty answer of a tallied table (comment) against the tally, which costs no
+    request (for other tables, nothing): responses with a comment read for those days mean the
+    answer lacks them, a window not proven complete (a warning names it)."""
+    walk = context.walk(table)
+    if "tallied_from" not in TABLE_SPECS[table] or walk.witness.unusable or walk.verifying:
+        return []  # an empty answer of blast_result is taken as it is (a count costs a request)
+    counted = fetch_count(context, table, window)
+    if counted:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"it answered no record, while {TABLE_SPECS[table]['tallied_from']} read "
+            f"{count_of(counted, 'response')} with a comment for those days",
+        )
+    return []
+
+
 def fetch_count(context, table, window):
     """Return the count witness for a window's days (getNumResponsesValue, or for comments the
     tally of blast_result), or None when it has none."""
@@ -2138,10 +2224,10 @@ def complete_answer(context, table, window, answer):
             "an answer (a cap by size or time, or a count of more than the list)",
         )
         return []
-    if answer.count == 0 or witness.unusable or walk.verifying:
-        return []
-    if witness.agreed and not walk.cut_seen:
-        return []  # calibrated, and no cut that a count should look for
+    if answer.count == 0:
+        return empty_but_tallied(context, table, window)
+    if witness.unusable or walk.verifying or (witness.agreed and not walk.cut_seen):
+        return []  # no count to use; or calibrated, and no cut that a count should look for
     listed = witnessed(table, window, answer.keys_by_day)
     if window.counted == listed:
         return []  # as many as its parent's count less its sibling's

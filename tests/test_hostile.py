@@ -461,7 +461,7 @@ class TestNoPathForTheKey:
         decoded = connector.html.unescape(connector.unquote_plus(connector.unquote_plus(masked)))
         assert_no_piece_in_any_case(MIXED_KEY, [decoded])
 
-    @pytest.mark.parametrize("times", [1, 2, 3, 4])
+    @pytest.mark.parametrize("times", [1, 2, 3, 4, 6, 9])
     def test_a_key_of_short_runs_encoded_again_and_again_is_masked(self, times):
         key = "K+a/b+c/d+e/f+g/h+i/j"  # no piece of six characters without a sign in it
         echo = key
@@ -472,6 +472,21 @@ class TestNoPathForTheKey:
         for _ in range(times):
             decoded = connector.unquote_plus(decoded)
         assert_no_piece_in_any_case(key, [masked, decoded])
+
+    @pytest.mark.parametrize("times", [2, 4])
+    def test_a_key_of_which_every_character_is_encoded_is_masked(self, times):
+        echo = MIXED_KEY
+        for _ in range(times):
+            echo = (
+                "".join(f"%{ord(c):02X}" for c in echo)
+                if echo == MIXED_KEY
+                else (echo.replace("%", "%25"))
+            )
+        masked = connector.mask_secrets(f"Invalid API Key: {echo}", MIXED_KEY)
+        decoded = masked
+        for _ in range(times):
+            decoded = connector.unquote_plus(decoded)
+        assert_no_piece_in_any_case(MIXED_KEY, [masked, decoded])
 
     def test_text_without_the_key_is_left_as_it_was(self):
         text = "2026-01-01T00:00:00+01:00 a%20b &amp; Keyboard"
@@ -572,6 +587,12 @@ class TestErrorDocuments:
             "<Fault><faultstring>Date range too large</faultstring></Fault>",
             "<errors><error><code>42</code><text>Date range too large</text></error></errors>",
             "<response><status>error</status><message>Date range too large</message></response>",
+            '<thermometer_blast_responses status="error" message="Date range too large"/>',
+            '<ErrorResponse code="42">Date range too large</ErrorResponse>',
+            '<response status="fail" reason="Date range too large"/>',
+            "<thermometer_blast_responses><thermometer_blast_response><response_id>1"
+            "</response_id></thermometer_blast_response><error>Date range too large</error>"
+            "</thermometer_blast_responses>",
         ],
     )
     def test_an_error_document_is_an_error_never_an_empty_answer(self, captured, api, body):
@@ -595,6 +616,20 @@ class TestErrorDocuments:
         run_scripted(api)
         assert captured.rows("thermometer") == [{"id": 1, "name": "A"}]
         assert any("skipped 2 records that held no field" in m for m in captured.messages())
+
+    def test_an_empty_root_with_attributes_that_say_no_error_is_no_data(self, captured, api):
+        api.script("getThermometers", (200, '<thermometers total="0" page="1"/>'))
+        run_scripted(api)
+        assert captured.rows("thermometer") == [] and not captured.messages("error")
+
+    def test_no_comment_where_blast_result_read_some_is_named_in_a_warning(self, captured, api):
+        api.script("getComments", (200, "<comments/>"))
+        run()
+        assert captured.rows("comment") == []
+        assert any(
+            "answered no record, while blast_result read" in m and "with a comment" in m
+            for m in captured.messages("warning")
+        ), captured.messages()
 
     def test_a_list_of_only_empty_elements_is_no_data(self, captured, api):
         api.script("getThermometers", (200, "<thermometers><thermometer/></thermometers>"))
@@ -671,6 +706,36 @@ class TestRightDiagnoses:
         "said", ["Invalid API Key", "API key is not valid", "Unauthorized", "Wrong key"]
     )
     def test_a_body_that_says_the_key_was_refused_is_a_refused_key(self, captured, api, said):
+        api.script("getThermometers", (200, said))
+        with pytest.raises(connector.AuthenticationError):
+            run_scripted(api)
+
+    @pytest.mark.parametrize(
+        "page",
+        [
+            "Unauthorized IP address: blocked by the web application firewall",
+            "Request blocked. Not authorized to access this resource",
+            "SSL error: bad key exchange",
+        ],
+    )
+    def test_a_page_that_does_not_say_the_key_was_refused_is_no_refused_key(
+        self, captured, api, page
+    ):
+        api.script("getThermometers", (403, page))
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run_scripted(api)
+        assert len(captured.rows("metric")) == 6
+
+    @pytest.mark.parametrize(
+        "said",
+        [
+            "Your API key has expired",
+            "This API key was revoked",
+            "API key is no longer valid",
+            "Access denied for this API key",
+        ],
+    )
+    def test_more_ways_of_saying_the_key_was_refused(self, captured, api, said):
         api.script("getThermometers", (200, said))
         with pytest.raises(connector.AuthenticationError):
             run_scripted(api)
@@ -765,6 +830,24 @@ class TestColumnsAndWidth:
         assert len(row["name"]) == 2**20
         assert any("cut 1 value longer than 1,048,576" in m for m in captured.messages())
 
+    def test_a_value_past_one_megabyte_in_an_attribute_is_cut(self, captured, api):
+        big = "y" * (2 * 2**20)
+        body = (
+            '<thermometers><thermometer id="1" name="a"/>'
+            f'<thermometer id="2" name="{big}"/><thermometer id="3" name="c"/></thermometers>'
+        )
+        chunks = [body.encode()[: 60 + len(big)], body.encode()[60 + len(big) :]]
+        shape = connector.ListShape(connector.TABLE_SPECS["thermometer"])
+        records = list(connector.iter_records(chunks, shape))
+        assert [len(r["name"]) for r in records] == [1, 2**20, 1] and shape.cut_values == 1
+
+    def test_a_nested_fivetran_name_is_renamed_too(self, captured, api):
+        body = thermometers("<id>1</id><_><fivetran_deleted>true</fivetran_deleted></_>")
+        api.script("getThermometers", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("thermometer")
+        assert row == {"id": 1, "api__fivetran_deleted": "true"}
+
     def test_no_log_line_quotes_more_than_200_characters_of_a_value(self, captured, api):
         huge_id = "9" * 2_000_000
         record = {
@@ -814,6 +897,8 @@ class TestOneBadRecordNeverStallsATable:
             (b"pair &#xD83D;&#xDE00;", "pair \U0001f600"),
             (b"apart &#xD83D; &#xDE00;", "apart \ufffd \ufffd"),
             (b"unit &#31;&#32;separator", "unit \ufffd separator"),
+            (b"odd \xef\xbf\xbe and \xef\xbf\xbf chars", "odd \ufffd and \ufffd chars"),
+            (b"I <3 it, a < b", "I <3 it, a < b"),
             (b"latin \xe9t\xe9", "latin \ufffdt\ufffd"),
             (b"cdata ]]> outside", "cdata ]]> outside"),
             (b"AT&T rocks & rolls", "AT&T rocks & rolls"),
@@ -845,6 +930,12 @@ class TestOneBadRecordNeverStallsATable:
         assert record["comment"] == "caf\u00e9"
 
     def test_a_clean_answer_is_fed_unchanged(self):
-        body = comments_body(b"plain &amp; &lt;fine&gt; \xc3\xa9", b"&#233; &#x1F600;")
+        body = comments_body(
+            b"plain &amp; &lt;fine&gt; \xc3\xa9", b"&#233; &#x1F600;", b"&#x0000000041;&#00066;"
+        )
         records = list(connector.iter_records([body], list_shape("comment")))
-        assert [r["comment"] for r in records] == ["plain & <fine> \u00e9", "\u00e9 \U0001f600"]
+        assert [r["comment"] for r in records] == [
+            "plain & <fine> \u00e9",
+            "\u00e9 \U0001f600",
+            "AB",
+        ]
