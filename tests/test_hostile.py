@@ -941,3 +941,84 @@ class TestOneBadRecordNeverStallsATable:
             "\u00e9 \U0001f600",
             "AB",
         ]
+
+
+class TestRepairEdges:
+    @pytest.mark.parametrize(
+        ("code", "allowed"),
+        [
+            (0x8, False),
+            (0x9, True),
+            (0xA, True),
+            (0xB, False),
+            (0xD, True),
+            (0x1F, False),
+            (0x20, True),
+            (0xD7FF, True),
+            (0xD800, False),
+            (0xDFFF, False),
+            (0xE000, True),
+            (0xFFFD, True),
+            (0xFFFE, False),
+            (0xFFFF, False),
+            (0x10000, True),
+            (0x10FFFF, True),
+            (0x110000, False),
+            (-1, False),
+        ],
+    )
+    def test_the_characters_xml_allows(self, code, allowed):
+        assert connector._xml_allows(code) is allowed
+
+    @pytest.mark.parametrize(
+        ("digits", "code"),
+        [
+            (b"x41", 0x41),
+            (b"X41", 0x41),
+            (b"x0000000041", 0x41),
+            (b"65", 65),
+            (b"0000000065", 65),
+            (b"x0", 0),
+            (b"0", 0),
+            (b"x10FFFF", 0x10FFFF),
+            (b"x123456789", -1),
+            (b"123456789", -1),
+            (b"12345678", 12345678),
+            (b"x12345678", 0x12345678),
+        ],
+    )
+    def test_the_code_a_reference_names(self, digits, code):
+        assert connector._reference_code(digits) == code
+
+    def test_a_long_text_is_cut_where_nothing_repaired_is_split(self):
+        text = b"a" * 100
+        assert connector._safe_cut(text) == 36  # 64 bytes held back
+        assert connector._safe_cut(b"a" * 63) <= 0
+        assert connector._safe_cut(b"<tag attr='" + b"a" * 100) == 0  # still in its tag
+        assert connector._safe_cut(b"<tag>" + b"a" * 100) == 41
+        # Before a reference (an & within 40 bytes of the cut) and a run of references.
+        data = b"a" * 50 + b"&eacute;" + b"b" * 60
+        assert connector._safe_cut(data) == 50
+        data = b"a" * 40 + b"&#xD83D;&#xDE00;" + b"b" * 58
+        assert connector._safe_cut(data) == 40
+        # Not in the middle of a UTF-8 character, nor after the "]" of a "]]>" to be.
+        data = b"a" * 35 + "\u00e9".encode() * 40
+        assert connector._safe_cut(data) % 2 == 1 and data[connector._safe_cut(data)] == 0xC3
+        data = b"a" * 34 + b"]]" + b"c" * 64
+        assert connector._safe_cut(data) == 34
+
+    def test_every_cut_of_a_hostile_text_reads_the_same(self):
+        text = (b"x" * 70 + b"&eacute;&#xD83D;&#xDE00;\x0b]]>&AT" + "\u00e9".encode() * 30) * 20
+        body = comments_body(text)
+        whole = list(connector.iter_records([body], list_shape("comment")))
+        for size in (1, 3, 64, 65, 100):
+            pieces = [body[i : i + size] for i in range(0, len(body), size)]
+            assert list(connector.iter_records(pieces, list_shape("comment"))) == whole, size
+
+    def test_references_are_read_one_by_one_and_in_pairs(self):
+        repair = connector.XmlRepair(True)
+        part = b"&#65;&#xD83D;&#66;&#xDE00;&#xD83D;&#xDE00;&#0;"
+        assert repair._numeric_references(part) == (b"&#65;&#xFFFD;&#66;&#xFFFD;&#128512;&#xFFFD;")
+        assert repair.repaired == 4
+        assert repair._numeric_references(b"&#xD83D;") == b"&#xFFFD;"
+        assert repair._numeric_references(b"no refs") == b"no refs"
