@@ -178,12 +178,12 @@ __READABLE_ENCODINGS = frozenset(
 __PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 __NAME_BOUNDARY_PATTERN = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 __NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")
-__ERROR_ROOTS = ("error", "errors", "fault")  # root names of an error document, in lower case
+__ERROR_ROOTS = ("error", "errors", "fault")  # an error where a record should be, lower case
 # What XmlRepair looks for (named without leading underscores: a class's methods read them): a
 # character XML forbids, an & that is not one of XML's five entities, and the edges of a CDATA
 # section (or a `]]>` outside one).
-FORBIDDEN_CHARACTER_PATTERN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CONTROL_BYTES = bytes(code for code in range(32) if code not in (9, 10, 13))
+FORBIDDEN_CHARACTER_PATTERN = re.compile(b"[" + re.escape(CONTROL_BYTES) + b"]")
 NONCHARACTER_PATTERN = re.compile(b"\xef\xbf[\xbe\xbf]")
 TRAILING_REFERENCE_PATTERN = re.compile(rb"&#x?[0-9A-Fa-f]{1,12};$")
 # A "<" that starts no markup (`I <3 it`, `a < b`): a name, `/`, `!` or `?` must follow.
@@ -1145,7 +1145,7 @@ def says_error(root):
     """Return True for a root that is an error document by its name (`error`, `errors`,
     `fault`, `ErrorResponse`...) or by its attributes (`<comments status="error" message=..>`)."""
     name = local_name(root.tag).lower()
-    if name in __ERROR_ROOTS or "error" in name or "fault" in name:
+    if "error" in name or "fault" in name:  # error, errors, fault, ErrorResponse...
         return True
     return any(__ERROR_WORD_PATTERN.search(f"{key} {value}") for key, value in root.items())
 

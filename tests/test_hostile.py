@@ -28,6 +28,16 @@ from tests.test_connector import (
 )
 
 
+def the_failure(api, captured, table, method, *answers):
+    """Answer a method's next requests with these, run an incremental sync, which must fail
+    that table, and return the table's one error line."""
+    api.script(method, *answers)
+    with pytest.raises(RuntimeError, match=f"failed for {table}"):
+        run_scripted(api)
+    (failure,) = captured.messages("error")
+    return failure
+
+
 def key_pieces(key, size=6):
     """Return every piece of size characters of a key."""
     return {key[start : start + size] for start in range(len(key) - size + 1)}
@@ -520,10 +530,13 @@ class TestNoPathForTheKey:
     @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
     def test_a_redirect_is_never_followed(self, captured, api, status):
         elsewhere = f"http://evil.example.test/steal?apiKey={API_KEY}"
-        api.script("getThermometers", (status, "moved", {"Location": elsewhere}))
-        with pytest.raises(RuntimeError, match="failed for thermometer"):
-            run_scripted(api)
-        (failure,) = captured.messages("error")
+        failure = the_failure(
+            api,
+            captured,
+            "thermometer",
+            "getThermometers",
+            (status, "moved", {"Location": elsewhere}),
+        )
         assert f"answered HTTP {status}, a redirect to evil.example.test, not followed" in failure
         assert len(api.sent("getThermometers")) == 1  # not retried, and sent nowhere else
         assert len(captured.rows("metric")) == 6  # the other tables went on
@@ -598,10 +611,7 @@ class TestErrorDocuments:
         ],
     )
     def test_an_error_document_is_an_error_never_an_empty_answer(self, captured, api, body):
-        api.script("getBlastResults", (200, body))
-        with pytest.raises(RuntimeError, match="failed for blast_result"):
-            run_scripted(api)
-        (failure,) = captured.messages("error")
+        failure = the_failure(api, captured, "blast_result", "getBlastResults", (200, body))
         assert "getBlastResults" in failure and "an error document" in failure
         assert "Date range too large" in failure
         assert captured.rows("blast_result") == []
@@ -640,10 +650,7 @@ class TestErrorDocuments:
 
     def test_an_empty_body_nothing_framed_is_retried_then_an_error(self, captured, api):
         unframed = (200, "", {"Transfer-Encoding": "identity"})
-        api.script("getComments", *[unframed] * 4)
-        with pytest.raises(RuntimeError, match="failed for comment"):
-            run_scripted(api)
-        (failure,) = captured.messages("error")
+        failure = the_failure(api, captured, "comment", "getComments", *[unframed] * 4)
         assert "empty body, with no Content-Length or chunks to say it ended" in failure
         assert captured.sleeps == [1, 2, 4]
 
@@ -688,10 +695,7 @@ def test_an_empty_http_1_0_body_closed_by_the_server_is_not_an_empty_answer(capt
 class TestRightDiagnoses:
     def test_a_firewalls_403_page_is_its_tables_error_not_a_refused_key(self, captured, api):
         page = "<html><body><h1>403 Forbidden</h1>Request blocked by the firewall</body></html>"
-        api.script("getThermometers", (403, page))
-        with pytest.raises(RuntimeError, match="failed for thermometer"):
-            run_scripted(api)
-        (failure,) = captured.messages("error")
+        failure = the_failure(api, captured, "thermometer", "getThermometers", (403, page))
         assert "answered HTTP 403" in failure and "blocked by the firewall" in failure
         assert len(captured.rows("metric")) == 6 and captured.sleeps == []
 
@@ -760,18 +764,18 @@ class TestRightDiagnoses:
         ],
     )
     def test_an_html_page_is_named_as_one(self, captured, api, page):
-        api.script("getThermometers", (200, page))
-        with pytest.raises(RuntimeError, match="failed for thermometer"):
-            run_scripted(api)
-        (failure,) = captured.messages("error")
+        failure = the_failure(api, captured, "thermometer", "getThermometers", (200, page))
         assert "answered an HTML page, not the API's XML" in failure
         assert "Down for maintenance" in failure and "declares a DTD" not in failure
 
     def test_an_unknown_content_encoding_is_named(self, captured, api):
-        api.script("getThermometers", (200, b"\x00\x01garbage", {"Content-Encoding": "snappy"}))
-        with pytest.raises(RuntimeError, match="failed for thermometer"):
-            run_scripted(api)
-        (failure,) = captured.messages("error")
+        failure = the_failure(
+            api,
+            captured,
+            "thermometer",
+            "getThermometers",
+            (200, b"\x00\x01garbage", {"Content-Encoding": "snappy"}),
+        )
         assert "in the content encoding 'snappy', which the connector cannot decode" in failure
         assert "UTF-16" not in failure
 

@@ -71,6 +71,16 @@ def checkout(tmp_path):
     return folder
 
 
+def user_environment():
+    """Return this process's environment as a user's shell has it: without the make variables
+    (and the configuration) of the `make test` that runs the tests."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MAKE") and key != "CONFIGURATION"
+    }
+
+
 def make(folder, *targets, answers=None, env=None, succeed=True):
     """Run make in folder; return its output, failing the test when make fails (or, with
     succeed=False, when it succeeds).
@@ -80,11 +90,7 @@ def make(folder, *targets, answers=None, env=None, succeed=True):
             password prompt reads them too); none by default.
         env: variables to add to the environment.
     """
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MAKE") and key != "CONFIGURATION"
-    }
+    environment = user_environment()
     environment.update(env or {})
     completed = subprocess.run(
         ["make", *targets],
@@ -255,7 +261,7 @@ def test_a_sync_without_a_configuration_says_which_command_comes_first(checkout)
 
 
 def test_the_cli_run_in_the_root_on_the_template_says_to_configure_first(checkout):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    env = user_environment()
     env["PATH"] = f"{checkout / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
     env["DO_NOT_TRACK"] = "1"
     completed = subprocess.run(
