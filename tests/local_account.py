@@ -25,7 +25,8 @@ import shutil
 import sys
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from tests.harness import PROJECT_FILES, REPOSITORY
+
 ACCOUNTS = Path("files") / "accounts"
 DEFAULT = "configuration.local.json"
 MARKER = ".configuration"  # in a folder: which file's sync it holds
@@ -80,7 +81,7 @@ def prepared_folder(given):
     folder = owned_folder(given)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text(os.path.relpath(given) + "\n")
-    for name in ("connector.py", "requirements.txt"):
+    for name in PROJECT_FILES:  # what production runs, as every copy of the project holds
         shutil.copy(REPOSITORY / name, folder / name)
     return folder
 
