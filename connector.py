@@ -56,6 +56,10 @@ import operator
 # For matching numbers, keys and tags in the API's answers
 import re
 
+# For ending a request at its answer's deadline, whatever it is waiting on
+import socket
+import threading
+
 # For the retry back-off
 import time
 
@@ -87,6 +91,11 @@ from fivetran_connector_sdk import Logging as log
 
 # For supporting Data operations like Upsert(), Update(), Delete() and checkpoint()
 from fivetran_connector_sdk import Operations as op
+
+# For connections that an answer's deadline can end (see AnswerWatch)
+from requests.adapters import HTTPAdapter
+from requests.packages.urllib3.connection import HTTPConnection, HTTPSConnection
+from requests.packages.urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 # For the errors of reading a body as it arrives: urllib3's, through requests (which bundles it),
 # so that the deployed connector imports nothing but requests
@@ -124,6 +133,7 @@ __MAX_REPORTED_NAMES = 50  # field names a shape report lists (each cut to 60 ch
 __BODY_SNIPPET_CHARS = 200
 __SNIPPET_READ_BYTES = 1000  # read for a snippet: masked whole, then cut to 200 characters
 __ANSWER_DEADLINE_SECONDS = 300  # for one whole answer (each read also has its own time-out)
+__STALL_BYTES = 2**20  # an answer past its deadline with less than this read had stalled
 __MAX_ANSWER_BYTES = 256 * 2**20  # of one answer, decompressed; a larger window is split
 __MAX_RECORD_BYTES = 32 * 2**20  # of one record
 __MAX_WINDOWS_PER_TABLE = 5000  # requests (before retries) for one dated table in one sync
@@ -316,18 +326,23 @@ class ApiError(CustomerThermometerError):
 
 class UnreachableError(ApiError):
     """The API's host could not be reached at all (connection refused, name not resolved), even
-    after the retries: the sync stops there rather than retrying every other table in full.
+    after the retries, or its answers stalled: the sync stops there rather than retrying every
+    other table in full.
 
     Args:
         message: what failed, key masked.
         request_label: the request that could not be sent.
         reason: why, as the system said it (key masked).
+        host: the API's host.
+        what: what the API did not do at the host, for the sync's error.
     """
 
-    def __init__(self, message, request_label, reason):
+    def __init__(self, message, request_label, reason, host, what="could not be reached at"):
         super().__init__(message)
         self.request_label = request_label
         self.reason = reason
+        self.host = host
+        self.what = what
 
 
 class TransientError(CustomerThermometerError):
@@ -347,16 +362,8 @@ class TransientError(CustomerThermometerError):
 
 
 class AnswerLimitError(CustomerThermometerError):
-    """An answer past its deadline or its size: a multi-day window is split instead.
-
-    Args:
-        message: what limit was passed.
-        retry: whether asking again may help (a slow answer) or not (a too large one).
-    """
-
-    def __init__(self, message, retry):
-        super().__init__(message)
-        self.retry = retry
+    """An answer past its size (asking again would not help): a multi-day window is split
+    instead."""
 
 
 class WindowTimeoutError(CustomerThermometerError):
@@ -640,6 +647,10 @@ class SyncContext:
         self.today = self.started_at.date()
         self.upper_bound = self.today + timedelta(days=1)
         self.session = requests.Session()
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, WatchedAdapter())
+        self.stalls = 0  # answers in a row that passed their deadline with little read
+        self.answer_bytes = 0  # of the answer being read, decompressed
         self.log_filter = KeyMaskingFilter(self.api_key)
         for name in LIBRARY_LOGGERS:
             logging.getLogger(name).addFilter(self.log_filter)
@@ -706,6 +717,135 @@ class KeyMaskingFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = mask_secrets(record.exc_text, self.api_key)
         return True
+
+
+class AnswerWatch:
+    """The deadline of one request's whole answer, from connecting to its last byte.
+
+    A read's time-out bounds a silence, not a trickle: a server may send a TLS handshake, a
+    header, a chunk's size or its trailers a byte at a time, or gzip members that hold
+    nothing, and every read returns in time. At the deadline a timer shuts down the sockets
+    the request used, which ends a read waiting on one, in any layer; the request then fails,
+    and the caller reads its failure as the deadline's. A request runs inside
+    `with AnswerWatch(seconds)`; the connections of WatchedAdapter enlist their sockets with
+    the watch of their thread.
+
+    Args:
+        seconds: the deadline, from now.
+    """
+
+    current = threading.local()  # .watch: the watch of the request this thread is sending
+
+    def __init__(self, seconds):
+        self.expired = False
+        self.ended = False
+        self.sockets = []  # kept here: a connection drops its own when an answer says close
+        self.copies = []  # of sockets, made by the watch, closed by it
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+
+    def __enter__(self):
+        AnswerWatch.current.watch = self
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.timer.cancel()
+        AnswerWatch.current.watch = None
+        with self.lock:
+            self.ended = True
+            for copy in self.copies:
+                copy.close()
+        return False
+
+    @classmethod
+    def enlist(cls, sock, copy=False):
+        """Put a socket (or, with copy, a copy of it, which stays usable when the socket moves
+        into a TLS one) under the watch of this thread's request, if one is watched."""
+        watch = getattr(cls.current, "watch", None)
+        if watch is None or sock is None:
+            return
+        with watch.lock:
+            if copy:
+                sock = sock.dup()
+                watch.copies.append(sock)
+            if sock not in watch.sockets:
+                watch.sockets.append(sock)
+            if watch.expired:
+                watch.shut_down()
+
+    def expire(self):
+        """At the deadline (in the timer's thread): shut down the request's sockets."""
+        with self.lock:
+            if not self.ended:
+                self.expired = True
+                self.shut_down()
+
+    def shut_down(self):
+        """Shut down every socket enlisted, ending the reads waiting on them."""
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # closed already
+                pass
+
+
+class WatchedConnection:
+    """What makes an HTTP(S) connection's sockets known to the AnswerWatch of its requests."""
+
+    def _new_conn(self):
+        """Connect, and enlist a copy of the socket: the TLS handshake that follows reads from a
+        socket the watch sees only once the handshake ends (urllib3's own extension point)."""
+        sock = super()._new_conn()
+        AnswerWatch.enlist(sock, copy=True)
+        return sock
+
+    def request(self, *args, **kwargs):
+        """Send (a connection kept alive serves several requests), and enlist the socket."""
+        super().request(*args, **kwargs)
+        AnswerWatch.enlist(self.sock)
+
+
+class WatchedHTTPConnection(WatchedConnection, HTTPConnection):
+    """An HTTP connection whose sockets an AnswerWatch can shut down."""
+
+
+class WatchedHTTPSConnection(WatchedConnection, HTTPSConnection):
+    """An HTTPS connection whose sockets an AnswerWatch can shut down."""
+
+
+class WatchedHTTPConnectionPool(HTTPConnectionPool):
+    """A pool of WatchedHTTPConnection."""
+
+    ConnectionCls = WatchedHTTPConnection
+
+
+class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    """A pool of WatchedHTTPSConnection."""
+
+    ConnectionCls = WatchedHTTPSConnection
+
+
+WATCHED_POOLS = {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
+PLAIN_POOLS = {HTTPConnectionPool, HTTPSConnectionPool}
+
+
+class WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with connections that an AnswerWatch can end (through a proxy too,
+    unless a SOCKS one, whose connections are its own)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        """Make the pool manager, then give it watched pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        """Return the proxy's manager, with watched pools where they were the plain ones."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if set(manager.pool_classes_by_scheme.values()) <= PLAIN_POOLS:
+            manager.pool_classes_by_scheme = WATCHED_POOLS
+        return manager
 
 
 def upsert_row(context, table, row):
@@ -797,19 +937,70 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
             unreachable = error.unreachable
     message = f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}"
     if unreachable is not None:
-        raise UnreachableError(message, request_label, unreachable)
+        host = urlparse(context.settings["base_url"]).hostname
+        raise UnreachableError(
+            message,
+            request_label,
+            f"{unreachable}, on all {count_of(__MAX_RETRIES + 1, 'attempt')} of {request_label}",
+            host,
+        )
     raise ApiError(message)
 
 
 def _request_once(context, query, request_label, read_body, split_on_timeout):
-    """Send one GET and read its answer; classify what went wrong.
+    """Send one GET and read its answer within its deadline; classify what went wrong.
+
+    An answer past its deadline is never data, even when it seems to end well: the deadline
+    cut its connection, which may have ended a body with no length early.
 
     Raises:
         TransientError: worth another attempt (connection errors, time-outs, 429, 5xx, a body
             cut short, an answer past its deadline).
         WindowTimeoutError: a time-out, or an answer past its limits, when split_on_timeout.
+        UnreachableError: besides make_api_request()'s case, answers that stalled: as many in
+            a row as a request's attempts passed their deadline with little read.
         AuthenticationError, ApiError: see make_api_request().
     """
+    context.answer_bytes = 0
+    with AnswerWatch(context.answer_deadline_seconds) as watch:
+        try:
+            answer = _send_and_read(context, query, request_label, read_body, split_on_timeout)
+        except AuthenticationError:
+            raise
+        except Exception:  # whatever the cut connection made fail, the deadline is why
+            if not watch.expired:
+                raise
+        else:
+            if not watch.expired:
+                context.stalls = 0
+                return answer
+    raise past_deadline(context, request_label, split_on_timeout)
+
+
+def past_deadline(context, request_label, split_on_timeout):
+    """Return the error of an answer past its deadline: one to split its window, or to retry,
+    or, when answers stalled (see _request_once()), one that stops the sync."""
+    seconds = context.answer_deadline_seconds
+    if context.answer_bytes < __STALL_BYTES:
+        context.stalls += 1
+    if context.stalls > __MAX_RETRIES:
+        host = urlparse(context.settings["base_url"]).hostname
+        return UnreachableError(
+            f"{request_label}: the answer took longer than {seconds:g} s",
+            request_label,
+            f"{count_of(context.stalls, 'answer')} in a row stalled past their deadline of "
+            f"{seconds:g} s, the last of {request_label}",
+            host=host,
+            what="did not finish its answers at",
+        )
+    message = f"the answer took longer than {seconds:g} s"
+    if split_on_timeout:
+        return WindowTimeoutError(f"was not read whole ({message})")
+    return TransientError(message)
+
+
+def _send_and_read(context, query, request_label, read_body, split_on_timeout):
+    """Send one GET and read its answer: see _request_once()."""
     try:
         with context.session.get(
             context.settings["base_url"],
@@ -826,9 +1017,7 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
     except AnswerLimitError as error:
         if split_on_timeout:
             raise WindowTimeoutError(f"was not read whole ({error})") from None
-        if not error.retry:
-            raise ApiError(f"{request_label}: {error}") from None
-        raise TransientError(str(error)) from None
+        raise ApiError(f"{request_label}: {error}") from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
         if split_on_timeout and is_read_timeout(error):
             raise WindowTimeoutError("timed out") from None
@@ -850,20 +1039,18 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
 
 
 def stream_body(context, response):
-    """Yield an answer's bytes as they arrive (decompressed), within its deadline and size.
+    """Yield an answer's bytes as they arrive (decompressed), within its size; count them in
+    context.answer_bytes (its deadline is the AnswerWatch's).
 
-    Reads with `read1()`, which returns what has arrived, so that a server sending a byte now and
-    then is caught by the deadline (a plain read waits for a whole chunk, each byte restarting
-    the per-read time-out). Errors are those `iter_content()` raises.
+    Reads with `read1()`, which returns what has arrived. Errors are those `iter_content()`
+    raises.
 
     Raises:
-        AnswerLimitError: the answer took longer than its deadline or grew past its size.
+        AnswerLimitError: the answer grew past its size.
         TransientError: the body was cut short.
         requests.exceptions.ConnectionError: a read time-out.
         requests.exceptions.ContentDecodingError: a compressed body that does not decompress.
     """
-    deadline = time.monotonic() + context.answer_deadline_seconds
-    size = 0
     while True:
         try:
             chunk = response.raw.read1(__CHUNK_BYTES, decode_content=True)
@@ -875,15 +1062,9 @@ def stream_body(context, response):
             raise requests.exceptions.ContentDecodingError(error) from None
         if not chunk:
             return
-        size += len(chunk)
-        if size > context.max_answer_bytes:
-            raise AnswerLimitError(
-                f"the answer passed {context.max_answer_bytes:,} bytes", retry=False
-            )
-        if time.monotonic() > deadline:
-            raise AnswerLimitError(
-                f"the answer took longer than {context.answer_deadline_seconds} s", retry=True
-            )
+        context.answer_bytes += len(chunk)
+        if context.answer_bytes > context.max_answer_bytes:
+            raise AnswerLimitError(f"the answer passed {context.max_answer_bytes:,} bytes")
         yield chunk
 
 
@@ -3298,11 +3479,9 @@ def read_again(table):
 
 def unreachable_message(context, error, not_read, failed):
     """Return the one error of a sync that stopped because the API's host could not be reached."""
-    host = urlparse(context.settings["base_url"]).hostname
     message = (
-        f"Customer Thermometer could not be reached at {host} ({error.reason}, on all "
-        f"{__MAX_RETRIES + 1} attempts of {error.request_label}), so the sync stopped. Not "
-        f"read, or not whole (only what they proved is saved): {', '.join(not_read)}"
+        f"Customer Thermometer {error.what} {error.host} ({error.reason}), so the sync stopped. "
+        f"Not read, or not whole (only what they proved is saved): {', '.join(not_read)}"
     )
     if failed:
         message += f"; failed before: {', '.join(failed)}"

@@ -27,11 +27,13 @@ From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 
 
 import argparse
 import bisect
+import gzip
 import itertools
 import random
 import signal
 import socket
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -43,6 +45,12 @@ MAX_LIMIT = 10000
 TEMPERATURES = {1: "Gold", 2: "Green", 3: "Yellow", 4: "Red"}
 FAULTS = ("500", "503", "429", "drop", "cut", "cut_length", "cut_chunked")
 STREAM_CHUNK_BYTES = 65536
+# The ways an answer can stall while every read returns in time: each sends a little every
+# STALL_TICK_SECONDS, until the client goes away or STALL_MOST_SECONDS pass (so that a server
+# left alone stops by itself).
+STALLS = ("header", "chunk_size", "trailers", "gzip_empty", "gzip_garbage")
+STALL_TICK_SECONDS = 0.05
+STALL_MOST_SECONDS = 120
 ISO_OFFSETS = ["Z", "+00:00", "+05:30", "-08:00"]
 LIST_ROOTS = {
     "getComments": ("comments", "comment"),
@@ -175,6 +183,9 @@ class FakeCustomerThermometer:
         self.today = today or local_now.date()
         self.requests = []
         self.overrides = {}
+        # method -> one of STALLS, played on each of its requests, or a list of them (or None
+        # for an answer as usual), one per request, then answers as usual
+        self.stalls = {}
         self.next_faults = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -536,6 +547,14 @@ class FakeCustomerThermometer:
                 return next(self._fault_kinds)  # every kind in turn
         return None
 
+    def next_stall(self, method):
+        """Return how this request of a method stalls (see `stalls`), or None."""
+        with self._lock:
+            stall = self.stalls.get(method)
+            if isinstance(stall, list):
+                return stall.pop(0) if stall else None
+            return stall
+
     def log_request(self, query, outcome):
         """Keep the request's parameters (key masked) and what it was answered."""
         entry = {key: value for key, value in query.items() if key != "apiKey"}
@@ -614,6 +633,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         query = {key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()}
+        stall = self.api.next_stall(query.get("getMethod"))
+        if stall is not None:
+            self.api.log_request(query, f"stall {stall}")
+            return self._stall(stall, self.api.answer(query)[2])
         fault = self.api.pick_fault()
         self.api.log_request(query, fault or "ok")
         if fault is None:
@@ -629,6 +652,31 @@ class Handler(BaseHTTPRequestHandler):
         if len(body) <= 1:
             return self._send(status, headers, body)  # nothing to cut
         self._send_cut(fault, body)
+
+    def _stall(self, stall, body):
+        """Answer so that the answer never ends, though bytes keep coming: see STALLS."""
+        self.close_connection = True
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+        if stall == "header":
+            start, tick = head + b"X-Slow: ", b"z"
+        elif stall == "chunk_size":
+            start, tick = head + b"Transfer-Encoding: chunked\r\n\r\n", b"0"
+        elif stall == "trailers":
+            framing = b"Transfer-Encoding: chunked\r\n\r\n" + _chunk(body) + b"0\r\n"
+            start, tick = head + framing, b"X-Trailer: 1\r\n"
+        else:
+            coded = gzip.compress(body) if stall == "gzip_garbage" else b""
+            start = head + b"Content-Encoding: gzip\r\nConnection: close\r\n\r\n" + coded
+            tick = b"garbage!" if stall == "gzip_garbage" else gzip.compress(b"")
+        ends = time.monotonic() + STALL_MOST_SECONDS
+        try:
+            self.wfile.write(start)
+            while time.monotonic() < ends:
+                self.wfile.write(tick)
+                self.wfile.flush()
+                time.sleep(STALL_TICK_SECONDS)
+        except OSError:  # the client went away
+            pass
 
     def _send_cut(self, fault, body):
         """Send half an answer, then close, in the way the fault names."""

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.fake_api import FAULTS, FakeCustomerThermometer
-from tests.harness import Project
+from tests.harness import REPOSITORY, Project
 
 API_KEY = "e2e-SECRET-key-5f1c9a7e3b"
 
@@ -629,3 +629,29 @@ def test_an_unreachable_api_stops_the_sync_after_one_table_and_keeps_every_curso
     assert len(retries) == 3  # one request's retries, not every table's
     for table in ("comment", "recipient_list", "thermometer", "metric"):
         assert f"{table}:" not in result.output.replace("(only what they proved is saved): ", "")
+
+
+def test_answers_that_stall_end_the_sync_by_themselves(tmp_path):
+    source = (REPOSITORY / "connector.py").read_text()
+    lowered = source.replace("__ANSWER_DEADLINE_SECONDS = 300", "__ANSWER_DEADLINE_SECONDS = 2")
+    assert lowered != source  # a copy whose answers have 2 s, not 300
+    (tmp_path / "connector.py").write_text(lowered)
+    runner = Runner(tmp_path / "run", tmp_path / "connector.py")
+    with FakeCustomerThermometer(responses=300, days=60, seed=4, api_key=API_KEY) as api:
+        api.stalls["getComments"] = ["header", "gzip_garbage"]  # then its answers come whole
+        api.stalls["getThermometers"] = "trailers"  # every time
+        result = runner.sync(api)
+        assert len(api.requests_for("getThermometers")) == 4
+        assert api.requests_for("getSendQuota") == []
+    assert result.returncode != 0 and "SYNC SUCCEEDED" not in result.output
+    assert (
+        "Customer Thermometer did not finish its answers at 127.0.0.1 (4 answers in a row "
+        "stalled past their deadline of 2 s, the last of getThermometers), so the sync stopped. "
+        "Not read, or not whole (only what they proved is saved): thermometer, metric."
+    ) in result.output
+    halves = [line for line in result.output.splitlines() if "asking for each half" in line]
+    assert len(halves) == 2 and all("took longer than 2 s" in line for line in halves)
+    columns = ["response_id", "date_submitted", "comment"]
+    assert runner.table("comment", columns) == expected(api, "comment", columns)
+    state = runner.project.state()
+    assert state["comment_cursor"] == state["blast_result_cursor"]
