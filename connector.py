@@ -205,6 +205,16 @@ __UTF8_NAME_PATTERN = re.compile(r"utf-?8", re.IGNORECASE)
 REFERENCE_PATTERN = re.compile(
     rb"&(?:(?P<name>[A-Za-z][A-Za-z0-9]{0,31});|(?!#(?:x[0-9A-Fa-f]+|[0-9]+);))"
 )
+# An answer's records a RecordParser skips at most (past them the answer is malformed), and
+# the response_ids of them it notes at most, looking for one in this many bytes.
+MAX_UNREADABLE_RECORDS = 100
+MAX_NOTED_IDS = 5
+ID_SEARCH_BYTES = 1000
+# The start tag of an answer's root, after its prolog; a response_id in a record's bytes.
+ROOT_START_PATTERN = re.compile(rb"<[^\s/>!?]+(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*>")
+RESPONSE_ID_PATTERN = re.compile(
+    rb"response_?id\s*(?:>\s*|=\s*[\"'])([^<\"']{1,60})", re.IGNORECASE
+)
 NUMBER_REFERENCE_PATTERN = re.compile(rb"&#(x[0-9A-Fa-f]+|[0-9]+);")
 __HTML_PAGE = "an HTML page, not the API's XML"
 # What a root's attributes say when the answer is an error (`status="error"`, `message="Service
@@ -1231,6 +1241,8 @@ class ListShape:
         self.dropped_fields = set()  # fields past the 500 columns, dropped
         self.cut_values = 0  # values longer than 1 MB, cut
         self.repaired = 0  # characters XML does not allow, repaired (see XmlRepair)
+        self.unreadable = 0  # records the parser could not read, skipped (see RecordParser)
+        self.unreadable_ids = []  # the first response_ids found in them
 
     def names(self):
         """Return the root names and the record names found, without namespaces, sorted."""
@@ -1276,11 +1288,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         TransientError: the body ended before the XML did (cut short), or was empty with nothing
             to say where it ended.
     """
-    builder = TreeBuilder()
-    # The parser builds the answer inside an element of the connector's own, opened before the
-    # first byte: the answer's root is then that element's child, reachable as the bytes arrive.
-    holder = builder.start("answer", {})
-    parser = XMLParser(target=builder)
+    reader = None  # made once the declared encoding is known
     unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
     previous = 0  # bytes fed between the two hand-ons before
     declared = None  # the encoding the XML declaration names, once the prolog was read
@@ -1293,6 +1301,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
             repair = XmlRepair(declared is None or __UTF8_NAME_PATTERN.fullmatch(declared))
+            reader = RecordParser(shape, declared, max_record_bytes)
         if len(head) < __SNIPPET_READ_BYTES:
             head += piece[: __SNIPPET_READ_BYTES - len(head)]
         # Small pieces keep the elements alive at once (those of one piece's records) under the
@@ -1301,10 +1310,10 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         unreleased += len(piece)
         if unreleased > max_record_bytes:
             raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
-        _feed(parser, repair.repaired_piece(piece), declared)
-        if not len(holder):
+        yield from _handed_on(reader.feed(repair.repaired_piece(piece)), shape, seen)
+        root = reader.root()
+        if root is None:
             continue
-        root = holder[0]
         if says_error(root):
             raise UnexpectedBodyError(_decoded(head), "an error document")
         ended = len(root) - 1  # every record but the last has ended: another one has begun
@@ -1314,12 +1323,15 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
             seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
             yield from _handed_on(root[:ended], shape, seen)
             del root[:ended]
+            reader.handed_on()
             previous, unreleased = unreleased, 0
     seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
-    if repair is not None:
-        _feed(parser, repair.rest(), declared)
+    if reader is None:
+        reader = RecordParser(shape, None, max_record_bytes)
+    else:
+        yield from _handed_on(reader.feed(repair.rest()), shape, seen)
         shape.repaired += repair.repaired
-    yield from _records_after_the_end(builder, parser, holder, shape, (seen, head, framed))
+    yield from _records_after_the_end(reader, shape, (seen, head, framed))
 
 
 def says_error(root):
@@ -1331,12 +1343,13 @@ def says_error(root):
     return any(__ERROR_WORD_PATTERN.search(f"{key} {value}") for key, value in root.items())
 
 
-def _records_after_the_end(builder, parser, holder, shape, read):
+def _records_after_the_end(reader, shape, read):
     """Once the body has ended: check the XML ended too, and yield the records still held.
 
     An empty body (or only white space) is no data, where the HTTP layer knew it ended there.
 
     Args:
+        reader: the answer's RecordParser.
         read: what iter_records() saw: its counts of records, the body's start, and whether
             the body was framed.
     Raises:
@@ -1350,12 +1363,14 @@ def _records_after_the_end(builder, parser, holder, shape, read):
         if not framed:
             raise TransientError("empty body, with no Content-Length or chunks to say it ended")
         return
-    builder.end("answer")
+    if reader.boundary is not None:  # the body ended in a record skipped: the one malformed
+        raise ApiError(f"malformed XML: {reader.error}")
+    reader.builder.end("answer")
     try:
-        parser.close()
+        reader.parser.close()
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
-    root = holder[0]
+    root = reader.root()
     shape.roots.add(root.tag)
     if says_error(root):  # one short answer is fed whole only here
         raise UnexpectedBodyError(_decoded(head), "an error document")
@@ -1364,6 +1379,214 @@ def _records_after_the_end(builder, parser, holder, shape, read):
     yield from _handed_on(list(root), shape, seen)
     if seen["text"] and not seen["fields"]:
         raise UnexpectedBodyError(_decoded(head), "an error document (no child holds a field)")
+
+
+class RecordParser:
+    """The XML parser of one list answer, which reads on past a record it cannot read.
+
+    XmlRepair makes readable the text XML does not allow; what is still malformed (a tag that
+    does not match, as an HTML `<br>` in a comment) stops a parser. Then the records that ended
+    before the error are handed on; the record it is in is skipped, counted in the shape with
+    its response_id where one is found (in what was read of it, or in its bytes); and a new
+    parser goes on after that record's end: its end tag followed by the next record's start tag
+    or the root's end tag (a field named as the record, as a comment's `<comment>`, is not
+    followed by those). The new parser is first fed the answer's own prolog and root start tag,
+    so that its namespaces and encoding hold. The parser builds the answer inside an element of
+    the connector's own, opened before the first byte: the answer's root is then that
+    element's child, reachable as the bytes arrive.
+
+    Args:
+        shape: the table's ListShape.
+        declared: the encoding the XML declaration named, or None.
+        max_record_bytes: the most bytes a record skipped may take.
+    """
+
+    def __init__(self, shape, declared, max_record_bytes):
+        self.shape = shape
+        self.declared = declared
+        self.max_record_bytes = max_record_bytes
+        self.codec = declared or "utf-8"
+        self.opening = None  # the prolog and the root's start tag, once the root began
+        self.first = b""  # the bytes fed until then
+        # The pieces fed since the hand-on before last, and since the last one, and where
+        # each group starts: (lines before it, characters of its line before it).
+        self.pieces, self.marks = [[], []], [(0, 0), (0, 0)]
+        self.lines = self.column = 0  # where the bytes fed end
+        self.boundary = None  # a skipped record's end, while it has not come
+        self.seeking_id = False  # for a skipped record, while none was found
+        self.error = None  # the parser's, on the last record skipped
+        self.held = b""  # bytes skipped that may begin it
+        self.skipped = 0  # bytes skipped since the last unreadable record
+        self.start()
+
+    def start(self):
+        """Make a new parser, with the answer's opening fed when it is known."""
+        self.builder = TreeBuilder()
+        self.holder = self.builder.start("answer", {})
+        self.parser = XMLParser(target=self.builder)
+        if self.opening is not None:
+            _feed(self.parser, self.opening, self.declared)
+        self.lines = self.column = 0
+        if self.opening is not None:
+            self.advance(self.opening)
+        self.pieces, self.marks = [[], []], [(self.lines, self.column)] * 2
+
+    def root(self):
+        """Return the answer's root element, once it began, else None."""
+        return self.holder[0] if len(self.holder) else None
+
+    def handed_on(self):
+        """Note that the root's ended records were handed on: keep only the bytes since."""
+        self.pieces, self.marks = [self.pieces[1], []], [self.marks[1], (self.lines, self.column)]
+
+    def advance(self, piece):
+        """Move where the bytes fed end past piece (its lines, and its last line's characters)."""
+        newline = piece.rfind(b"\n")
+        if newline < 0:
+            self.column += len(piece.decode(self.codec, "replace"))
+        else:
+            self.lines += piece.count(b"\n")
+            self.column = len(piece[newline + 1 :].decode(self.codec, "replace"))
+
+    def feed(self, piece):
+        """Feed a piece; return the records ended before an unreadable one, and None for it,
+        if one was met.
+
+        Raises:
+            ApiError: see recovered(); an encoding the parser cannot read.
+        """
+        if self.boundary is not None:
+            piece = self.after_skipping(piece)
+            if piece is None:
+                return []
+        self.pieces[1].append(piece)
+        if self.opening is None:
+            self.first += piece
+        try:
+            self.parser.feed(piece)
+        except ParseError as error:
+            return self.recovered(error)
+        except (LookupError, ValueError):
+            raise encoding_error(self.declared) from None
+        self.advance(piece)
+        self.find_opening()
+        return []
+
+    def find_opening(self):
+        """Keep the answer's prolog and root start tag once the parser read them."""
+        if self.opening is None and self.root() is not None:
+            found = ROOT_START_PATTERN.match(self.first, _prolog_end(self.first) or 0)
+            self.opening, self.first = (found.group() if found else None), b""
+
+    def recovered(self, error):
+        """Skip the record the parser could not read; return the records ended before it.
+
+        The record is the one whose tag, or text, the error is in: the last one begun, or, when
+        the error is in a record's start tag right after another's end, that new one.
+
+        Raises:
+            ApiError: the error is not within a record (before the first one, or between two),
+                or the answer holds more than 100 unreadable records.
+        """
+        self.find_opening()
+        root = self.root()
+        if root is None or not len(root) or self.opening is None:
+            raise ApiError(f"malformed XML: {error}")
+        if self.shape.unreadable >= MAX_UNREADABLE_RECORDS:
+            raise ApiError(f"malformed XML: more than {MAX_UNREADABLE_RECORDS} records unreadable")
+        data = b"".join(self.pieces[0] + self.pieces[1])
+        at = data.rfind(b"<", 0, self.offset(data, *error.position) + 1)  # the error's tag
+        record, tags = root[-1], record_tags(_tag_bytes(root[-1]), _tag_bytes(root))
+        ends = [found.end() for found in tags["end"].finditer(data, 0, max(at, 0))]
+        if ends and not data[ends[-1] : at].strip():  # right after a record's end tag
+            if not tags["start"].match(data, at):  # between two records: not a record's
+                raise ApiError(f"malformed XML: {error}")
+            record = None  # the record begins at the error's tag: the one before had ended
+        self.shape.unreadable += 1
+        self.error = error
+        self.seeking_id = len(self.shape.unreadable_ids) < MAX_NOTED_IDS
+        self.note_id(record, b"")
+        good = list(root if record is None else root[:-1])
+        self.boundary, self.held, self.skipped = tags["boundary"], b"", 0
+        self.start()
+        return good + [None] + self.feed(data[at:])  # None: the record skipped
+
+    def offset(self, data, line, column):
+        """Return where in data (the bytes fed since the hand-on before last) the parser's
+        position (line, column: characters) is."""
+        lines, characters = self.marks[0]
+        start = 0
+        for _ in range(line - 1 - lines):
+            start = data.index(b"\n", start) + 1
+        if line - 1 == lines:
+            column -= characters  # the line began before data
+        return start + len(data[start:].decode(self.codec, "replace")[:column].encode(self.codec))
+
+    def note_id(self, record, skipped):
+        """Note the response_id of an unreadable record, read already or in its bytes skipped,
+        once one is found (while fewer than five were noted)."""
+        if not self.seeking_id:
+            return
+        found = []
+        if record is not None:
+            found = [e.text for e in record.iter() if normalised_name(e.tag) == "response_id"]
+            found += [v for k, v in record.items() if normalised_name(k) == "response_id"]
+        said = RESPONSE_ID_PATTERN.search(skipped)
+        if said:
+            found.append(said.group(1).decode(self.codec, "replace"))
+        found = [text.strip() for text in found if text and text.strip()]
+        if found:
+            self.shape.unreadable_ids.append(found[0])
+            self.seeking_id = False
+
+    def after_skipping(self, piece):
+        """Return what of the bytes skipped and piece follows the unreadable record's end, or
+        None while it has not come.
+
+        Raises:
+            ApiError: the skipped bytes pass the size of a record.
+        """
+        held = self.held + piece
+        found = self.boundary.search(held)
+        self.note_id(None, held[: found.start() if found else len(held)][:ID_SEARCH_BYTES])
+        if found:
+            self.boundary, self.held = None, b""
+            return held[found.end() :]
+        self.skipped += len(piece)
+        if self.skipped > self.max_record_bytes:
+            raise ApiError(
+                f"the XML answer holds a record larger than {self.max_record_bytes:,} bytes"
+            )
+        self.held = held[max(held.rfind(b"</"), len(held) - 512, 0) :]
+        return None
+
+
+def record_tags(record, root):
+    """Return patterns of a record's start tag and end tag (any namespace prefix), and of its
+    end as a boundary: its end tag followed by the next record's start tag or the root's end
+    tag."""
+    prefix = rb"(?:[\w.-]+:)?"
+    start = rb"<" + prefix + re.escape(record) + rb"(?=[\s/>])"
+    end = rb"</" + prefix + re.escape(record) + rb"\s*>"
+    after = rb"(?=\s*(?:" + start + rb"|</" + prefix + re.escape(root) + rb"\s*>))"
+    return {
+        "start": re.compile(start),
+        "end": re.compile(end),
+        "boundary": re.compile(end + after),
+    }
+
+
+def _tag_bytes(element):
+    """Return an element's local name as the bytes a tag spells it with."""
+    return local_name(element.tag).encode("utf-8")
+
+
+def encoding_error(declared):
+    """Return the error of an answer in an encoding the parser cannot read."""
+    return ApiError(
+        f"the XML answer declares the encoding {declared!r}, which the parser cannot read: "
+        f"expected UTF-8"
+    )
 
 
 def declared_encoding(prolog):
@@ -1579,16 +1802,17 @@ def _feed(parser, piece, declared=None):
     except ParseError as error:
         raise ApiError(f"malformed XML: {error}") from None
     except (LookupError, ValueError):
-        raise ApiError(
-            f"the XML answer declares the encoding {declared!r}, which the parser cannot read: "
-            f"expected UTF-8"
-        ) from None
+        raise encoding_error(declared) from None
 
 
 def _handed_on(records, shape, seen):
     """Yield the fields of records that have some, counting those without any in shape, and in
-    seen those with fields and those of only text."""
+    seen those with fields and those of only text; for a record that could not be read (None),
+    yield no field."""
     for record in records:
+        if record is None:
+            yield {}
+            continue
         if len(shape.records) < __MAX_REPORTED_NAMES:
             shape.records.add(record.tag)
         fields = record_fields(record, shape)
@@ -2014,6 +2238,9 @@ def upsert_answer(context, table, response, answer, delivered):
         answer.count += 1
         if not answer.count % __PROGRESS_EVERY_RECORDS:  # records read again count too
             note_progress(context, table)
+        if not fields:  # a record that could not be read: in the answer, counted, warned of
+            context.table_stats(table)["skipped"] += 1
+            continue
         row = build_row(context, table, fields)
         if row is None:
             continue
@@ -3292,6 +3519,15 @@ def log_shape_report(context, table):
             f"{table}: repaired {count_of(shape.repaired, 'character')} XML does not allow "
             f"(control characters, entities it does not define, bytes that are not UTF-8...): "
             f"read as the text they stand for, or as U+FFFD (see the README, Data handling)",
+        )
+    if shape.unreadable:
+        ids = ", ".join(quoted(name) for name in shape.unreadable_ids) or "none found"
+        say(
+            context,
+            log.warning,
+            f"{table}: skipped {count_of(shape.unreadable, 'record')} the XML parser could not "
+            f"read (a tag that does not match...), the rest of their answers read "
+            f"(response_id: {ids})",
         )
     if shape.cut_values:
         say(

@@ -502,9 +502,22 @@ class TestParser:
             assert handed_on[index]() is not None
         assert len(handed_on) == 60
 
-    def test_parse_errors_met_while_feeding_are_raised(self, blast_body):
-        broken = blast_body[:20000] + b"</oops>" + blast_body[20000:]
-        with pytest.raises(connector.ApiError, match="malformed XML"):
+    @pytest.mark.parametrize("size", [1, 100, 4096, 10**6])
+    def test_a_record_the_parser_cannot_read_is_skipped_and_the_rest_read(self, blast_body, size):
+        whole = list(connector.iter_records([blast_body], list_shape()))
+        cut = blast_body.index(b"<response_id>", 20000)  # an unclosed tag before a record's id
+        shape = list_shape()
+        broken = blast_body[:cut] + b"<oops>" + blast_body[cut:]
+        read = list(connector.iter_records(in_pieces(broken, size), shape))
+        (index,) = [index for index, fields in enumerate(read) if not fields]
+        assert 0 < index < 59 and shape.unreadable == 1
+        assert read[:index] + read[index + 1 :] == whole[:index] + whole[index + 1 :]
+        assert shape.unreadable_ids == [whole[index]["response_id"]]
+
+    def test_parse_errors_outside_a_record_are_raised(self, blast_body):
+        cut = blast_body.index(b"<thermometer_blast_response>", 20000)
+        broken = blast_body[:cut] + b"</oops>" + blast_body[cut:]
+        with pytest.raises(connector.ApiError, match="malformed XML: mismatched tag"):
             list(connector.iter_records(in_pieces(broken, 4096), list_shape()))
 
     def test_a_comment_record_holding_a_comment_field_is_one_record(self):

@@ -1008,6 +1008,40 @@ class TestOneBadRecordNeverStallsATable:
         if read != raw.decode("utf-8", "replace") and b"CDATA" not in raw:
             assert any("comment: repaired " in m for m in captured.messages("warning"))
 
+    @pytest.mark.parametrize(
+        "raw",
+        [b"Great<br>thanks", b"a <b>bold</i> claim", b"<p>para", b"x</b> y"],
+    )
+    def test_a_record_that_cannot_be_read_is_skipped_named_and_the_rest_lands(
+        self, captured, api, raw
+    ):
+        api.script("getComments", (200, comments_body(b"fine", raw, b"also fine")))
+        run_scripted(api)
+        comments = {row["response_id"]: row["comment"] for row in captured.rows("comment")}
+        assert comments == {100: "fine", 102: "also fine"}
+        assert captured.checkpoints[-1]["comment_cursor"] == "2026-11-20"
+        assert not captured.messages("error")
+        (warning,) = [m for m in captured.messages("warning") if "could not read" in m]
+        assert warning.startswith("comment: skipped 1 record the XML parser could not read")
+        assert "(response_id: '101')" in warning
+
+    def test_records_that_cannot_be_read_are_counted_in_the_answer(self, captured, api):
+        api.script("getComments", (200, comments_body(b"ok", b"<br>", b"<br>", b"ok", b"<br>")))
+        run_scripted(api)
+        assert sorted(row["response_id"] for row in captured.rows("comment")) == [100, 103]
+        summary = [m for m in captured.messages("info") if m.startswith("comment: 20")]
+        assert summary and "3 skipped" in summary[-1]
+        (warning,) = [m for m in captured.messages("warning") if "could not read" in m]
+        assert "skipped 3 records" in warning and "'101', '102', '104'" in warning
+
+    def test_an_answer_of_more_than_100_records_that_cannot_be_read_fails_its_table(
+        self, captured, api
+    ):
+        failure = the_failure(
+            api, captured, "comment", "getComments", (200, comments_body(*[b"<br>"] * 101))
+        )
+        assert "malformed XML: more than 100 records unreadable" in failure
+
     def test_repairs_split_between_pieces_are_made_whole(self):
         body = comments_body(*[b"x" * 700 + b" caf&eacute;\x0b&#xD83D;&#xDE00;"] * 40)
         for size in (1, 7, 100, 8192):
