@@ -183,6 +183,9 @@ class FakeCustomerThermometer:
         self.today = today or local_now.date()
         self.requests = []
         self.overrides = {}
+        # method -> a whole HTTP response, status line and headers included, sent as it is (then
+        # the connection is closed): for header tricks no HTTP server library would send
+        self.raw_answers = {}
         # method -> one of STALLS, played on each of its requests, or a list of them (or None
         # for an answer as usual), one per request, then answers as usual
         self.stalls = {}
@@ -633,6 +636,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         query = {key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()}
+        raw = self.api.raw_answers.get(query.get("getMethod"))
+        if raw is not None:
+            self.api.log_request(query, "raw")
+            self.close_connection = True
+            return self.wfile.write(raw)
         stall = self.api.next_stall(query.get("getMethod"))
         if stall is not None:
             self.api.log_request(query, f"stall {stall}")

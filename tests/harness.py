@@ -99,16 +99,17 @@ class Project:
         """The DuckDB file the runs write."""
         return self.path / "files" / "warehouse.db"
 
-    def debug(self, configuration, timeout=240, measure=False):
+    def debug(self, configuration, timeout=240, measure=False, env=None):
         """Run `fivetran debug` with a configuration; return a RunResult.
 
         Args:
             configuration: the configuration values (strings).
             timeout: seconds before the run is killed (a test then fails).
             measure: read the peak RSS of the whole `fivetran` process (getrusage).
+            env: environment variables to set besides.
         """
         self.configuration_path.write_text(json.dumps(configuration))
-        env = dict(os.environ)
+        env = {**os.environ, **(env or {})}
         env["PATH"] = f"{self.bin}{os.pathsep}{venv_bin()}{os.pathsep}{env.get('PATH', '')}"
         env["DO_NOT_TRACK"] = "1"
         env["PYTHONUNBUFFERED"] = "1"

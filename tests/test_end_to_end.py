@@ -53,11 +53,11 @@ class Runner:
         self.project = Project(folder, connector_source)
         self.outputs = []
 
-    def sync(self, api, **overrides):
+    def sync(self, api, env=None, **overrides):
         """Run one sync against the stand-in and check the key is in no output."""
         values = {"api_key": API_KEY, "base_url": api.base_url}
         values.update(overrides)
-        result = self.project.debug({k: v for k, v in values.items() if v is not None})
+        result = self.project.debug({k: v for k, v in values.items() if v is not None}, env=env)
         self.outputs.append(result.output)
         assert_key_absent(result.output, self.project.crash_reports())
         return result
@@ -655,3 +655,34 @@ def test_answers_that_stall_end_the_sync_by_themselves(tmp_path):
     assert runner.table("comment", columns) == expected(api, "comment", columns)
     state = runner.project.state()
     assert state["comment_cursor"] == state["blast_result_cursor"]
+
+
+def test_a_malformed_header_and_a_two_megabyte_response_id_leave_no_key_and_no_flood(tmp_path):
+    # A runtime that prints every library's warnings: a root handler, installed at start-up.
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stdout, format='ROOT %(name)s: %(message)s')\n"
+    )
+    runner = Runner(tmp_path / "run")
+    with FakeCustomerThermometer(responses=300, days=60, seed=4, api_key=API_KEY) as api:
+        body = b"<thermometers><thermometer><id>1</id><name>A</name></thermometer></thermometers>"
+        api.raw_answers["getThermometers"] = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nNo colon in this header line\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        huge_id = b"9" * (2 * 2**20)
+        api.overrides["getRecipientLists"] = (
+            b"<recipient_lists><recipient_list><id>%s</id><name>x</name></recipient_list>"
+            b"<recipient_list><id>5</id><name>y</name></recipient_list></recipient_lists>"
+            % huge_id
+        )
+        result = runner.sync(api, env={"PYTHONPATH": str(tmp_path / "site")})
+    assert result.succeeded, result.output[-3000:]
+    assert "ROOT urllib3.connection: Failed to parse headers (url=" in result.output
+    assert "apiKey=***" in result.output
+    lowered = result.output.lower()
+    assert not [piece for piece in key_pieces(API_KEY.lower()) if piece in lowered]
+    assert len(result.output) < 200_000 and "9" * 300 not in result.output
+    assert runner.table("recipient_list", ["id", "name"]) == [(5, "y")]
+    assert runner.table("thermometer", ["id", "name"]) == [(1, "A")]
