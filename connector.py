@@ -730,7 +730,8 @@ class KeyMaskingFilter(logging.Filter):
 
 
 class AnswerWatch:
-    """The deadline of one request's whole answer, from connecting to its last byte.
+    """The deadline of one request's whole answer, to its last byte (the TCP connect, before
+    there is a socket to shut down, has its own time-out).
 
     A read's time-out bounds a silence, not a trickle: a server may send a TLS handshake, a
     header, a chunk's size or its trailers a byte at a time, or gzip members that hold
@@ -776,6 +777,8 @@ class AnswerWatch:
         watch = getattr(cls.current, "watch", None)
         if watch is None or sock is None:
             return
+        while not hasattr(sock, "shutdown") and hasattr(sock, "socket"):
+            sock = sock.socket  # TLS inside TLS (an HTTPS proxy): the socket it runs on
         with watch.lock:
             if copy:
                 sock = sock.dup()
@@ -784,6 +787,12 @@ class AnswerWatch:
                 watch.sockets.append(sock)
             if watch.expired:
                 watch.shut_down()
+
+    def cut(self):
+        """Return True when the deadline passed and shut a socket down (not when it passed
+        while connecting, before any socket was made: the connect has its own time-out)."""
+        with self.lock:
+            return self.expired and bool(self.sockets)
 
     def expire(self):
         """At the deadline (in the timer's thread): shut down the request's sockets."""
@@ -797,7 +806,7 @@ class AnswerWatch:
         for sock in self.sockets:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:  # closed already
+            except (OSError, AttributeError):  # closed already, or no socket of its own
                 pass
 
 
@@ -968,7 +977,8 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
             cut short, an answer past its deadline).
         WindowTimeoutError: a time-out, or an answer past its limits, when split_on_timeout.
         UnreachableError: besides make_api_request()'s case, answers that stalled: as many in
-            a row as a request's attempts passed their deadline with little read.
+            a row (across requests: any other answer breaks the row) as a request's attempts
+            passed their deadline with little read.
         AuthenticationError, ApiError: see make_api_request().
     """
     context.answer_bytes = 0
@@ -978,10 +988,11 @@ def _request_once(context, query, request_label, read_body, split_on_timeout):
         except AuthenticationError:
             raise
         except Exception:  # whatever the cut connection made fail, the deadline is why
-            if not watch.expired:
+            if not watch.cut():
+                context.stalls = 0  # an answer that ended, if not well: no stall
                 raise
         else:
-            if not watch.expired:
+            if not watch.cut():
                 context.stalls = 0
                 return answer
     raise past_deadline(context, request_label, split_on_timeout)
@@ -991,8 +1002,7 @@ def past_deadline(context, request_label, split_on_timeout):
     """Return the error of an answer past its deadline: one to split its window, or to retry,
     or, when answers stalled (see _request_once()), one that stops the sync."""
     seconds = context.answer_deadline_seconds
-    if context.answer_bytes < __STALL_BYTES:
-        context.stalls += 1
+    context.stalls = context.stalls + 1 if context.answer_bytes < __STALL_BYTES else 0
     if context.stalls > __MAX_RETRIES:
         host = urlparse(context.settings["base_url"]).hostname
         return UnreachableError(
@@ -2840,7 +2850,10 @@ def calibrate(context, table, window, answer):
     part = new_window(
         newest, window.end, child_delivered(walk, window, answer, newest, window.end)
     )
-    part_answer = fetch_window(context, table, part)
+    try:
+        part_answer = fetch_window(context, table, part)
+    except WindowTimeoutError:
+        return  # not read: no calibration
     walk.found_new += part_answer.new
     for day, keys in part_answer.keys_by_day.items():  # upserted now: not upserted again later
         answer.keys_by_day.setdefault(day, set()).update(keys)
@@ -2875,7 +2888,10 @@ def probe_proves(context, table, window, answer):
     walk = context.walk(table)
     delivered = child_delivered(walk, window, answer, window.probe, window.end)
     wide = new_window(window.probe, window.end, delivered)
-    wide_answer = fetch_window(context, table, wide, keep_days=asked_days(walk, window))
+    try:
+        wide_answer = fetch_window(context, table, wide, keep_days=asked_days(walk, window))
+    except WindowTimeoutError:
+        return False  # not read: it proves nothing
     walk.largest = max(walk.largest, wide_answer.count)
     return wide_answer.count > answer.count and not wide_answer.new
 

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import traceback
+import types
 import zlib
 from datetime import timedelta
 
@@ -484,6 +485,51 @@ class TestEveryDeadlineHolds:
         landed = {row["id"] for row in captured.rows("thermometer")}  # upserted again too
         assert landed == {thermometer["id"] for thermometer in stalling.thermometers}
         assert len(captured.rows("metric")) == 6
+
+    def test_answers_that_ended_between_stalls_break_the_row(self, captured, stalling):
+        stalling.stalls["getSendQuota"] = ["header", None, "header", None, "header", None] * 2
+        stalling.next_faults = ["503"] * 6  # each None above: an answer, a failed one
+        context = connector.SyncContext(
+            connector.validate_configuration(configuration(base_url=stalling.base_url)), {}
+        )
+        context.answer_deadline_seconds = 0.5
+        try:
+            for _ in range(3):  # 12 attempts, 6 of them stalled, never 2 in a row
+                with pytest.raises(connector.ApiError, match="failed after 4 attempts") as raised:
+                    connector.fetch_value(context, "metric", "getSendQuota", {})
+                assert not isinstance(raised.value, connector.UnreachableError)
+        finally:
+            context.close()
+
+    @pytest.mark.parametrize("stall", ["header", "gzip_empty"])
+    def test_windows_read_again_to_prove_others_may_stall_too(self, captured, stalling, stall):
+        stalling.stalls["getBlastResults"] = [stall, None, stall, None, stall]
+        run(base_url=stalling.base_url)
+        assert not captured.messages("error")
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(stalling)
+
+    def test_a_wider_range_asked_to_prove_a_window_may_stall(self, captured, stalling):
+        run(base_url=stalling.base_url)
+        stalling.stalls["getBlastResults"] = [None, "header"]  # the lookback, then its proof
+        run(state=captured.checkpoints[-1], base_url=stalling.base_url)
+        assert not captured.messages("error")
+        (probe,) = [e for e in stalling.requests_for("getBlastResults") if "stall" in e["outcome"]]
+        assert probe["fromDate"] < (TODAY - timedelta(days=7)).isoformat()  # wider: the proof
+
+    def test_the_deadline_shuts_down_the_socket_under_a_tls_layer(self, captured):
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            theirs.settimeout(5)
+            layered = types.SimpleNamespace(socket=ours)  # as urllib3's TLS inside TLS
+            with connector.AnswerWatch(0.05) as watch:
+                connector.AnswerWatch.enlist(layered)
+                assert theirs.recv(1) == b""  # shut down: the peer reads the end
+            assert watch.cut()
+
+    def test_a_deadline_passed_before_any_socket_cut_nothing(self):
+        with connector.AnswerWatch(0.01) as watch:
+            time.sleep(0.1)
+        assert watch.expired and not watch.cut()
 
     def test_a_slow_answer_that_sent_much_is_no_stall(self, captured, stalling, monkeypatch):
         monkeypatch.setattr(connector, "__STALL_BYTES", 100)  # the XML before the trailers
