@@ -208,6 +208,8 @@ REFERENCE_PATTERN = re.compile(
 # An answer's records a RecordParser skips at most (past them the answer is malformed), and
 # the response_ids of them it notes at most, looking for one in this many bytes.
 MAX_UNREADABLE_RECORDS = 100
+LINE_END_PATTERN = re.compile(rb"\r\n?|\n")
+BETWEEN_PATTERN = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)  # two records
 MAX_NOTED_IDS = 5
 ID_SEARCH_BYTES = 1000
 # The start tag of an answer's root, after its prolog; a response_id in a record's bytes.
@@ -1420,11 +1422,15 @@ class RecordParser:
         self.first = b""  # the bytes fed until then
         # The pieces fed since the hand-on before last, and since the last one, and where
         # each group starts: (lines before it, characters of its line before it).
-        self.pieces, self.marks = [[], []], [(0, 0), (0, 0)]
-        self.lines = self.column = 0  # where the bytes fed end
+        # (lines before it, characters of its line before it, whether a CR ends what came
+        # before), at the start of each group of pieces, and where the bytes fed end.
+        self.pieces, self.marks = [[], []], [(0, 0, False)] * 2
+        self.lines = self.column = 0
+        self.after_cr = False
         self.boundary = None  # a skipped record's end, while it has not come
         self.seeking_id = False  # for a skipped record, while none was found
         self.error = None  # the parser's, on the last record skipped
+        self.names = None  # the record's and the root's names, once a record began
         self.held = b""  # bytes skipped that may begin it
         self.skipped = 0  # bytes skipped since the last unreadable record
         self.start()
@@ -1436,10 +1442,10 @@ class RecordParser:
         self.parser = XMLParser(target=self.builder)
         if self.opening is not None:
             _feed(self.parser, self.opening, self.declared)
-        self.lines = self.column = 0
+        self.lines, self.column, self.after_cr = 0, 0, False
         if self.opening is not None:
             self.advance(self.opening)
-        self.pieces, self.marks = [[], []], [(self.lines, self.column)] * 2
+        self.pieces, self.marks = [[], []], [self.mark()] * 2
 
     def root(self):
         """Return the answer's root element, once it began, else None."""
@@ -1447,16 +1453,23 @@ class RecordParser:
 
     def handed_on(self):
         """Note that the root's ended records were handed on: keep only the bytes since."""
-        self.pieces, self.marks = [self.pieces[1], []], [self.marks[1], (self.lines, self.column)]
+        self.pieces, self.marks = [self.pieces[1], []], [self.marks[1], self.mark()]
+
+    def mark(self):
+        """Return where the bytes fed end: see marks."""
+        return self.lines, self.column, self.after_cr
 
     def advance(self, piece):
-        """Move where the bytes fed end past piece (its lines, and its last line's characters)."""
-        newline = piece.rfind(b"\n")
+        """Move where the bytes fed end past piece: its lines (ended as XML's are: CR LF, LF or
+        CR alone, a CR LF perhaps split between two pieces), and its last line's characters."""
+        newline = max(piece.rfind(b"\n"), piece.rfind(b"\r"))
         if newline < 0:
             self.column += len(piece.decode(self.codec, "replace"))
         else:
-            self.lines += piece.count(b"\n")
+            self.lines += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")
+            self.lines -= self.after_cr and piece.startswith(b"\n")  # the LF of a CR LF
             self.column = len(piece[newline + 1 :].decode(self.codec, "replace"))
+        self.after_cr = piece.endswith(b"\r")
 
     def feed(self, piece):
         """Feed a piece; return the records ended before an unreadable one, and None for it,
@@ -1486,32 +1499,30 @@ class RecordParser:
         """Keep the answer's prolog and root start tag once the parser read them."""
         if self.opening is None and self.root() is not None:
             found = ROOT_START_PATTERN.match(self.first, _prolog_end(self.first) or 0)
-            self.opening, self.first = (found.group() if found else None), b""
+            self.opening, self.first = (self.first[: found.end()] if found else None), b""
 
     def recovered(self, error):
         """Skip the record the parser could not read; return the records ended before it.
 
-        The record is the one whose tag, or text, the error is in: the last one begun, or, when
-        the error is in a record's start tag right after another's end, that new one.
-
         Raises:
-            ApiError: the error is not within a record (before the first one, or between two),
-                or the answer holds more than 100 unreadable records.
+            ApiError: the error cannot be placed in a record (see bad_record()), or the answer
+                holds more than 100 unreadable records.
         """
         self.find_opening()
         root = self.root()
-        if root is None or not len(root) or self.opening is None:
+        if root is not None and len(root):
+            self.names = (_tag_bytes(root[-1]), _tag_bytes(root))
+        if root is None or self.names is None or self.opening is None:
             raise ApiError(f"malformed XML: {error}")
         if self.shape.unreadable >= MAX_UNREADABLE_RECORDS:
             raise ApiError(f"malformed XML: more than {MAX_UNREADABLE_RECORDS} records unreadable")
         data = b"".join(self.pieces[0] + self.pieces[1])
-        at = data.rfind(b"<", 0, self.offset(data, *error.position) + 1)  # the error's tag
-        record, tags = root[-1], record_tags(_tag_bytes(root[-1]), _tag_bytes(root))
-        ends = [found.end() for found in tags["end"].finditer(data, 0, max(at, 0))]
-        if ends and not data[ends[-1] : at].strip():  # right after a record's end tag
-            if not tags["start"].match(data, at):  # between two records: not a record's
-                raise ApiError(f"malformed XML: {error}")
-            record = None  # the record begins at the error's tag: the one before had ended
+        at = self.offset(data, *error.position)
+        at = -1 if at is None else data.rfind(b"<", 0, at + 1)  # the tag the error is in, or after
+        tags = record_tags(*self.names)
+        record = self.bad_record(root, data, at, tags)
+        if record is False:
+            raise ApiError(f"malformed XML: {error}")
         self.shape.unreadable += 1
         self.error = error
         self.seeking_id = len(self.shape.unreadable_ids) < MAX_NOTED_IDS
@@ -1521,16 +1532,42 @@ class RecordParser:
         self.start()
         return good + [None] + self.feed(data[at:])  # None: the record skipped
 
+    @staticmethod
+    def bad_record(root, data, at, tags):
+        """Return the record the error at the tag starting at `at` is in: root's last one (its
+        start tag is after the last record end tag before the error), or None when the error
+        is in a record's start tag right after a record's end (only white space, comments or
+        processing instructions between). Return False when it cannot be told: the error
+        between two records, or right after an end tag named as the record that may be a
+        field's (as a comment's `<comment>`)."""
+        if at < 0:
+            return False
+        ends = [found.end() for found in tags["end"].finditer(data, 0, at)]
+        since = ends[-1] if ends else 0
+        if (ends or not len(root)) and BETWEEN_PATTERN.fullmatch(data, since, at):
+            return None if tags["start"].match(data, at) else False
+        if len(root) and tags["start"].search(data, since, at):
+            return root[-1]
+        return False
+
     def offset(self, data, line, column):
         """Return where in data (the bytes fed since the hand-on before last) the parser's
-        position (line, column: characters) is."""
-        lines, characters = self.marks[0]
-        start = 0
+        position (line, column: characters) is, or None when data does not hold it. Lines end
+        as XML's do: CR LF, LF, or CR alone."""
+        lines, characters, after_cr = self.marks[0]
+        start = 1 if after_cr and data.startswith(b"\n") else 0  # the LF of a CR LF
+        ends = LINE_END_PATTERN.finditer(data, start)
         for _ in range(line - 1 - lines):
-            start = data.index(b"\n", start) + 1
+            found = next(ends, None)
+            if found is None:
+                return None
+            start = found.end()
         if line - 1 == lines:
             column -= characters  # the line began before data
-        return start + len(data[start:].decode(self.codec, "replace")[:column].encode(self.codec))
+        if column < 0:
+            return None
+        text = data[start:].decode(self.codec, "replace")
+        return start + len(text[:column].encode(self.codec, "replace"))
 
     def note_id(self, record, skipped):
         """Note the response_id of an unreadable record, read already or in its bytes skipped,

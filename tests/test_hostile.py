@@ -1024,6 +1024,27 @@ def comments_body(*texts, encoding=None):
     return declaration + b"<comments>" + records + b"</comments>"
 
 
+def comments_answer(texts, line=b"", encoding=None, between=b"", bad_start=None):
+    """Return (a getComments body, the indexes of its records that cannot be read): one record
+    per text, a field a line; `between` after the second record; the record bad_start with a
+    start tag XML does not allow."""
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>'.encode() if encoding else b""
+    records, bad = [], set()
+    for n, text in enumerate(texts):
+        start = b"<comment a=1>" if n == bad_start else b"<comment>"
+        fields = [
+            b"<response_id>%d</response_id>" % (100 + n),
+            b"<date_submitted>2026-11-20 10:00:00</date_submitted>",
+            b"<comment>%s</comment>" % text,
+        ]
+        records.append(line.join([start, *fields, b"</comment>"]) + line)
+        if n == 1:
+            records.append(between)
+        if n == bad_start or b"<br>" in text:
+            bad.add(n)
+    return declaration + b"<comments>" + line + b"".join(records) + b"</comments>", bad
+
+
 class TestOneBadRecordNeverStallsATable:
     @pytest.mark.parametrize(
         ("raw", "read"),
@@ -1070,6 +1091,42 @@ class TestOneBadRecordNeverStallsATable:
         (warning,) = [m for m in captured.messages("warning") if "could not read" in m]
         assert warning.startswith("comment: skipped 1 record the XML parser could not read")
         assert "(response_id: '101')" in warning
+
+    @pytest.mark.parametrize(
+        ("texts", "options"),
+        [
+            ([b"a\rb", b"x<br>y", b"ok", b"ok"], {"line": b"\n"}),  # a lone CR before
+            ([b"a\rb", b"x<br>y", b"ok", b"ok"], {}),  # the same, on one line
+            ([b"ok", b"x<br>y", b"ok", b"<br>"], {"line": b"\r\n"}),
+            ([b"ok", b"x<br>y", b"caf\xe9", b"ok"], {"encoding": "ISO-8859-1"}),  # after a restart
+            ([b"ok", b"ok", b"ok"], {"between": b"<?pi x?><!-- n -->", "bad_start": 2}),
+            ([b"ok", b"x<br>y", b"ok", b"ok"], {"bad_start": 2}),  # right after a record skipped
+            ([b"a\rb"] + [b"ok"] * 300 + [b"x<br>y", b"ok"], {"line": b"\n"}),  # long before
+            ([b"ok"] * 300 + [b"x<br>y", b"ok"], {"line": b"\r\n"}),  # CR LF split by pieces
+        ],
+    )
+    def test_each_record_lands_or_is_counted_and_named_whatever_the_pieces(self, texts, options):
+        body, bad = comments_answer(texts, **options)
+        good = [str(100 + n) for n in range(len(texts)) if n not in bad]
+        for size in (1, 2, 7, 100, 8192, len(body)):
+            shape = list_shape("comment")
+            pieces = [body[i : i + size] for i in range(0, len(body), size)]
+            read = list(connector.iter_records(pieces, shape))
+            assert [r["response_id"] for r in read if r] == good, size
+            assert len(read) == len(texts) and shape.unreadable == len(bad), size
+            assert shape.unreadable_ids == [str(100 + n) for n in sorted(bad)], size
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            comments_answer([b"ok", b"ok"], between=b"<!-- a <b -- c -->")[0],  # between two
+            comments_answer([b"ok", b"x</comment></b>", b"ok"])[0],  # after a field's end?
+            comments_answer([b"ok", b"ok"], bad_start=0)[0],  # before any record
+        ],
+    )
+    def test_malformed_xml_no_record_holds_fails_the_answer(self, body):
+        with pytest.raises(connector.ApiError, match="malformed XML"):
+            list(connector.iter_records([body], list_shape("comment")))
 
     def test_records_that_cannot_be_read_are_counted_in_the_answer(self, captured, api):
         api.script("getComments", (200, comments_body(b"ok", b"<br>", b"<br>", b"ok", b"<br>")))
