@@ -210,6 +210,7 @@ REFERENCE_PATTERN = re.compile(
 MAX_UNREADABLE_RECORDS = 100
 LINE_END_PATTERN = re.compile(rb"\r\n?|\n")
 BETWEEN_PATTERN = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)  # two records
+BETWEEN_HELD_BYTES = 65536  # held while skipping: a record's end tag, and what follows it
 MAX_NOTED_IDS = 5
 ID_SEARCH_BYTES = 1000
 # The start tag of an answer's root, after its prolog; a response_id in a record's bytes.
@@ -1431,6 +1432,9 @@ class RecordParser:
         self.seeking_id = False  # for a skipped record, while none was found
         self.error = None  # the parser's, on the last record skipped
         self.names = None  # the record's and the root's names, once a record began
+        self.unreadable = 0  # records of this answer skipped
+        self.guarded = False  # no record may start before the one skipped ends
+        self.starts = None  # the pattern of a record start tag, once one was skipped
         self.held = b""  # bytes skipped that may begin it
         self.skipped = 0  # bytes skipped since the last unreadable record
         self.start()
@@ -1462,6 +1466,8 @@ class RecordParser:
     def advance(self, piece):
         """Move where the bytes fed end past piece: its lines (ended as XML's are: CR LF, LF or
         CR alone, a CR LF perhaps split between two pieces), and its last line's characters."""
+        if not piece:
+            return
         newline = max(piece.rfind(b"\n"), piece.rfind(b"\r"))
         if newline < 0:
             self.column += len(piece.decode(self.codec, "replace"))
@@ -1514,7 +1520,7 @@ class RecordParser:
             self.names = (_tag_bytes(root[-1]), _tag_bytes(root))
         if root is None or self.names is None or self.opening is None:
             raise ApiError(f"malformed XML: {error}")
-        if self.shape.unreadable >= MAX_UNREADABLE_RECORDS:
+        if self.unreadable >= MAX_UNREADABLE_RECORDS:
             raise ApiError(f"malformed XML: more than {MAX_UNREADABLE_RECORDS} records unreadable")
         data = b"".join(self.pieces[0] + self.pieces[1])
         at = self.offset(data, *error.position)
@@ -1524,29 +1530,44 @@ class RecordParser:
         if record is False:
             raise ApiError(f"malformed XML: {error}")
         self.shape.unreadable += 1
+        self.unreadable += 1
         self.error = error
         self.seeking_id = len(self.shape.unreadable_ids) < MAX_NOTED_IDS
         self.note_id(record, b"")
         good = list(root if record is None else root[:-1])
-        self.boundary, self.held, self.skipped = tags["boundary"], b"", 0
+        self.boundary, self.starts = tags["boundary"], tags["start"]
+        self.held, self.skipped = b"", 0
         self.start()
         return good + [None] + self.feed(data[at:])  # None: the record skipped
 
-    @staticmethod
-    def bad_record(root, data, at, tags):
-        """Return the record the error at the tag starting at `at` is in: root's last one (its
-        start tag is after the last record end tag before the error), or None when the error
-        is in a record's start tag right after a record's end (only white space, comments or
-        processing instructions between). Return False when it cannot be told: the error
-        between two records, or right after an end tag named as the record that may be a
-        field's (as a comment's `<comment>`)."""
+    def bad_record(self, root, data, at, tags):
+        """Return the record the error at the tag starting at `at` is in, or False when it
+        cannot be told (the error between two records).
+
+        It is root's last record when that one's start tag comes after the last end tag named
+        as the record before the error, or when that end tag is not followed by another record
+        or the root's end (so a field's, as a comment's `<comment>`: then no record may start
+        before the one skipped ends, see `guarded`). It is None (not begun) when the error is in
+        a record's start tag right after a record's end (only white space, comments or
+        processing instructions between).
+        """
+        self.guarded = False
         if at < 0:
             return False
         ends = [found.end() for found in tags["end"].finditer(data, 0, at)]
         since = ends[-1] if ends else 0
-        if (ends or not len(root)) and BETWEEN_PATTERN.fullmatch(data, since, at):
-            return None if tags["start"].match(data, at) else False
-        if len(root) and tags["start"].search(data, since, at):
+        if (
+            (ends or not len(root))
+            and BETWEEN_PATTERN.fullmatch(data, since, at)
+            and tags["start"].match(data, at)
+        ):
+            return None
+        if not len(root):
+            return False
+        if tags["start"].search(data, since, at):
+            return root[-1]
+        if ends and not tags["next"].match(data, since):
+            self.guarded = True
             return root[-1]
         return False
 
@@ -1595,7 +1616,10 @@ class RecordParser:
         """
         held = self.held + piece
         found = self.boundary.search(held)
-        self.note_id(None, held[: found.start() if found else len(held)][:ID_SEARCH_BYTES])
+        skipped = held[: found.start() if found else len(held)]
+        self.note_id(None, skipped[:ID_SEARCH_BYTES])
+        if self.guarded and self.starts.search(skipped):
+            raise ApiError(f"malformed XML: {self.error}")  # it was between records after all
         if found:
             self.boundary, self.held = None, b""
             return held[found.end() :]
@@ -1604,7 +1628,7 @@ class RecordParser:
             raise ApiError(
                 f"the XML answer holds a record larger than {self.max_record_bytes:,} bytes"
             )
-        self.held = held[max(held.rfind(b"</"), len(held) - 512, 0) :]
+        self.held = held[max(held.rfind(b"</"), len(held) - BETWEEN_HELD_BYTES, 0) :]
         return None
 
 
@@ -1615,11 +1639,14 @@ def record_tags(record, root):
     prefix = rb"(?:[\w.-]+:)?"
     start = rb"<" + prefix + re.escape(record) + rb"(?=[\s/>])"
     end = rb"</" + prefix + re.escape(record) + rb"\s*>"
-    after = rb"(?=\s*(?:" + start + rb"|</" + prefix + re.escape(root) + rb"\s*>))"
+    after = (
+        BETWEEN_PATTERN.pattern + rb"(?:" + start + rb"|</" + prefix + re.escape(root) + rb"\s*>)"
+    )
     return {
         "start": re.compile(start),
         "end": re.compile(end),
-        "boundary": re.compile(end + after),
+        "next": re.compile(after, re.DOTALL),  # what follows a record's end
+        "boundary": re.compile(end + rb"(?=" + after + rb")", re.DOTALL),
     }
 
 

@@ -1024,10 +1024,10 @@ def comments_body(*texts, encoding=None):
     return declaration + b"<comments>" + records + b"</comments>"
 
 
-def comments_answer(texts, line=b"", encoding=None, between=b"", bad_start=None):
+def comments_answer(texts, line=b"", encoding=None, between=b"", bad_start=None, after=None):
     """Return (a getComments body, the indexes of its records that cannot be read): one record
     per text, a field a line; `between` after the second record; the record bad_start with a
-    start tag XML does not allow."""
+    start tag XML does not allow; after: (index, text) of a field after a record's comment."""
     declaration = f'<?xml version="1.0" encoding="{encoding}"?>'.encode() if encoding else b""
     records, bad = [], set()
     for n, text in enumerate(texts):
@@ -1037,10 +1037,13 @@ def comments_answer(texts, line=b"", encoding=None, between=b"", bad_start=None)
             b"<date_submitted>2026-11-20 10:00:00</date_submitted>",
             b"<comment>%s</comment>" % text,
         ]
+        if after is not None and after[0] == n:
+            fields.append(b"<company>%s</company>" % after[1])
         records.append(line.join([start, *fields, b"</comment>"]) + line)
         if n == 1:
             records.append(between)
-        if n == bad_start or b"<br>" in text:
+        unreadable = b"<br>" in text or b"</b>" in text or (after and after[0] == n)
+        if n == bad_start or unreadable:
             bad.add(n)
     return declaration + b"<comments>" + line + b"".join(records) + b"</comments>", bad
 
@@ -1103,6 +1106,10 @@ class TestOneBadRecordNeverStallsATable:
             ([b"ok", b"x<br>y", b"ok", b"ok"], {"bad_start": 2}),  # right after a record skipped
             ([b"a\rb"] + [b"ok"] * 300 + [b"x<br>y", b"ok"], {"line": b"\n"}),  # long before
             ([b"ok"] * 300 + [b"x<br>y", b"ok"], {"line": b"\r\n"}),  # CR LF split by pieces
+            ([b"a\r\nb" * 5, b"ok", b"x<br>y", b"ok"], {"line": b"\n"}),  # around empty feeds
+            ([b"ok", b"x<br>y", b"ok", b"ok"], {"between": b"<!-- c --><?pi x?>"}),  # then
+            ([b"ok", b"ok", b"ok"], {"after": (1, b"Acme <Ltd>")}),  # after a <comment> field
+            ([b"ok", b"x</comment></b>", b"ok"], {}),  # a stray end tag after the field's end
         ],
     )
     def test_each_record_lands_or_is_counted_and_named_whatever_the_pieces(self, texts, options):
@@ -1120,13 +1127,20 @@ class TestOneBadRecordNeverStallsATable:
         "body",
         [
             comments_answer([b"ok", b"ok"], between=b"<!-- a <b -- c -->")[0],  # between two
-            comments_answer([b"ok", b"x</comment></b>", b"ok"])[0],  # after a field's end?
+            comments_answer([b"ok", b"ok", b"ok"], between=b" junk </b>")[0],  # text then
             comments_answer([b"ok", b"ok"], bad_start=0)[0],  # before any record
         ],
     )
     def test_malformed_xml_no_record_holds_fails_the_answer(self, body):
         with pytest.raises(connector.ApiError, match="malformed XML"):
             list(connector.iter_records([body], list_shape("comment")))
+
+    def test_the_limit_of_records_that_cannot_be_read_is_one_answers(self):
+        shape = list_shape("comment")
+        for _ in range(2):  # as a window read again to prove it
+            body = comments_answer([b"<br>"] * 60 + [b"ok"])[0]
+            assert len(list(connector.iter_records([body], shape))) == 61
+        assert shape.unreadable == 120
 
     def test_records_that_cannot_be_read_are_counted_in_the_answer(self, captured, api):
         api.script("getComments", (200, comments_body(b"ok", b"<br>", b"<br>", b"ok", b"<br>")))
