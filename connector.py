@@ -1314,7 +1314,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
             repair = XmlRepair(declared is None or __UTF8_NAME_PATTERN.fullmatch(declared))
-            reader = RecordParser(shape, declared, max_record_bytes)
+            reader = RecordParser(shape, declared)
         if len(head) < __SNIPPET_READ_BYTES:
             head += piece[: __SNIPPET_READ_BYTES - len(head)]
         # Small pieces keep the elements alive at once (those of one piece's records) under the
@@ -1340,7 +1340,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
             previous, unreleased = unreleased, 0
     seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
     if reader is None:
-        reader = RecordParser(shape, None, max_record_bytes)
+        reader = RecordParser(shape, None)
     else:
         yield from _handed_on(reader.feed(repair.rest()), shape, seen)
         shape.repaired += repair.repaired
@@ -1411,13 +1411,11 @@ class RecordParser:
     Args:
         shape: the table's ListShape.
         declared: the encoding the XML declaration named, or None.
-        max_record_bytes: the most bytes a record skipped may take.
     """
 
-    def __init__(self, shape, declared, max_record_bytes):
+    def __init__(self, shape, declared):
         self.shape = shape
         self.declared = declared
-        self.max_record_bytes = max_record_bytes
         self.codec = declared or "utf-8"
         self.opening = None  # the prolog and the root's start tag, once the root began
         self.first = b""  # the bytes fed until then
@@ -1436,7 +1434,6 @@ class RecordParser:
         self.guarded = False  # no record may start before the one skipped ends
         self.starts = None  # the pattern of a record start tag, once one was skipped
         self.held = b""  # bytes skipped that may begin it
-        self.skipped = 0  # bytes skipped since the last unreadable record
         self.start()
 
     def start(self):
@@ -1536,7 +1533,7 @@ class RecordParser:
         self.note_id(record, b"")
         good = list(root if record is None else root[:-1])
         self.boundary, self.starts = tags["boundary"], tags["start"]
-        self.held, self.skipped = b"", 0
+        self.held = b""
         self.start()
         return good + [None] + self.feed(data[at:])  # None: the record skipped
 
@@ -1611,8 +1608,7 @@ class RecordParser:
         """Return what of the bytes skipped and piece follows the unreadable record's end, or
         None while it has not come.
 
-        Raises:
-            ApiError: the skipped bytes pass the size of a record.
+        (Its size is bounded by iter_records(): no record is handed on while one is skipped.)
         """
         held = self.held + piece
         found = self.boundary.search(held)
@@ -1623,11 +1619,6 @@ class RecordParser:
         if found:
             self.boundary, self.held = None, b""
             return held[found.end() :]
-        self.skipped += len(piece)
-        if self.skipped > self.max_record_bytes:
-            raise ApiError(
-                f"the XML answer holds a record larger than {self.max_record_bytes:,} bytes"
-            )
         self.held = held[max(held.rfind(b"</"), len(held) - BETWEEN_HELD_BYTES, 0) :]
         return None
 

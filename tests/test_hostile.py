@@ -531,6 +531,14 @@ class TestEveryDeadlineHolds:
             time.sleep(0.1)
         assert watch.expired and not watch.cut()
 
+    def test_a_slow_answer_that_sent_much_breaks_the_row(self, captured, stalling, monkeypatch):
+        monkeypatch.setattr(connector, "__STALL_BYTES", 100)  # the XML before the trailers
+        stalling.stalls["getRecipientLists"] = ["header"] * 3 + ["trailers"]
+        stalling.stalls["getThermometers"] = ["header"] * 3  # then it answers
+        with pytest.raises(RuntimeError, match="failed for recipient_list"):
+            run(base_url=stalling.base_url)  # 6 stalls, never 4 in a row
+        assert len(captured.rows("thermometer")) == len(stalling.thermometers)
+
     def test_a_slow_answer_that_sent_much_is_no_stall(self, captured, stalling, monkeypatch):
         monkeypatch.setattr(connector, "__STALL_BYTES", 100)  # the XML before the trailers
         stalling.stalls["getRecipientLists"] = "trailers"
@@ -1110,6 +1118,7 @@ class TestOneBadRecordNeverStallsATable:
             ([b"ok", b"x<br>y", b"ok", b"ok"], {"between": b"<!-- c --><?pi x?>"}),  # then
             ([b"ok", b"ok", b"ok"], {"after": (1, b"Acme <Ltd>")}),  # after a <comment> field
             ([b"ok", b"x</comment></b>", b"ok"], {}),  # a stray end tag after the field's end
+            ([b"ok", b"x<br>y", b"ok"], {"between": b"<!-- a\nlong\rcomment -->"}),
         ],
     )
     def test_each_record_lands_or_is_counted_and_named_whatever_the_pieces(self, texts, options):
@@ -1126,7 +1135,7 @@ class TestOneBadRecordNeverStallsATable:
     @pytest.mark.parametrize(
         "body",
         [
-            comments_answer([b"ok", b"ok"], between=b"<!-- a <b -- c -->")[0],  # between two
+            comments_answer([b"ok", b"ok", b"ok"], between=b"<!-- a <b -- c -->")[0],  # between
             comments_answer([b"ok", b"ok", b"ok"], between=b" junk </b>")[0],  # text then
             comments_answer([b"ok", b"ok"], bad_start=0)[0],  # before any record
         ],
@@ -1140,7 +1149,31 @@ class TestOneBadRecordNeverStallsATable:
         for _ in range(2):  # as a window read again to prove it
             body = comments_answer([b"<br>"] * 60 + [b"ok"])[0]
             assert len(list(connector.iter_records([body], shape))) == 61
-        assert shape.unreadable == 120
+        assert shape.unreadable == 120 and shape.unreadable_ids == [
+            "100",
+            "101",
+            "102",
+            "103",
+            "104",
+        ]
+
+    def test_a_record_skipped_is_bounded_as_any_record(self):
+        body = comments_answer([b"ok", b"x<br>" + b"y" * 5000, b"ok"])[0]
+        pieces = [body[i : i + 100] for i in range(0, len(body), 100)]
+        with pytest.raises(connector.ApiError, match="a record larger than 2,000 bytes"):
+            list(connector.iter_records(pieces, list_shape("comment"), max_record_bytes=2000))
+
+    def test_a_response_id_in_an_attribute_names_a_record_skipped(self):
+        body = (
+            b'<comments><comment a="1" response_id="7"><comment>x<br>y</comment></comment>'
+            b'<comment response_id="8"><comment>ok</comment></comment></comments>'
+        )
+        shape = list_shape("comment")
+        assert list(connector.iter_records([body], shape)) == [
+            {},
+            {"comment": "ok", "response_id": "8"},
+        ]
+        assert shape.unreadable_ids == ["7"]
 
     def test_records_that_cannot_be_read_are_counted_in_the_answer(self, captured, api):
         api.script("getComments", (200, comments_body(b"ok", b"<br>", b"<br>", b"ok", b"<br>")))
