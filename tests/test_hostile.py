@@ -1218,6 +1218,17 @@ class TestOneBadRecordNeverStallsATable:
 
 
 class TestRepairEdges:
+    @pytest.mark.parametrize("size", [1, 5, 10**6])
+    def test_each_repair_is_counted_once_and_xmls_own_entities_not_at_all(self, size):
+        body = comments_body(
+            b"&amp;&lt;&gt;&quot;&apos; &eacute;&nbsp;&nosuch; AT&T \x0b &NotEqualTilde;"
+        )
+        shape = list_shape("comment")
+        pieces = [body[i : i + size] for i in range(0, len(body), size)]
+        (record,) = connector.iter_records(pieces, shape)
+        assert record["comment"] == "&<>\"' \u00e9\u00a0&nosuch; AT&T \ufffd \u2242\u0338"
+        assert shape.repaired == 6  # é, no-break space, &nosuch;, AT&T's &, \x0b, two characters
+
     @pytest.mark.parametrize(
         ("code", "allowed"),
         [
