@@ -344,15 +344,13 @@ class UnreachableError(ApiError):
 
     Args:
         message: what failed, key masked.
-        request_label: the request that could not be sent.
-        reason: why, as the system said it (key masked).
+        reason: why (as the system said it), and on which request (key masked).
         host: the API's host.
         what: what the API did not do at the host, for the sync's error.
     """
 
-    def __init__(self, message, request_label, reason, host, what="could not be reached at"):
+    def __init__(self, message, reason, host, what="could not be reached at"):
         super().__init__(message)
-        self.request_label = request_label
         self.reason = reason
         self.host = host
         self.what = what
@@ -659,6 +657,7 @@ class SyncContext:
         self.started_at = _utc_now()
         self.today = self.started_at.date()
         self.upper_bound = self.today + timedelta(days=1)
+        self.host = urlparse(settings["base_url"]).hostname  # for messages
         self.session = requests.Session()
         for prefix in ("https://", "http://"):
             self.session.mount(prefix, WatchedAdapter())
@@ -959,12 +958,10 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
             unreachable = error.unreachable
     message = f"{request_label} failed after {__MAX_RETRIES + 1} attempts: {reason}"
     if unreachable is not None:
-        host = urlparse(context.settings["base_url"]).hostname
         raise UnreachableError(
             message,
-            request_label,
             f"{unreachable}, on all {count_of(__MAX_RETRIES + 1, 'attempt')} of {request_label}",
-            host,
+            context.host,
         )
     raise ApiError(message)
 
@@ -1007,13 +1004,11 @@ def past_deadline(context, request_label, split_on_timeout):
     seconds = context.answer_deadline_seconds
     context.stalls = context.stalls + 1 if context.answer_bytes < __STALL_BYTES else 0
     if context.stalls > __MAX_RETRIES:
-        host = urlparse(context.settings["base_url"]).hostname
         return UnreachableError(
             f"{request_label}: the answer took longer than {seconds:g} s",
-            request_label,
             f"{count_of(context.stalls, 'answer')} in a row stalled past their deadline of "
             f"{seconds:g} s, the last of {request_label}",
-            host=host,
+            context.host,
             what="did not finish its answers at",
         )
     message = f"the answer took longer than {seconds:g} s"
@@ -1047,8 +1042,7 @@ def _send_and_read(context, query, request_label, read_body, split_on_timeout):
         unreachable = unreachable_reason(error)
         if unreachable is not None:
             unreachable = mask_secrets(unreachable, context.api_key)
-            host = urlparse(context.settings["base_url"]).hostname
-            message = f"could not connect to {host}: {unreachable}"
+            message = f"could not connect to {context.host}: {unreachable}"
             raise TransientError(message, unreachable=unreachable) from None
         message = mask_secrets(error, context.api_key)
         raise TransientError(f"{type(error).__name__}: {message}") from None
@@ -1339,9 +1333,7 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
             reader.handed_on()
             previous, unreleased = unreleased, 0
     seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
-    if reader is None:
-        reader = RecordParser(shape, None)
-    else:
+    if reader is not None:  # else no byte came (nor a reader made): see _records_after_the_end()
         yield from _handed_on(reader.feed(repair.rest()), shape, seen)
         shape.repaired += repair.repaired
     yield from _records_after_the_end(reader, shape, (seen, head, framed))
@@ -1362,7 +1354,7 @@ def _records_after_the_end(reader, shape, read):
     An empty body (or only white space) is no data, where the HTTP layer knew it ended there.
 
     Args:
-        reader: the answer's RecordParser.
+        reader: the answer's RecordParser (None when no byte came: head is empty then).
         read: what iter_records() saw: its counts of records, the body's start, and whether
             the body was framed.
     Raises:
@@ -1419,10 +1411,9 @@ class RecordParser:
         self.codec = declared or "utf-8"
         self.opening = None  # the prolog and the root's start tag, once the root began
         self.first = b""  # the bytes fed until then
-        # The pieces fed since the hand-on before last, and since the last one, and where
-        # each group starts: (lines before it, characters of its line before it).
-        # (lines before it, characters of its line before it, whether a CR ends what came
-        # before), at the start of each group of pieces, and where the bytes fed end.
+        # The pieces fed since the hand-on before last, and since the last one; where each
+        # group starts (marks: lines before it, characters of its line before it, whether a CR
+        # ends what came before); and where the bytes fed end.
         self.pieces, self.marks = [[], []], [(0, 0, False)] * 2
         self.lines = self.column = 0
         self.after_cr = False
@@ -1441,10 +1432,9 @@ class RecordParser:
         self.builder = TreeBuilder()
         self.holder = self.builder.start("answer", {})
         self.parser = XMLParser(target=self.builder)
-        if self.opening is not None:
-            _feed(self.parser, self.opening, self.declared)
         self.lines, self.column, self.after_cr = 0, 0, False
-        if self.opening is not None:
+        if self.opening is not None:  # read once already: it parses again
+            self.parser.feed(self.opening)
             self.advance(self.opening)
         self.pieces, self.marks = [[], []], [self.mark()] * 2
 
@@ -1493,7 +1483,10 @@ class RecordParser:
         except ParseError as error:
             return self.recovered(error)
         except (LookupError, ValueError):
-            raise encoding_error(self.declared) from None
+            raise ApiError(
+                f"the XML answer declares the encoding {self.declared!r}, which the parser "
+                f"cannot read: expected UTF-8"
+            ) from None
         self.advance(piece)
         self.find_opening()
         return []
@@ -1644,14 +1637,6 @@ def record_tags(record, root):
 def _tag_bytes(element):
     """Return an element's local name as the bytes a tag spells it with."""
     return local_name(element.tag).encode("utf-8")
-
-
-def encoding_error(declared):
-    """Return the error of an answer in an encoding the parser cannot read."""
-    return ApiError(
-        f"the XML answer declares the encoding {declared!r}, which the parser cannot read: "
-        f"expected UTF-8"
-    )
 
 
 def declared_encoding(prolog):
@@ -1852,22 +1837,6 @@ def _xml_allows(code):
         or 0xE000 <= code <= 0xFFFD
         or 0x10000 <= code <= 0x10FFFF
     )
-
-
-def _feed(parser, piece, declared=None):
-    """Feed one piece of the body to the parser.
-
-    Args:
-        declared: the encoding the XML declaration named, quoted when the parser cannot read it.
-    Raises:
-        ApiError: the XML is malformed, or declares an encoding the parser cannot read.
-    """
-    try:
-        parser.feed(piece)
-    except ParseError as error:
-        raise ApiError(f"malformed XML: {error}") from None
-    except (LookupError, ValueError):
-        raise encoding_error(declared) from None
 
 
 def _handed_on(records, shape, seen):
