@@ -1277,6 +1277,8 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
     fields are named as in `record_fields()`. A record with no field is skipped and counted. An
     empty body or root yields nothing. A record is handed on once the next one has begun (or the
     body has ended), then removed from the tree: the parser holds the records of one 8 KB piece.
+    Every decision holds whenever the parser hands its events on: an Expat that defers them
+    (2.6 and later, see RecordParser.feed()) hands them on later, never earlier.
     A root named like an error (`error`, `errors`, `fault`), or one whose children all hold no
     field (each only text, as `<error><code>42</code><message>..</message></error>`), is an error
     document, never an empty list.
@@ -1297,12 +1299,9 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
     """
     reader = None  # made once the declared encoding is known
     unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
-    previous = 0  # bytes fed between the two hand-ons before
     declared = None  # the encoding the XML declaration names, once the prolog was read
     head = b""  # the body's start (empty until a piece came), quoted for an error document
-    # Records with fields, records of only text, and whether the records handed on next may
-    # hold a value past its limit (their bytes, and the piece before, pass it).
-    seen = {"fields": 0, "text": 0, "large": False}
+    seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
     repair = None  # made once the declared encoding is known
     for piece in checked_prolog(_pieces(chunks, __FEED_BYTES)):
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
@@ -1315,26 +1314,27 @@ def iter_records(chunks, shape, max_record_bytes=__MAX_RECORD_BYTES, framed=True
         # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
         # builds some 2,000 elements at once, which makes parsing twice as slow.
         unreleased += len(piece)
-        if unreleased > max_record_bytes:
-            raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
-        yield from _handed_on(reader.feed(repair.repaired_piece(piece)), shape, seen)
+        # Past the bound, a deferring parser is first made to hand on what it holds: the record
+        # may have ended in bytes it had not parsed yet.
+        records = reader.feed(repair.repaired_piece(piece), flush=unreleased > max_record_bytes)
+        yield from _handed_on(records, shape, seen)
         root = reader.root()
-        if root is None:
-            continue
-        if says_error(root):
+        if root is not None and says_error(root):
             raise UnexpectedBodyError(_decoded(head), "an error document")
-        ended = len(root) - 1  # every record but the last has ended: another one has begun
+        ended = len(root) - 1 if root is not None else 0  # all but the last: another one began
         if ended > 0:
-            # A record handed on now began (its start tag and attributes) since the hand-on
-            # before last: those bytes bound its values.
-            seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
-            yield from _handed_on(root[:ended], shape, seen)
+            records = root[:ended]
             del root[:ended]
             reader.handed_on()
-            previous, unreleased = unreleased, 0
-    seen["large"] = previous + unreleased > __MAX_VALUE_CHARS
+            unreleased = 0
+            yield from _handed_on(records, shape, seen)
+        if unreleased > max_record_bytes:
+            raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
     if reader is not None:  # else no byte came (nor a reader made): see _records_after_the_end()
-        yield from _handed_on(reader.feed(repair.rest()), shape, seen)
+        # The body has ended: a deferring parser hands on all it holds before anything is
+        # decided, so that the last records, an unreadable one among them, and the root's
+        # attributes take the same path as any others.
+        yield from _handed_on(reader.feed(repair.rest(), flush=True), shape, seen)
         shape.repaired += repair.repaired
     yield from _records_after_the_end(reader, shape, (seen, head, framed))
 
@@ -1370,8 +1370,7 @@ def _records_after_the_end(reader, shape, read):
         return
     if reader.boundary is not None:  # the body ended in a record skipped: the one malformed
         raise ApiError(f"malformed XML: {reader.error}")
-    reader.builder.end("answer")
-    try:
+    try:  # the connector's own element stays open: a parser may still hand on events here
         reader.parser.close()
     except ParseError as error:
         raise TransientError(f"body cut short before the XML ended ({error})") from None
@@ -1381,7 +1380,9 @@ def _records_after_the_end(reader, shape, read):
         raise UnexpectedBodyError(_decoded(head), "an error document")
     if not len(root) and root.text and root.text.strip():
         raise UnexpectedBodyError(root.text.strip())
-    yield from _handed_on(list(root), shape, seen)
+    records = list(root)
+    del root[:]
+    yield from _handed_on(records, shape, seen)
     if seen["text"] and not seen["fields"]:
         raise UnexpectedBodyError(_decoded(head), "an error document (no child holds a field)")
 
@@ -1464,10 +1465,19 @@ class RecordParser:
             self.column = len(piece[newline + 1 :].decode(self.codec, "replace"))
         self.after_cr = piece.endswith(b"\r")
 
-    def feed(self, piece):
+    def feed(self, piece, flush=False):
         """Feed a piece; return the records ended before an unreadable one, and None for it,
         if one was met.
 
+        Expat 2.6 and later defer parsing an unfinished token until more bytes come ("reparse
+        deferral", against the quadratic cost of re-reading a huge token from its start): what
+        a piece holds may reach the tree only with a later piece, or at close(). Nothing here
+        waits for it but the end of the body and the bound on a record's size, which flush
+        (see flushed()). A flush costs one parse of what is held, unfinished token included.
+
+        Args:
+            piece: the bytes to feed.
+            flush: whether the parser must hand on all it holds once the piece is fed.
         Raises:
             ApiError: see recovered(); an encoding the parser cannot read.
         """
@@ -1480,14 +1490,16 @@ class RecordParser:
             self.first += piece
         try:
             self.parser.feed(piece)
+            if flush:
+                flushed(self.parser)
+            self.advance(piece)  # decodes: an unknown encoding fails here if not in the parser
         except ParseError as error:
-            return self.recovered(error)
+            return self.recovered(error, flush)
         except (LookupError, ValueError):
             raise ApiError(
                 f"the XML answer declares the encoding {self.declared!r}, which the parser "
                 f"cannot read: expected UTF-8"
             ) from None
-        self.advance(piece)
         self.find_opening()
         return []
 
@@ -1497,8 +1509,9 @@ class RecordParser:
             found = ROOT_START_PATTERN.match(self.first, _prolog_end(self.first) or 0)
             self.opening, self.first = (self.first[: found.end()] if found else None), b""
 
-    def recovered(self, error):
+    def recovered(self, error, flush):
         """Skip the record the parser could not read; return the records ended before it.
+        The rest is fed to a new parser, flushed as the piece that met the error was to be.
 
         Raises:
             ApiError: the error cannot be placed in a record (see bad_record()), or the answer
@@ -1528,7 +1541,7 @@ class RecordParser:
         self.boundary, self.starts = tags["boundary"], tags["start"]
         self.held = b""
         self.start()
-        return good + [None] + self.feed(data[at:])  # None: the record skipped
+        return good + [None] + self.feed(data[at:], flush)  # None: the record skipped
 
     def bad_record(self, root, data, at, tags):
         """Return the record the error at the tag starting at `at` is in, or False when it
@@ -1614,6 +1627,15 @@ class RecordParser:
             return held[found.end() :]
         self.held = held[max(held.rfind(b"</"), len(held) - BETWEEN_HELD_BYTES, 0) :]
         return None
+
+
+def flushed(parser):
+    """Make a parser hand on every event it holds, where it can: `flush()` came with the Expat
+    that defers them (Python 3.13, 3.12.3+, 3.11.9+, 3.10.14+); an older Python parses each
+    piece as it is fed, so has nothing to hand on."""
+    flush = getattr(parser, "flush", None)
+    if flush is not None:
+        flush()
 
 
 def record_tags(record, root):
@@ -1842,16 +1864,18 @@ def _xml_allows(code):
 def _handed_on(records, shape, seen):
     """Yield the fields of records that have some, counting those without any in shape, and in
     seen those with fields and those of only text; for a record that could not be read (None),
-    yield no field."""
-    for record in records:
+    yield no field. Each record is let go once read: none stays alive in records while the
+    later ones are read."""
+    records.reverse()
+    while records:
+        record = records.pop()
         if record is None:
             yield {}
             continue
         if len(shape.records) < __MAX_REPORTED_NAMES:
             shape.records.add(record.tag)
         fields = record_fields(record, shape)
-        if seen["large"]:  # the bytes of these records pass a value's limit: cut the largest
-            shape.cut_values += _cut_values(fields)
+        shape.cut_values += _cut_values(fields)
         if fields:
             seen["fields"] += 1
             yield fields

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from fivetran_connector_sdk import Logging  # noqa: E402
 
 import connector  # noqa: E402
+from tests.deferring.deferring_parser import MODES, deferring  # noqa: E402
 from tests.fake_api import FakeCustomerThermometer  # noqa: E402
 
 Logging.LOG_LEVEL = Logging.Level.FINE
@@ -26,6 +27,25 @@ PINNED_NOW = datetime(2026, 11, 26, 15, 30, 0, tzinfo=timezone.utc)
 TODAY = PINNED_NOW.date()
 API_KEY = "unit-SECRET-key-0123456789"
 BASE_URL = "https://ct.example.test/api.php"
+
+
+# A test class or function marked so runs under the real parser, eager with Expat 2.5, and under
+# each mode of the deferring double: what Expat 2.6 does, on every Python (see xml_parser).
+UNDER_EVERY_PARSER = pytest.mark.parametrize(
+    "xml_parser", ("eager",) + MODES, indirect=True, ids=lambda mode: f"parser={mode}"
+)
+
+
+@pytest.fixture(autouse=True)
+def xml_parser(request, monkeypatch):
+    """The XML parser the connector uses: the real one, or under UNDER_EVERY_PARSER, each mode
+    of the deferring double in turn. Return the parser class."""
+    mode = getattr(request, "param", "eager")
+    if mode == "eager":
+        return connector.XMLParser
+    parser = deferring(mode)
+    monkeypatch.setattr(connector, "XMLParser", parser)
+    return parser
 
 
 def configuration(**overrides):

@@ -27,6 +27,29 @@ MEASURE_WRAPPER = (
 )
 
 
+def deferring_parser_env(mode, record):
+    """Return the environment under which `fivetran debug` parses XML with the deferring double
+    (tests/deferring/) in mode, noting each parser it makes in the file record."""
+    folder = REPOSITORY / "tests" / "deferring"
+    paths = [str(folder)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {
+        "PYTHONPATH": os.pathsep.join(paths),
+        "DEFERRING_PARSER": mode,
+        "DEFERRING_PARSER_RECORD": str(record),
+    }
+
+
+def git_tree(revision, folder):
+    """Write the repository's files at a git revision into folder (created); return it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPOSITORY), "archive", revision], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
 def venv_bin():
     """Return the folder of the running interpreter's scripts (the venv's bin)."""
     return Path(sys.executable).parent
@@ -80,15 +103,17 @@ class Project:
     Args:
         folder: where to put the copy (created).
         connector_source: the connector.py to use (the repository's by default).
+        source: the tree whose project files are copied (the repository by default; the bench
+            gives another version's, see `git_tree()`).
     """
 
-    def __init__(self, folder, connector_source=None):
+    def __init__(self, folder, connector_source=None, source=REPOSITORY):
         self.folder = Path(folder)
         self.path = self.folder / "project"
         self.path.mkdir(parents=True, exist_ok=True)
         for name in PROJECT_FILES:
-            if (REPOSITORY / name).exists():  # `fivetran debug` deletes an empty requirements.txt
-                shutil.copy(REPOSITORY / name, self.path / name)
+            if (Path(source) / name).exists():  # `fivetran debug` deletes an empty one
+                shutil.copy(Path(source) / name, self.path / name)
         if connector_source is not None:
             shutil.copy(connector_source, self.path / "connector.py")
         self.bin = stub_pipreqs(self.folder / "stub-bin")

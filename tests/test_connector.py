@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import connector
-from tests.conftest import API_KEY, BASE_URL, TODAY, configuration, day
+from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration, day
 from tests.fake_api import FakeCustomerThermometer
 
 ALL_TABLES = ["comment", "blast_result", "recipient_list", "thermometer", "metric"]
@@ -236,6 +236,7 @@ class TestRequests:
         )
 
 
+@UNDER_EVERY_PARSER
 class TestBodies:
     def test_empty_body_and_empty_root_are_no_data(self, captured, api):
         api.script("getComments", (200, "  \n"))
@@ -334,6 +335,7 @@ class TestBodies:
         assert "fromDate" not in api.sent("getSendQuota")[0]
 
 
+@UNDER_EVERY_PARSER
 class TestRecords:
     def test_values_are_typed(self, captured, api):
         record = {
@@ -456,6 +458,7 @@ def in_pieces(body, size):
     return (body[i : i + size] for i in range(0, len(body), size))
 
 
+@UNDER_EVERY_PARSER
 class TestParser:
     @pytest.fixture
     def blast_body(self, fake):
@@ -485,6 +488,16 @@ class TestParser:
         assert len(records) == 60
         # A piece's tail from its last "<" is fed with the next (see XmlRepair): at most two.
         assert sum(fed) == len(blast_body) and max(fed) <= 2 * 8192
+
+    def test_records_far_under_the_size_bound_are_read_whenever_the_parser_hands_them_on(
+        self, blast_body
+    ):
+        # Records of under 1,000 bytes, an answer of over 40,000 and a bound of 5,000: a parser
+        # that held its events back past the bound must be made to hand them on.
+        pieces = in_pieces(blast_body, 1000)
+        records = list(connector.iter_records(pieces, list_shape(), max_record_bytes=5000))
+        assert records == list(connector.iter_records([blast_body], list_shape()))
+        assert len(records) == 60
 
     def test_records_are_released_once_handed_on(self, blast_body, monkeypatch):
         handed_on = []
@@ -624,6 +637,7 @@ class TestParser:
             records_of('<?xml version="1.0"?>' + " " * 70000 + "<comments/>", "comment")
 
 
+@UNDER_EVERY_PARSER
 class TestListShapes:
     def test_any_root_is_read_with_one_warning_per_table(self, captured, api):
         body = blast_xml(

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.deferring.deferring_parser import MODES
 from tests.fake_api import FAULTS, FakeCustomerThermometer
-from tests.harness import REPOSITORY, Project
+from tests.harness import REPOSITORY, Project, deferring_parser_env
 
 API_KEY = "e2e-SECRET-key-5f1c9a7e3b"
 
@@ -47,19 +48,33 @@ EXPECTED_TYPES = {
 
 
 class Runner:
-    """A project copy plus checks that every run keeps the key secret."""
+    """A project copy plus checks that every run keeps the key secret.
 
-    def __init__(self, folder, connector_source=None):
+    Args:
+        folder: where to put the project's copy.
+        connector_source: the connector.py to run (the repository's by default).
+        parser: "eager" (the Python's own XML parser), or a mode of the deferring double that
+            every run then parses with (see tests/deferring/).
+    """
+
+    def __init__(self, folder, connector_source=None, parser="eager"):
         self.project = Project(folder, connector_source)
         self.outputs = []
+        self.parser = parser
+        self.parsers_made = Path(folder) / "parsers-made"
 
     def sync(self, api, env=None, **overrides):
         """Run one sync against the stand-in and check the key is in no output."""
         values = {"api_key": API_KEY, "base_url": api.base_url}
         values.update(overrides)
+        if self.parser != "eager":
+            env = {**deferring_parser_env(self.parser, self.parsers_made), **(env or {})}
         result = self.project.debug({k: v for k, v in values.items() if v is not None}, env=env)
         self.outputs.append(result.output)
         assert_key_absent(result.output, self.project.crash_reports())
+        if self.parser != "eager":  # the double, and only it, parsed the run's answers
+            made = self.parsers_made.read_text().split() if self.parsers_made.exists() else []
+            assert made and set(made) == {self.parser}, "the deferring parser was not used"
         return result
 
     def table(self, table, columns):
@@ -98,8 +113,15 @@ def assert_warehouse_equals_truth(runner, api):
 
 
 @pytest.fixture
-def runner(tmp_path):
-    return Runner(tmp_path)
+def runner(request, tmp_path):
+    """A Runner in tmp_path; under UNDER_EVERY_PARSER, once per parser."""
+    return Runner(tmp_path, parser=getattr(request, "param", "eager"))
+
+
+# A test marked so runs under the Python's own parser and each mode of the deferring double.
+UNDER_EVERY_PARSER = pytest.mark.parametrize(
+    "runner", ("eager",) + MODES, indirect=True, ids=lambda mode: f"parser={mode}"
+)
 
 
 @pytest.fixture
@@ -108,6 +130,7 @@ def small_api():
         yield api
 
 
+@UNDER_EVERY_PARSER
 def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_api):
     first = runner.sync(small_api)
     assert first.succeeded, first.output
@@ -359,6 +382,7 @@ BILLION_LAUGHS = (
 )
 
 
+@UNDER_EVERY_PARSER
 @pytest.mark.parametrize(
     "body, said",
     [
@@ -378,6 +402,7 @@ def test_a_bad_body_fails_its_table_cleanly_and_fast(runner, small_api, body, sa
     assert comments == len(small_api.truth("comment"))
 
 
+@UNDER_EVERY_PARSER
 def test_a_one_megabyte_comment_and_non_ascii_text_arrive_intact(runner, small_api):
     long_comment = ('Ünïcødé ✓ 👍 "quoted" <tag> & more\n' * 30000)[:1_000_000]
     response = small_api.add_response(comment=long_comment, first_name="Zoë 渡辺")
@@ -440,6 +465,7 @@ def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_rep
         assert not [piece for piece in key_pieces(key.lower()) if piece in lowered]
 
 
+@UNDER_EVERY_PARSER
 def test_a_record_of_twenty_thousand_fields_lands_its_first_500_and_the_sync_goes_on(
     runner, small_api
 ):
@@ -454,6 +480,7 @@ def test_a_record_of_twenty_thousand_fields_lands_its_first_500_and_the_sync_goe
     assert "thermometer: dropped 19,500 fields" in result.output
 
 
+@UNDER_EVERY_PARSER
 def test_a_body_nobody_foresaw_fails_only_its_table_without_a_traceback(runner, small_api):
     small_api.overrides["getThermometers"] = (
         b'<?xml version="1.0" encoding="Shift_JIS"?><thermometers/>'

@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 import connector
-from tests.conftest import API_KEY, BASE_URL, TODAY, configuration
+from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.fake_api import STALLS, FakeCustomerThermometer
 from tests.test_connector import (
     SCRIPTED_STATE,
@@ -134,6 +134,7 @@ class TestKeyLeaks:
         assert_no_piece_of(API_KEY, texts)
 
 
+@UNDER_EVERY_PARSER
 class TestTablesFailCleanly:
     @pytest.mark.parametrize(
         "declaration, named",
@@ -240,6 +241,7 @@ class TestTablesFailCleanly:
         assert "not a finite number" in warning
 
 
+@UNDER_EVERY_PARSER
 class TestParserAbuse:
     @pytest.mark.parametrize(
         "body",
@@ -285,6 +287,7 @@ class TestParserAbuse:
         assert row["comment"] == "Hello bold world"
 
 
+@UNDER_EVERY_PARSER
 class TestBounds:
     def test_white_space_before_the_root_is_dropped_as_it_arrives(self):
         pieces = [b" \n" * 4096] * 2048 + [b"<comments><comment><id>1</id></comment></comments>"]
@@ -734,6 +737,7 @@ class TestNoPathForTheKey:
             assert context.log_filter not in logging.getLogger(name).filters
 
 
+@UNDER_EVERY_PARSER
 class TestErrorDocuments:
     @pytest.mark.parametrize(
         "body",
@@ -929,6 +933,7 @@ def thermometers(*records):
     )
 
 
+@UNDER_EVERY_PARSER
 class TestColumnsAndWidth:
     def test_fields_that_normalise_to_one_name_keep_their_columns_whatever_their_order(
         self, captured, api
@@ -1056,6 +1061,7 @@ def comments_answer(texts, line=b"", encoding=None, between=b"", bad_start=None,
     return declaration + b"<comments>" + line + b"".join(records) + b"</comments>", bad
 
 
+@UNDER_EVERY_PARSER
 class TestOneBadRecordNeverStallsATable:
     @pytest.mark.parametrize(
         ("raw", "read"),
@@ -1217,6 +1223,7 @@ class TestOneBadRecordNeverStallsATable:
         ]
 
 
+@UNDER_EVERY_PARSER
 class TestRepairEdges:
     @pytest.mark.parametrize("size", [1, 5, 10**6])
     def test_each_repair_is_counted_once_and_xmls_own_entities_not_at_all(self, size):

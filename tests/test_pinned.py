@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import connector
-from tests.conftest import API_KEY, TODAY, configuration
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.test_connector import SCRIPTED_SUMMARY, blast_xml, list_shape, run, run_scripted
 
 PASSWORD, PLAIN = (
@@ -282,6 +282,7 @@ class TestFailuresSay:
             run(state={"comment_cursor": "2026-10-01 and more"})
 
 
+@UNDER_EVERY_PARSER
 class TestShapesSay:
     def test_the_shape_report_and_the_warning_name_what_arrived(self, captured, api):
         body = (
@@ -314,6 +315,7 @@ class TestShapesSay:
         )
 
 
+@UNDER_EVERY_PARSER
 class TestPrologs:
     @pytest.mark.parametrize(
         "pieces",
@@ -358,6 +360,7 @@ class TestPrologs:
             list(connector.iter_records([body], list_shape(), max_record_bytes=len(body) - 1))
 
 
+@UNDER_EVERY_PARSER
 class TestAnswerLimits:
     def test_an_answer_of_exactly_its_limit_is_read_and_one_byte_more_is_not_retried(
         self, captured, api, monkeypatch
@@ -485,6 +488,7 @@ class _Raw:
         return self.chunks.pop(0) if self.chunks else b""
 
 
+@UNDER_EVERY_PARSER
 class TestStreaming:
     def test_what_a_body_read_raises_becomes_what_requests_would(self, context):
         from requests.packages.urllib3.exceptions import (
