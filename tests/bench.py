@@ -12,7 +12,10 @@ Runs, in one go:
 - both again at N (`--repeat`, default 2): the fastest run of each counts, as noise only ever
   adds time (a single run here varies by about 5%);
 - a first and a second sync (25 new responses) of a 3,000-response account to count requests
-  per dated table (lists and counts together).
+  per dated table (lists and counts together);
+- with `--against REVISION` (`make bench AGAINST=...`), that revision's connector too, at N, run
+  alternately with this one (`--repeat` times each, the fastest counting): a paired comparison
+  of CPU time, as the absolute ratio moves by some 20% from run to run here.
 
 Wall time includes the stand-in's own time to build its answers, which is not the connector's:
 the CPU time of each `fivetran` process tree (user and system, `getrusage` of the child) is the
@@ -20,7 +23,8 @@ figure that is the connector's own, and its ratio over the baseline's is the CPU
 
 It prints every run, then each target, met or not, and exits 1 when one is not met.
 
-Usage: `make bench` or `python -m tests.bench [--responses N] [--days D] [--repeat R]`.
+Usage: `make bench [AGAINST=REVISION]` or
+`python -m tests.bench [--responses N] [--days D] [--repeat R] [--against REVISION]`.
 """
 
 import argparse
@@ -32,7 +36,7 @@ import tempfile
 from pathlib import Path
 
 from tests.fake_api import FakeCustomerThermometer
-from tests.harness import REPOSITORY, Project
+from tests.harness import REPOSITORY, Project, git_tree
 
 TABLES = ["comment", "blast_result", "recipient_list", "thermometer", "metric"]
 LIST_METHODS = ["getComments", "getBlastResults", "getRecipientLists", "getThermometers"]
@@ -78,15 +82,16 @@ connector = Connector(update=update, schema=schema)
 '''
 
 
-def sync_connector(folder, responses, days, again=0):
+def sync_connector(folder, responses, days, again=0, source=REPOSITORY):
     """First sync of the connector against a stand-in account; returns (result, api, project).
 
     Args:
         again: when more than 0, add that many responses (today and yesterday) after the first
             sync and sync again; the result is the first sync's.
+        source: the tree of the connector to run (this one by default).
     """
     with FakeCustomerThermometer(responses=responses, days=days, seed=42) as api:
-        project = Project(folder)
+        project = Project(folder, source=source)
         configuration = {"api_key": api.api_key, "base_url": api.base_url}
         result = project.debug(configuration, timeout=1800, measure=True)
         if again:
@@ -180,10 +185,12 @@ def check(label, value, target, met):
     return met
 
 
-def run_pair(folder, size, days, name):
+def run_pair(folder, size, days, name, source=REPOSITORY):
     """One connector sync of size responses and one baseline of its rows; return both."""
     print(f"connector, first sync of {size} responses ({name}) ...", flush=True)
-    result, api, project = sync_connector(folder / f"connector-{size}-{name}", size, days)
+    result, api, project = sync_connector(
+        folder / f"connector-{size}-{name}", size, days, source=source
+    )
     print(f"baseline, the same rows from memory ({size} responses, {name}) ...", flush=True)
     baseline, load_seconds = run_baseline(
         folder / f"baseline-{size}-{name}", delivered_rows(project)
@@ -236,11 +243,17 @@ def main(argv=None):
     parser.add_argument(
         "--repeat", type=int, default=2, help="runs at N of each (the fastest of each counts)"
     )
+    parser.add_argument("--against", help="a git revision to compare with, run alternately")
     args = parser.parse_args(argv)
     n = args.responses
     with tempfile.TemporaryDirectory(prefix="ct-bench-") as folder:
         folder = Path(folder)
-        runs = {n: [run_pair(folder, n, args.days, f"run {i + 1}") for i in range(args.repeat)]}
+        before = git_tree(args.against, folder / "before") if args.against else None
+        runs, against = {n: []}, []
+        for i in range(args.repeat):
+            runs[n].append(run_pair(folder, n, args.days, f"run {i + 1}"))
+            if before is not None:
+                against.append(run_pair(folder, n, args.days, f"{args.against} {i + 1}", before))
         runs[n // 10] = [run_pair(folder, n // 10, args.days, "run 1")]
         print("connector, first and second sync of a 3,000-response account ...", flush=True)
         _, small_api, _ = sync_connector(folder / "small-account", 3000, args.days, again=25)
@@ -311,7 +324,32 @@ def main(argv=None):
         ),
     ]
     print(f"(the baseline's own peak RSS at N vs N/10: {peak[n][1] / peak[n // 10][1]:.3f})")
+    if against:
+        results.append(compare(args.against, runs[n], against))
     return 0 if all(results) else 1
+
+
+def compare(revision, runs, against):
+    """Print the paired comparison with another revision's runs at N; return whether this
+    connector's CPU ratio is within 3% of that revision's."""
+    print()
+    for mine, theirs in zip(runs, against, strict=True):
+        print(
+            f"paired: this {mine['connector'].cpu_seconds:.2f} s CPU "
+            f"(baseline {mine['baseline_cpu']:.2f} s), {revision} "
+            f"{theirs['connector'].cpu_seconds:.2f} s (baseline {theirs['baseline_cpu']:.2f} s)"
+        )
+    ratio, before = (
+        min(pair["connector"].cpu_seconds for pair in pairs)
+        / min(pair["baseline_cpu"] for pair in runs + against)
+        for pairs in (runs, against)
+    )
+    return check(
+        f"CPU ratio against {revision}'s, same run (least CPU of each over the least baseline)",
+        f"{ratio:.3f} against {before:.3f} ({ratio / before - 1:+.1%})",
+        "within +3%",
+        ratio <= before * 1.03,
+    )
 
 
 if __name__ == "__main__":
