@@ -1,6 +1,7 @@
 # The project's commands. Each creates .venv when missing and installs requirements-dev.txt.
 #   make demo | test | bench             the stand-in demo, CI's tests, the benchmark
-#   make lint | mutate                   ruff (check and format), mutation testing of connector.py
+#   make test-unit                       the unit tests alone: the fast loop
+#   make lint | mutate                   ruff (check and format), mutation testing
 #   make configure | check | debug       your account: configuration, key check, local sync
 #   make inspect [PROJECT=folder]        what a local sync left (default: CONFIGURATION's)
 #   make package | deploy                stage exactly what production runs, then the CLI
@@ -16,13 +17,13 @@ PYTEST_ARGS := -q -W error::pytest.PytestUnraisableExceptionWarning
 CONFIGURATION ?= configuration.local.json
 # Exported, so that recipes read it whole ("$$CONFIGURATION"), whatever characters it holds.
 export CONFIGURATION
-# One configuration's local sync runs in a folder of its own (see tests/local_account.py).
-ACCOUNT_TOOL := $(RUN) $(PYTHON) -m tests.local_account
-# Production runs connector.py and requirements.txt only: the CLI packs its whole folder, so it
-# gets a folder holding just those (the zip is named after the folder).
+# One configuration's local sync runs in a folder of its own (see tools/local_account.py).
+ACCOUNT_TOOL := $(RUN) $(PYTHON) -m tools.local_account
+# Production runs connector.py, the customer_thermometer package and requirements.txt only: the
+# CLI packs its whole folder, so it gets a folder holding just those (the zip is named after it).
 STAGE := files/stage/customer_thermometer
 
-.PHONY: test demo bench lint mutate clean configure check debug inspect stage package deploy
+.PHONY: test test-unit demo bench lint mutate clean configure check debug inspect stage package deploy
 
 $(INSTALLED): requirements-dev.txt
 	@if test -x $(PYTHON); then echo "Updating .venv from requirements-dev.txt"; \
@@ -37,25 +38,31 @@ test: $(INSTALLED)
 	$(RUN) $(PYTHON) -m pytest $(PYTEST_ARGS) tests
 	$(RUN) $(PYTHON) -m tools.deferring_python $(PYTEST_ARGS) tests
 
+# The unit tests only (no run of fivetran debug, no second Python).
+UNIT_TESTS := tests/test_connector.py tests/test_hostile.py tests/test_pinned.py
+test-unit: $(INSTALLED)
+	$(RUN) $(PYTHON) -m pytest $(PYTEST_ARGS) $(UNIT_TESTS)
+
 demo: $(INSTALLED)
-	$(RUN) $(PYTHON) -m tests.demo
+	$(RUN) $(PYTHON) -m tools.demo
 
 bench: $(INSTALLED)
-	$(RUN) $(PYTHON) -m tests.bench $(if $(AGAINST),--against "$(AGAINST)")
+	$(RUN) $(PYTHON) -m tools.bench $(if $(AGAINST),--against "$(AGAINST)")
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Mutants of connector.py against the unit tests (settings in pyproject.toml); then the score.
+# Mutants of connector.py and its package against the unit tests (settings in pyproject.toml);
+# then the score.
 mutate: $(INSTALLED)
 	rm -rf mutants
 	$(RUN) $(VENV)/bin/mutmut run --max-children 2 || true
-	$(RUN) $(PYTHON) -m tests.mutation_score
+	$(RUN) $(PYTHON) -m tools.mutation_score
 
 # The CLI writes configuration.json where it runs: it runs in the configuration's folder, and the
 # result is saved as CONFIGURATION (an existing one is shown to it first, so that it asks before
-# replacing it). tests/local_account.py does the folder's book-keeping: see its docstring.
+# replacing it). tools/local_account.py does the folder's book-keeping: see its docstring.
 configure: $(INSTALLED)
 	@folder="$$($(ACCOUNT_TOOL) before-configure)" || exit 2; \
 		(cd "$$folder" && $(RUN) fivetran configuration); \
@@ -74,13 +81,15 @@ debug: $(INSTALLED)
 		cd "$$folder" && $(RUN) fivetran debug --configuration "$$path"
 
 inspect: $(INSTALLED)
-	@if [ -n "$(PROJECT)" ]; then $(RUN) $(PYTHON) -m tests.inspect_warehouse "$(PROJECT)"; \
+	@if [ -n "$(PROJECT)" ]; then $(RUN) $(PYTHON) -m tools.inspect_warehouse "$(PROJECT)"; \
 	else folder="$$($(ACCOUNT_TOOL) folder)" || exit 2; \
-		$(RUN) $(PYTHON) -m tests.inspect_warehouse "$$folder" "$$CONFIGURATION"; fi
+		$(RUN) $(PYTHON) -m tools.inspect_warehouse "$$folder" "$$CONFIGURATION"; fi
 
 stage:
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
+	mkdir -p $(STAGE)/customer_thermometer
 	cp connector.py requirements.txt $(STAGE)/
+	cp customer_thermometer/*.py $(STAGE)/customer_thermometer/
 
 package: $(INSTALLED) stage
 	cd $(STAGE) && $(RUN) fivetran package --non-interactive

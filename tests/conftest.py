@@ -18,8 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from fivetran_connector_sdk import Logging  # noqa: E402
 
 import connector  # noqa: E402
+from customer_thermometer import clock, xml_stream
 from tests.deferring.deferring_parser import MODES, deferring  # noqa: E402
-from tests.fake_api import FakeCustomerThermometer  # noqa: E402
+from tools.fake_api import FakeCustomerThermometer  # noqa: E402
 
 Logging.LOG_LEVEL = Logging.Level.FINE
 
@@ -42,9 +43,9 @@ def xml_parser(request, monkeypatch):
     of the deferring double in turn. Return the parser class."""
     mode = getattr(request, "param", "eager")
     if mode == "eager":
-        return connector.XMLParser
+        return xml_stream.XMLParser
     parser = deferring(mode)
-    monkeypatch.setattr(connector, "XMLParser", parser)
+    monkeypatch.setattr(xml_stream, "XMLParser", parser)
     return parser
 
 
@@ -77,8 +78,8 @@ class Captured:
 def captured(monkeypatch):
     """Pin the clock and capture op.upsert, op.checkpoint, the log and the retry waits."""
     result = Captured()
-    monkeypatch.setattr(connector, "_utc_now", lambda: PINNED_NOW)
-    monkeypatch.setattr(connector, "_sleep", result.sleeps.append)
+    monkeypatch.setattr(clock, "utc_now", lambda: PINNED_NOW)
+    monkeypatch.setattr(clock, "sleep", result.sleeps.append)
     monkeypatch.setattr(
         connector.op, "upsert", lambda table, data: result.upserts.append((table, data))
     )

@@ -7,8 +7,27 @@ import pytest
 import requests
 
 import connector
+from customer_thermometer import clock, xml_stream
+from customer_thermometer.answers import Answer, fetch_list
+from customer_thermometer.context import SyncContext
+from customer_thermometer.errors import ApiError, AuthenticationError
+from customer_thermometer.fields import ListShape, normalised_name
+from customer_thermometer.masking import mask_secrets
+from customer_thermometer.output import count_of
+from customer_thermometer.proofs import (
+    bounds_mismatch,
+    check_group,
+    dates_fit,
+    missing_keys,
+    split,
+)
+from customer_thermometer.reports import log_table_summary
+from customer_thermometer.specs import SYNC_LIMITS, TABLE_SPECS
+from customer_thermometer.walk import reordered
+from customer_thermometer.windows import GroupCheck, log_unproven, new_window, window_params
+from customer_thermometer.xml_stream import iter_records
 from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration, day
-from tests.fake_api import FakeCustomerThermometer
+from tools.fake_api import FakeCustomerThermometer
 
 ALL_TABLES = ["comment", "blast_result", "recipient_list", "thermometer", "metric"]
 UPPER = (TODAY + timedelta(days=1)).isoformat()
@@ -50,12 +69,12 @@ def keyed_record(**fields):
 
 def list_shape(table="blast_result"):
     """Return a new ListShape of a table, as one sync keeps."""
-    return connector.ListShape(connector.TABLE_SPECS[table])
+    return ListShape(TABLE_SPECS[table])
 
 
 def records_of(body, table="blast_result", shape=None):
     """Return the records iter_records() reads from a whole body."""
-    return list(connector.iter_records([body.encode()], shape or list_shape(table)))
+    return list(iter_records([body.encode()], shape or list_shape(table)))
 
 
 def blast_xml(*records, root="thermometer_blast_responses", tag="thermometer_blast_response"):
@@ -194,7 +213,7 @@ class TestRequests:
         self, captured, api, status, body
     ):
         api.script("getBlastResults", (status, body))  # the first request of a sync
-        with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
+        with pytest.raises(AuthenticationError, match="rejected the API key"):
             run()
         assert len(api.queries) == 1
         assert captured.sleeps == []
@@ -202,14 +221,14 @@ class TestRequests:
 
     def test_rejected_key_in_a_200_body_stops_at_once_without_retrying(self, captured, api):
         api.fake.api_key = "another-key-entirely"
-        with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
+        with pytest.raises(AuthenticationError, match="rejected the API key"):
             run()
         assert len(api.queries) == 1
         assert captured.sleeps == [] and captured.checkpoints == []
 
     def test_rejected_key_in_a_metric_body_stops_the_sync(self, captured, api):
         api.script("getNPSValue", (200, "Invalid API Key"))
-        with pytest.raises(connector.AuthenticationError):
+        with pytest.raises(AuthenticationError):
             run()
         assert captured.checkpoints == []
 
@@ -303,7 +322,7 @@ class TestBodies:
 
     def test_a_root_holding_a_rejected_key_message_is_a_rejected_key(self, captured, api):
         api.script("getBlastResults", (200, "<?xml version='1.0'?><error>Invalid API Key</error>"))
-        with pytest.raises(connector.AuthenticationError, match="rejected the API key"):
+        with pytest.raises(AuthenticationError, match="rejected the API key"):
             run()
         assert len(api.queries) == 1 and captured.checkpoints == []
 
@@ -466,8 +485,8 @@ class TestParser:
         return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
 
     def test_a_parser_fed_byte_by_byte_yields_the_same_records(self, blast_body):
-        whole = list(connector.iter_records([blast_body], list_shape()))
-        one_by_one = list(connector.iter_records(in_pieces(blast_body, 1), list_shape()))
+        whole = list(iter_records([blast_body], list_shape()))
+        one_by_one = list(iter_records(in_pieces(blast_body, 1), list_shape()))
         assert len(whole) == 60
         assert one_by_one == whole
 
@@ -475,16 +494,16 @@ class TestParser:
         # Fed 64 KB at once, the parser builds ~2,000 elements together, above the garbage
         # collector's threshold: collections then double the parsing time.
         fed = []
-        parser_class = connector.XMLParser
+        parser_class = xml_stream.XMLParser
 
         class Spy(parser_class):
             def feed(self, data):
                 fed.append(len(data))
                 super().feed(data)
 
-        monkeypatch.setattr(connector, "XMLParser", Spy)
+        monkeypatch.setattr(xml_stream, "XMLParser", Spy)
         assert len(blast_body) > 40000
-        records = list(connector.iter_records([blast_body], list_shape()))
+        records = list(iter_records([blast_body], list_shape()))
         assert len(records) == 60
         # A piece's tail from its last "<" is fed with the next (see XmlRepair): at most two.
         assert sum(fed) == len(blast_body) and max(fed) <= 2 * 8192
@@ -495,33 +514,33 @@ class TestParser:
         # Records of under 1,000 bytes, an answer of over 40,000 and a bound of 5,000: a parser
         # that held its events back past the bound must be made to hand them on.
         pieces = in_pieces(blast_body, 1000)
-        records = list(connector.iter_records(pieces, list_shape(), max_record_bytes=5000))
-        assert records == list(connector.iter_records([blast_body], list_shape()))
+        records = list(iter_records(pieces, list_shape(), max_record_bytes=5000))
+        assert records == list(iter_records([blast_body], list_shape()))
         assert len(records) == 60
 
     def test_records_are_released_once_handed_on(self, blast_body, monkeypatch):
         handed_on = []
-        record_fields = connector.record_fields
+        read_fields = xml_stream.record_fields
 
         def spy(record, names):
             handed_on.append(weakref.ref(record))
-            return record_fields(record, names)
+            return read_fields(record, names)
 
-        monkeypatch.setattr(connector, "record_fields", spy)
+        monkeypatch.setattr(xml_stream, "record_fields", spy)
         # Pieces shorter than a record: at most one record ends per piece.
         pieces = in_pieces(blast_body, 100)
-        for index, _ in enumerate(connector.iter_records(pieces, list_shape())):
+        for index, _ in enumerate(iter_records(pieces, list_shape())):
             assert all(ref() is None for ref in handed_on[:index])  # earlier records freed
             assert handed_on[index]() is not None
         assert len(handed_on) == 60
 
     @pytest.mark.parametrize("size", [1, 100, 4096, 10**6])
     def test_a_record_the_parser_cannot_read_is_skipped_and_the_rest_read(self, blast_body, size):
-        whole = list(connector.iter_records([blast_body], list_shape()))
+        whole = list(iter_records([blast_body], list_shape()))
         cut = blast_body.index(b"<response_id>", 20000)  # an unclosed tag before a record's id
         shape = list_shape()
         broken = blast_body[:cut] + b"<oops>" + blast_body[cut:]
-        read = list(connector.iter_records(in_pieces(broken, size), shape))
+        read = list(iter_records(in_pieces(broken, size), shape))
         (index,) = [index for index, fields in enumerate(read) if not fields]
         assert 0 < index < 59 and shape.unreadable == 1
         assert read[:index] + read[index + 1 :] == whole[:index] + whole[index + 1 :]
@@ -530,8 +549,8 @@ class TestParser:
     def test_parse_errors_outside_a_record_are_raised(self, blast_body):
         cut = blast_body.index(b"<thermometer_blast_response>", 20000)
         broken = blast_body[:cut] + b"</oops>" + blast_body[cut:]
-        with pytest.raises(connector.ApiError, match="malformed XML: mismatched tag"):
-            list(connector.iter_records(in_pieces(broken, 4096), list_shape()))
+        with pytest.raises(ApiError, match="malformed XML: mismatched tag"):
+            list(iter_records(in_pieces(broken, 4096), list_shape()))
 
     def test_a_comment_record_holding_a_comment_field_is_one_record(self):
         body = (
@@ -555,7 +574,7 @@ class TestParser:
         ],
     )
     def test_names_are_normalised_as_fivetran_names_columns(self, tag, name):
-        assert connector.normalised_name(tag) == name
+        assert normalised_name(tag) == name
 
     def test_capitalised_and_namespaced_names_are_read(self):
         body = (
@@ -592,7 +611,7 @@ class TestParser:
 
     def test_a_record_nesting_too_deep_is_an_error_not_a_crash(self):
         body = "<comments><comment>" + "<a>" * 5000 + "x" + "</a>" * 5000 + "</comment></comments>"
-        with pytest.raises(connector.ApiError, match="deeper than 32 levels"):
+        with pytest.raises(ApiError, match="deeper than 32 levels"):
             records_of(body, "comment")
 
     def test_records_without_any_field_are_skipped_and_counted(self):
@@ -623,7 +642,7 @@ class TestParser:
         ],
     )
     def test_a_dtd_is_refused_after_any_prolog(self, body):
-        with pytest.raises(connector.ApiError, match="DTD"):
+        with pytest.raises(ApiError, match="DTD"):
             records_of(body)
 
     def test_white_space_before_the_root_is_read_once(self):
@@ -631,9 +650,9 @@ class TestParser:
             b" " * 300000
             + b"\n<comments><comment><response_id>1</response_id></comment></comments>"
         )
-        records = list(connector.iter_records(in_pieces(body, 8192), list_shape("comment")))
+        records = list(iter_records(in_pieces(body, 8192), list_shape("comment")))
         assert records == [{"response_id": "1"}]
-        with pytest.raises(connector.ApiError, match="longer than 64 KB"):
+        with pytest.raises(ApiError, match="longer than 64 KB"):
             records_of('<?xml version="1.0"?>' + " " * 70000 + "<comments/>", "comment")
 
 
@@ -705,14 +724,14 @@ def truth_keys(fake):
 
 def window(start, end, **options):
     """Return a Window of days start..end (text)."""
-    return connector.new_window(day(start), day(end), **options)
+    return new_window(day(start), day(end), **options)
 
 
 def spans(windows):
     """Return windows as (start, end, temperature, blast) tuples of text (checks as "check")."""
     return [
         "check"
-        if isinstance(w, connector.GroupCheck)
+        if isinstance(w, GroupCheck)
         else (w.start.isoformat(), w.end.isoformat(), w.temperature, w.blast)
         for w in windows
     ]
@@ -720,12 +739,12 @@ def spans(windows):
 
 def sync_context(state=None):
     """Return the SyncContext of a sync with a valid configuration."""
-    return connector.SyncContext(connector.validate_configuration(configuration()), state or {})
+    return SyncContext(connector.validate_configuration(configuration()), state or {})
 
 
 def answer_of(*days, table="blast_result", count=None):
     """Return an Answer that held one record on each day (text), keyed by its position."""
-    answer = connector.Answer()
+    answer = Answer()
     for number, text in enumerate(days):
         submitted = datetime.fromisoformat(f"{text} 12:00:00")
         answer.add({"date_submitted": submitted, "blast_id": 9000 + number % 2}, ("key", number))
@@ -815,9 +834,7 @@ class TestWindows:
     def test_a_cut_answer_is_split_at_the_median_day_of_its_records(self):
         context = sync_context()
         answer = answer_of("2026-01-05", "2026-01-10", "2026-01-20", "2026-01-25")
-        windows = connector.split(
-            context, "comment", window("2026-01-01", "2026-01-31"), answer, None
-        )
+        windows = split(context, "comment", window("2026-01-01", "2026-01-31"), answer, None)
         # The newer half is read first (the last of the list): it calibrates the count first.
         assert spans(windows) == [
             ("2026-01-01", "2026-01-10", None, None),
@@ -830,35 +847,35 @@ class TestWindows:
         answer = answer_of("2026-01-05", "2026-01-10", "2026-01-20", "2026-01-25")
         whole = window("2026-01-01", "2026-01-31")
         context.walk("comment").cut_sides = {"older"}  # missing records were found before
-        assert spans(connector.split(context, "comment", whole, answer, None)) == [
+        assert spans(split(context, "comment", whole, answer, None)) == [
             ("2026-01-01", "2026-01-05", None, None),
             ("2026-01-06", "2026-01-31", None, None),
         ]
         context.walk("comment").cut_sides = {"newer"}
-        assert spans(connector.split(context, "comment", whole, answer, None)) == [
+        assert spans(split(context, "comment", whole, answer, None)) == [
             ("2026-01-21", "2026-01-31", None, None),
             ("2026-01-01", "2026-01-20", None, None),
         ]
         context.walk("comment").cut_sides = {"older", "newer"}  # both: no side is assumed
-        assert connector.split(context, "comment", whole, answer, None)[0].end == day("2026-01-10")
+        assert split(context, "comment", whole, answer, None)[0].end == day("2026-01-10")
 
     def test_children_carry_what_their_parent_and_its_answer_held_in_their_days(self):
         context = sync_context()
         answer = answer_of("2026-01-05", "2026-01-25")
         parent = window("2026-01-01", "2026-01-31", delivered={day("2026-01-05"): {"earlier"}})
-        older, newer = connector.split(context, "comment", parent, answer, None)
+        older, newer = split(context, "comment", parent, answer, None)
         assert older.delivered == {day("2026-01-05"): {"earlier", ("key", 0)}}
         assert newer.delivered == {day("2026-01-25"): {("key", 1)}}
         context.walk("comment").margin = 1  # a child asks one more day on each side
         answer = answer_of("2026-01-05", "2026-01-06")
-        for child in connector.split(context, "comment", parent, answer, None):
+        for child in split(context, "comment", parent, answer, None):
             assert set(child.delivered) == {day("2026-01-05"), day("2026-01-06")}
 
     def test_records_of_one_day_are_read_around_it_and_the_day_alone(self):
         context = sync_context()
         answer = answer_of("2026-01-10", "2026-01-10")
         assert spans(
-            connector.split(context, "comment", window("2026-01-01", "2026-01-31"), answer, None)
+            split(context, "comment", window("2026-01-01", "2026-01-31"), answer, None)
         ) == [
             ("2026-01-01", "2026-01-09", None, None),
             ("2026-01-11", "2026-01-31", None, None),
@@ -868,9 +885,7 @@ class TestWindows:
     def test_a_day_that_filled_an_answer_is_read_by_temperature_then_checked(self):
         context = sync_context()
         answer = answer_of("2026-01-10", "2026-01-10")
-        windows = connector.split(
-            context, "comment", window("2026-01-10", "2026-01-10"), answer, None
-        )
+        windows = split(context, "comment", window("2026-01-10", "2026-01-10"), answer, None)
         assert spans(windows) == ["check"] + [
             ("2026-01-10", "2026-01-10", t, None) for t in (1, 2, 3, 4)
         ]
@@ -880,85 +895,79 @@ class TestWindows:
 
     def test_records_no_temperature_found_again_are_read_by_blast_then_warned(self, captured):
         context = sync_context()
-        answer = connector.Answer(track_blasts=True)
+        answer = Answer(track_blasts=True)
         for number, blast in enumerate([9001, 9002, 9002]):
             row = {"date_submitted": datetime(2026, 1, 10, 8), "blast_id": blast}
             answer.add(row, ("key", number))
         answer.count = 3
-        check, *by_temperature = connector.split(
+        check, *by_temperature = split(
             context, "comment", window("2026-01-10", "2026-01-10"), answer, None
         )
         context.walk("comment").groups[check.group]["found"].update({("key", 0)})
-        by_blast = connector.check_group(context, "comment", check)
+        by_blast = check_group(context, "comment", check)
         assert spans(by_blast) == ["check", ("2026-01-10", "2026-01-10", None, 9002)]
         # Nothing the day's answers held is upserted again.
         assert by_blast[1].delivered == {day("2026-01-10"): {("key", 0), ("key", 1), ("key", 2)}}
         assert any("by blastID" in m for m in captured.messages("info"))
         context.walk("comment").groups[check.group]["found"].update({("key", 1)})
-        assert connector.check_group(context, "comment", by_blast[0]) == []
+        assert check_group(context, "comment", by_blast[0]) == []
         assert captured.messages("warning") == []  # said when the table's walk ends
-        connector.log_unproven(context, "comment")
+        log_unproven(context, "comment")
         (warning,) = captured.messages("warning")
         assert "2026-01-10" in warning and "1 record " in warning and "may be missing" in warning
-        connector.log_table_summary(context, "comment", "2026-01-10..2026-01-10")
+        log_table_summary(context, "comment", "2026-01-10..2026-01-10")
         assert captured.messages("info")[-1].endswith(
             ", 1 window not proven complete (see the warnings)"
         )
 
     def test_a_day_found_again_whole_by_temperature_is_proven(self, captured):
         context = sync_context()
-        check, *_ = connector.split(
+        check, *_ = split(
             context, "comment", window("2026-01-10", "2026-01-10"), answer_of("2026-01-10"), None
         )
         context.walk("comment").groups[check.group]["found"].add(("key", 0))
-        assert connector.check_group(context, "comment", check) == []
+        assert check_group(context, "comment", check) == []
         assert captured.messages("warning") == []
 
     def test_records_an_earlier_answer_held_must_be_found_again(self, captured):
         context = sync_context()
         child = window("2026-01-01", "2026-01-10", delivered={day("2026-01-10"): {"a", "b"}})
-        assert connector.missing_keys(child, answer_of("2026-01-10")) == {day("2026-01-10"): 2}
-        assert connector.bounds_mismatch(context, "comment", child, {day("2026-01-10"): 2}) == [
-            child
-        ]
+        assert missing_keys(child, answer_of("2026-01-10")) == {day("2026-01-10"): 2}
+        assert bounds_mismatch(context, "comment", child, {day("2026-01-10"): 2}) == [child]
         (said,) = captured.messages("info")
         assert "toDate seems to end at the start of its day" in said
-        assert connector.window_params(context.walk("comment"), child)["toDate"] == "2026-01-11"
-        assert connector.bounds_mismatch(context, "comment", child, {day("2026-01-01"): 1}) == []
-        connector.log_unproven(context, "comment")
+        assert window_params(context.walk("comment"), child)["toDate"] == "2026-01-11"
+        assert bounds_mismatch(context, "comment", child, {day("2026-01-01"): 1}) == []
+        log_unproven(context, "comment")
         (warning,) = captured.messages("warning")
         assert "2026-01-01..2026-01-10 could not be proven complete" in warning
 
     def test_dates_outside_the_window_show_which_date_the_filter_follows(self, captured):
         context = sync_context()
-        answer = connector.Answer()
+        answer = Answer()
         row = {"date_submitted": datetime(2026, 1, 14, 8), "blast_date": datetime(2026, 1, 9, 9)}
         answer.add(row, "key")
-        assert not connector.dates_fit(
-            context, "blast_result", window("2026-01-01", "2026-01-10"), answer
-        )
+        assert not dates_fit(context, "blast_result", window("2026-01-01", "2026-01-10"), answer)
         walk = context.walk("blast_result")
         assert walk.field == "blast_date" and walk.restart
         assert any("selects records by blast_date" in m for m in captured.messages("warning"))
 
     def test_dates_a_day_outside_the_window_widen_it_once(self, captured):
         context = sync_context()
-        answer = connector.Answer()
+        answer = Answer()
         answer.add({"date_submitted": datetime(2026, 1, 11, 3)}, "key")
-        assert not connector.dates_fit(
-            context, "comment", window("2026-01-01", "2026-01-10"), answer
-        )
+        assert not dates_fit(context, "comment", window("2026-01-01", "2026-01-10"), answer)
         assert context.walk("comment").margin == 1
         assert any("another clock" in m for m in captured.messages("info"))
 
     def test_dates_far_outside_are_kept_unless_other_days_answer_the_same(self, captured):
         context = sync_context()
-        answer = connector.Answer()
+        answer = Answer()
         answer.add({"date_submitted": datetime(2026, 3, 1, 3)}, "key")
-        assert connector.dates_fit(context, "comment", window("2026-01-01", "2026-01-10"), answer)
+        assert dates_fit(context, "comment", window("2026-01-01", "2026-01-10"), answer)
         assert any("outside the days asked for" in m for m in captured.messages("warning"))
-        with pytest.raises(connector.ApiError, match="ignore the date range"):
-            connector.dates_fit(context, "comment", window("2026-01-01", "2026-01-05"), answer)
+        with pytest.raises(ApiError, match="ignore the date range"):
+            dates_fit(context, "comment", window("2026-01-01", "2026-01-05"), answer)
 
     def test_an_answer_smaller_than_another_is_complete_the_largest_is_not(self, captured, api):
         api.fake = FakeCustomerThermometer(
@@ -1105,7 +1114,7 @@ class TestState:
         assert captured.rows("thermometer") and captured.rows("metric")
 
     def test_every_ten_thousand_upserts_commit_the_start_state(self, captured, api, monkeypatch):
-        monkeypatch.setitem(connector.SYNC_LIMITS, "checkpoint_every_rows", 10)
+        monkeypatch.setitem(SYNC_LIMITS, "checkpoint_every_rows", 10)
         start = {"comment_cursor": "2026-10-01"}
         run(state=start)
         total = len(captured.upserts)
@@ -1120,7 +1129,7 @@ class TestSecrecy:
         key = "a+b/c=d-0123456789"
         encoded = "a%2Bb%2Fc%3Dd-0123456789"
         text = f"GET https://x/api.php?getMethod=m&apiKey={encoded} {key} {encoded}"
-        masked = connector.mask_secrets(text, key)
+        masked = mask_secrets(text, key)
         assert "0123456789" not in masked and "***" in masked
 
     def test_the_api_key_never_reaches_a_log_line_or_exception(self, captured, api):
@@ -1337,7 +1346,7 @@ class TestProgress:
 
     def test_history_waits_for_half_the_requests_at_most(self, captured, api, monkeypatch):
         api.fake = capped_account()
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 8)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 8)
         state = {
             "blast_result_cursor": "2026-06-01",
             "blast_result_history": [["2026-01-01", "2026-01-31"]],
@@ -1389,7 +1398,7 @@ class TestProgress:
         self, captured, api, monkeypatch, keep
     ):
         api.fake = capped_account(keep=keep)
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 24)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 24)
         run()
         state = captured.checkpoints[-1]
         assert history_days(state) > 0  # the budget stopped it
@@ -1402,8 +1411,8 @@ class TestProgress:
         root = window("1970-01-01", UPPER)
         newer, older = window("2026-06-01", UPPER), window("2026-01-01", "2026-05-31")
         # Read in the order that proves them best, the older part would come first.
-        reordered = connector.reordered(context, walk, [newer, older], [root])
-        assert spans(reordered) == [
+        order = reordered(context, walk, [newer, older], [root])
+        assert spans(order) == [
             ("2026-01-01", "2026-05-31", None, None),
             ("2026-06-01", "2026-11-19", None, None),
             ("2026-11-20", UPPER, None, None),  # today's week: read next
@@ -1414,8 +1423,8 @@ class TestProgress:
         walk = context.walk("blast_result")
         history, recent = window("2020-01-01", "2020-12-31"), window("2026-11-18", UPPER)
         part = window("2026-11-22", UPPER)
-        reordered = connector.reordered(context, walk, [history, part], [history, recent])
-        assert reordered == [part, history]
+        order = reordered(context, walk, [history, part], [history, recent])
+        assert order == [part, history]
 
 
 def refused():
@@ -1481,7 +1490,7 @@ class TestUnreachable:
 
 class TestSaysHowFar:
     def test_a_table_says_how_far_it_got_every_so_many_rows(self, captured, api, monkeypatch):
-        monkeypatch.setitem(connector.SYNC_LIMITS, "progress_every_rows", 20)
+        monkeypatch.setitem(SYNC_LIMITS, "progress_every_rows", 20)
         run()
         rows = len(captured.rows("blast_result"))
         lines = [m for m in captured.messages("info") if m.startswith("blast_result: ")]
@@ -1492,8 +1501,8 @@ class TestSaysHowFar:
         assert progress[1].startswith("blast_result: 40 rows so far, ")
 
     def test_a_table_says_how_far_it_got_every_so_many_seconds(self, captured, api, monkeypatch):
-        clock = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
-        monkeypatch.setattr(connector, "_monotonic", lambda: next(clock))
+        seconds = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
+        monkeypatch.setattr(clock, "monotonic", lambda: next(seconds))
         run(from_date="2026-11-20")
         thermometer = [m for m in captured.messages("info") if m.startswith("thermometer: ")]
         # Looked at on its request (0 s) and at the end of its answer (31 s).
@@ -1504,23 +1513,23 @@ class TestSaysHowFar:
         assert not any(" so far, " in m for m in captured.messages("info"))
 
     def test_records_read_again_still_say_how_far_a_table_got(self, captured, api, monkeypatch):
-        clock = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
-        monkeypatch.setattr(connector, "_monotonic", lambda: next(clock))
+        seconds = iter(range(0, 10**6, 31))  # each look at the clock finds 31 s more gone
+        monkeypatch.setattr(clock, "monotonic", lambda: next(seconds))
         ids = set(range(1, 201))
         body = blast_xml(
             *({"id": str(n), "name": "T"} for n in ids), root="thermometers", tag="thermometer"
         )
         api.script("getThermometers", (200, body))
-        answer = connector.fetch_list(sync_context(), "thermometer", {}, delivered={None: ids})
+        answer = fetch_list(sync_context(), "thermometer", {}, delivered={None: ids})
         assert answer.count == 200 and answer.new == 0  # all upserted before
         said = [m for m in captured.messages("info") if " so far, " in m]
         # Looked at after 64, 128 and 192 records, and at the answer's end.
         assert len(said) == 4 and said[0].startswith("thermometer: 0 rows so far")
 
     def test_counts_read_as_english(self):
-        assert connector.count_of(1, "request") == "1 request"
-        assert connector.count_of(0, "row") == "0 rows"
-        assert connector.count_of(12500, "row") == "12,500 rows"
+        assert count_of(1, "request") == "1 request"
+        assert count_of(0, "row") == "0 rows"
+        assert count_of(12500, "row") == "12,500 rows"
 
 
 class TestTheCursorsDay:
@@ -1534,20 +1543,20 @@ class TestTheCursorsDay:
         )
         api.fake.add_responses(300, days_ago=tuple(range(3, 20)))
         full_day = api.fake.add_responses(120, days_ago=(3,))[0]["date_submitted"].date()
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 1)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 1)
         with pytest.raises(RuntimeError, match="blast_result, comment"):
             run()  # one answer, cut: no day proven, but its cursor and history are saved
         state = captured.checkpoints[-1]
         assert state["blast_result_cursor"] == full_day.isoformat()
         api.fake.add_responses(90, days_ago=(0, 1, 2))
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 2)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 2)
         with pytest.raises(RuntimeError, match="blast_result, comment"):
             run(state=state)  # it read newer records, but proved no day: a failure to see
         state = captured.checkpoints[-1]
         assert any(
             day(first) <= full_day <= day(last) for first, last in state["blast_result_history"]
         ), state
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 5000)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 5000)
         for _ in range(3):
             run(state=state)
             state = captured.checkpoints[-1]

@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.deferring.deferring_parser import MODES
-from tests.fake_api import FAULTS, FakeCustomerThermometer
-from tests.harness import REPOSITORY, Project, deferring_parser_env
+from tools.fake_api import FAULTS, FakeCustomerThermometer
+from tools.harness import REPOSITORY, Project, deferring_parser_env, edited_copy
 
 API_KEY = "e2e-SECRET-key-5f1c9a7e3b"
+SPECS = "customer_thermometer/specs.py"  # where the limits a test lowers are named
 
 EXPECTED_TYPES = {
     "blast_result": {
@@ -52,13 +53,13 @@ class Runner:
 
     Args:
         folder: where to put the project's copy.
-        connector_source: the connector.py to run (the repository's by default).
+        source: the tree of the project to run (the repository by default).
         parser: "eager" (the Python's own XML parser), or a mode of the deferring double that
             every run then parses with (see tests/deferring/).
     """
 
-    def __init__(self, folder, connector_source=None, parser="eager"):
-        self.project = Project(folder, connector_source)
+    def __init__(self, folder, source=REPOSITORY, parser="eager"):
+        self.project = Project(folder, source)
         self.outputs = []
         self.parser = parser
         self.parsers_made = Path(folder) / "parsers-made"
@@ -537,13 +538,9 @@ def test_a_cut_mid_chunk_delivers_a_prefix_of_the_answer():
 
 
 def with_request_budget(folder, budget):
-    """Write a copy of connector.py whose dated tables make at most budget requests a sync."""
-    source = (Path(__file__).resolve().parent.parent / "connector.py").read_text()
-    line = "__MAX_WINDOWS_PER_TABLE = 5000"
-    assert line in source
-    path = Path(folder) / "connector_budget.py"
-    path.write_text(source.replace(line, f"__MAX_WINDOWS_PER_TABLE = {budget}"))
-    return path
+    """Write a copy of the project whose dated tables make at most budget requests a sync."""
+    line = "MAX_WINDOWS_PER_TABLE = 5000"
+    return edited_copy(Path(folder) / "budget", SPECS, line, f"MAX_WINDOWS_PER_TABLE = {budget}")
 
 
 def test_a_history_larger_than_one_syncs_budget_lands_whole_over_several_syncs(tmp_path):
@@ -659,11 +656,11 @@ def test_an_unreachable_api_stops_the_sync_after_one_table_and_keeps_every_curso
 
 
 def test_answers_that_stall_end_the_sync_by_themselves(tmp_path):
-    source = (REPOSITORY / "connector.py").read_text()
-    lowered = source.replace("__ANSWER_DEADLINE_SECONDS = 300", "__ANSWER_DEADLINE_SECONDS = 2")
-    assert lowered != source  # a copy whose answers have 2 s, not 300
-    (tmp_path / "connector.py").write_text(lowered)
-    runner = Runner(tmp_path / "run", tmp_path / "connector.py")
+    # A copy whose answers have 2 s, not 300.
+    lowered = edited_copy(
+        tmp_path / "lowered", SPECS, "ANSWER_DEADLINE_SECONDS = 300", "ANSWER_DEADLINE_SECONDS = 2"
+    )
+    runner = Runner(tmp_path / "run", lowered)
     with FakeCustomerThermometer(responses=300, days=60, seed=4, api_key=API_KEY) as api:
         api.stalls["getComments"] = ["header", "gzip_garbage"]  # then its answers come whole
         api.stalls["getThermometers"] = "trailers"  # every time

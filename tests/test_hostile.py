@@ -5,19 +5,31 @@ functions (with the mocked API or a real trickling server on 127.0.0.1), and the
 checks what crosses the SDK (crash reports, the CLI's output).
 """
 
+import html
 import socket
 import threading
 import time
 import traceback
 import types
 import zlib
-from datetime import timedelta
+from datetime import date, timedelta
+from urllib.parse import quote_plus, unquote_plus
 
 import pytest
 
 import connector
+from customer_thermometer import answers, client
+from customer_thermometer.answers import fetch_list
+from customer_thermometer.client import fetch_value
+from customer_thermometer.context import LIBRARY_LOGGERS, SyncContext
+from customer_thermometer.deadline import AnswerWatch
+from customer_thermometer.errors import ApiError, AuthenticationError, UnreachableError
+from customer_thermometer.fields import ListShape
+from customer_thermometer.masking import mask_secrets
+from customer_thermometer.specs import SYNC_LIMITS, TABLE_SPECS
+from customer_thermometer.xml_repair import XmlRepair, _reference_code, _safe_cut, _xml_allows
+from customer_thermometer.xml_stream import checked_prolog, iter_records
 from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration
-from tests.fake_api import STALLS, FakeCustomerThermometer
 from tests.test_connector import (
     SCRIPTED_STATE,
     blast_xml,
@@ -28,6 +40,7 @@ from tests.test_connector import (
     run_scripted,
     truth_keys,
 )
+from tools.fake_api import STALLS, FakeCustomerThermometer
 
 
 def the_failure(api, captured, table, method, *answers):
@@ -69,7 +82,7 @@ class TestKeyLeaks:
         api.script("getComments", (200, body))
         api.script("getRecipientLists", (404, body))
         api.script("getNPSValue", (200, body))
-        with pytest.raises(connector.AuthenticationError) as raised:
+        with pytest.raises(AuthenticationError) as raised:
             run()
         assert_no_piece_of(API_KEY, everything_said(captured, raised.value))
 
@@ -108,7 +121,7 @@ class TestKeyLeaks:
         assert_no_piece_of(key, texts)
 
     def test_the_credentials_of_a_proxy_url_are_masked(self, captured):
-        masked = connector.mask_secrets(
+        masked = mask_secrets(
             "GET http://user:pa55word@proxy.example.test:3128/api.php failed", API_KEY
         )
         assert "pa55word" not in masked and "user" not in masked
@@ -165,7 +178,7 @@ class TestTablesFailCleanly:
         def broken(context, table, fields):
             raise ZeroDivisionError("a bug met on one record")
 
-        monkeypatch.setattr(connector, "build_row", broken)
+        monkeypatch.setattr(answers, "build_row", broken)
         with pytest.raises(RuntimeError, match="blast_result, comment, recipient_list"):
             run(state=SCRIPTED_STATE)
         errors = captured.messages("error")
@@ -251,7 +264,7 @@ class TestParserAbuse:
         ],
     )
     def test_a_dtd_after_a_comment_or_instruction_is_refused(self, body):
-        with pytest.raises(connector.ApiError, match="DTD"):
+        with pytest.raises(ApiError, match="DTD"):
             records_of(body)
 
     @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-32"])
@@ -260,8 +273,8 @@ class TestParserAbuse:
             '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "777">]>'
             "<r><x><response_id>&e;</response_id></x></r>"
         )
-        with pytest.raises(connector.ApiError, match="UTF-16 or UTF-32"):
-            list(connector.iter_records([text.encode(encoding)], list_shape()))
+        with pytest.raises(ApiError, match="UTF-16 or UTF-32"):
+            list(iter_records([text.encode(encoding)], list_shape()))
 
     def test_a_nested_id_never_overwrites_the_primary_key(self, captured, api):
         body = (
@@ -291,13 +304,13 @@ class TestParserAbuse:
 class TestBounds:
     def test_white_space_before_the_root_is_dropped_as_it_arrives(self):
         pieces = [b" \n" * 4096] * 2048 + [b"<comments><comment><id>1</id></comment></comments>"]
-        yielded = list(connector.checked_prolog(iter(pieces)))
+        yielded = list(checked_prolog(iter(pieces)))
         assert yielded == [pieces[-1]]  # 16 MB of white space, never held or searched again
 
     def test_a_record_larger_than_its_limit_is_an_error(self):
         huge = b"<comments><comment><comment>" + b"x" * 5_000_000
-        with pytest.raises(connector.ApiError, match="larger than 1,000,000 bytes"):
-            list(connector.iter_records([huge], list_shape("comment"), max_record_bytes=10**6))
+        with pytest.raises(ApiError, match="larger than 1,000,000 bytes"):
+            list(iter_records([huge], list_shape("comment"), max_record_bytes=10**6))
 
     def test_a_compressed_bomb_stops_at_the_record_limit(self, captured, api, monkeypatch):
         compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
@@ -305,7 +318,7 @@ class TestBounds:
         parts += [compressor.compress(b"A" * 1_000_000) for _ in range(400)]  # 400 MB of text
         bomb = b"".join(parts) + compressor.flush()
         assert len(bomb) < 1_000_000
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_record_bytes", 10_000_000)
+        monkeypatch.setitem(SYNC_LIMITS, "max_record_bytes", 10_000_000)
         api.script("getThermometers", (200, bomb, {"Content-Encoding": "gzip"}))
         with pytest.raises(RuntimeError, match="thermometer"):
             run_scripted(api)
@@ -315,7 +328,7 @@ class TestBounds:
     def test_an_answer_larger_than_its_limit_splits_a_window_then_fails_a_day(
         self, captured, api, monkeypatch
     ):
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", 1)
+        monkeypatch.setitem(SYNC_LIMITS, "max_answer_bytes", 1)
         with pytest.raises(RuntimeError, match="blast_result"):
             run(from_date=(TODAY - timedelta(days=1)).isoformat())
         sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
@@ -331,12 +344,12 @@ class TestBounds:
     def test_windows_are_bounded_per_table_and_the_next_syncs_go_on_from_there(
         self, captured, api, monkeypatch
     ):
-        from tests.fake_api import FakeCustomerThermometer
+        from tools.fake_api import FakeCustomerThermometer
 
         api.fake = FakeCustomerThermometer(
             responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
         )
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 10)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 10)
         state, syncs = {}, 0
         while syncs == 0 or "blast_result_history" in state or "comment_history" in state:
             before = len(api.queries)
@@ -350,7 +363,7 @@ class TestBounds:
             new_state = captured.checkpoints[-1]
             if "blast_result_history" in new_state:
                 left = sum(
-                    (connector.date.fromisoformat(b) - connector.date.fromisoformat(a)).days + 1
+                    (date.fromisoformat(b) - date.fromisoformat(a)).days + 1
                     for a, b in new_state["blast_result_history"]
                 )
                 still = f"{left} day is" if left == 1 else f"{left:,} days are"
@@ -371,12 +384,12 @@ class TestBounds:
     def test_a_sync_that_proves_no_day_of_what_is_left_fails_the_table(
         self, captured, api, monkeypatch
     ):
-        from tests.fake_api import FakeCustomerThermometer
+        from tools.fake_api import FakeCustomerThermometer
 
         api.fake = FakeCustomerThermometer(
             responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
         )
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_windows_per_table", 1)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 1)
         with pytest.raises(RuntimeError, match="blast_result, comment"):
             run()  # one request: the newest records, cut, prove no day
         state = captured.checkpoints[-1]  # but what it read is saved: its cursor, the history
@@ -434,7 +447,7 @@ def trickling_server(start, tick):
 @pytest.fixture
 def stalling(monkeypatch):
     """A stand-in on 127.0.0.1 whose answers can stall (its `stalls`), with deadlines of 0.5 s."""
-    monkeypatch.setitem(connector.SYNC_LIMITS, "answer_deadline_seconds", 0.5)
+    monkeypatch.setitem(SYNC_LIMITS, "answer_deadline_seconds", 0.5)
     with FakeCustomerThermometer(
         responses=40, days=10, seed=3, api_key=API_KEY, today=TODAY
     ) as fake:
@@ -492,15 +505,15 @@ class TestEveryDeadlineHolds:
     def test_answers_that_ended_between_stalls_break_the_row(self, captured, stalling):
         stalling.stalls["getSendQuota"] = ["header", None, "header", None, "header", None] * 2
         stalling.next_faults = ["503"] * 6  # each None above: an answer, a failed one
-        context = connector.SyncContext(
+        context = SyncContext(
             connector.validate_configuration(configuration(base_url=stalling.base_url)), {}
         )
         context.answer_deadline_seconds = 0.5
         try:
             for _ in range(3):  # 12 attempts, 6 of them stalled, never 2 in a row
-                with pytest.raises(connector.ApiError, match="failed after 4 attempts") as raised:
-                    connector.fetch_value(context, "metric", "getSendQuota", {})
-                assert not isinstance(raised.value, connector.UnreachableError)
+                with pytest.raises(ApiError, match="failed after 4 attempts") as raised:
+                    fetch_value(context, "metric", "getSendQuota", {})
+                assert not isinstance(raised.value, UnreachableError)
         finally:
             context.close()
 
@@ -524,18 +537,18 @@ class TestEveryDeadlineHolds:
         with ours, theirs:
             theirs.settimeout(5)
             layered = types.SimpleNamespace(socket=ours)  # as urllib3's TLS inside TLS
-            with connector.AnswerWatch(0.05) as watch:
-                connector.AnswerWatch.enlist(layered)
+            with AnswerWatch(0.05) as watch:
+                AnswerWatch.enlist(layered)
                 assert theirs.recv(1) == b""  # shut down: the peer reads the end
             assert watch.cut()
 
     def test_a_deadline_passed_before_any_socket_cut_nothing(self):
-        with connector.AnswerWatch(0.01) as watch:
+        with AnswerWatch(0.01) as watch:
             time.sleep(0.1)
         assert watch.expired and not watch.cut()
 
     def test_a_slow_answer_that_sent_much_breaks_the_row(self, captured, stalling, monkeypatch):
-        monkeypatch.setattr(connector, "__STALL_BYTES", 100)  # the XML before the trailers
+        monkeypatch.setattr(client, "STALL_BYTES", 100)  # the XML before the trailers
         stalling.stalls["getRecipientLists"] = ["header"] * 3 + ["trailers"]
         stalling.stalls["getThermometers"] = ["header"] * 3  # then it answers
         with pytest.raises(RuntimeError, match="failed for recipient_list"):
@@ -543,7 +556,7 @@ class TestEveryDeadlineHolds:
         assert len(captured.rows("thermometer")) == len(stalling.thermometers)
 
     def test_a_slow_answer_that_sent_much_is_no_stall(self, captured, stalling, monkeypatch):
-        monkeypatch.setattr(connector, "__STALL_BYTES", 100)  # the XML before the trailers
+        monkeypatch.setattr(client, "STALL_BYTES", 100)  # the XML before the trailers
         stalling.stalls["getRecipientLists"] = "trailers"
         with pytest.raises(RuntimeError, match="failed for recipient_list"):
             run(base_url=stalling.base_url)
@@ -569,11 +582,11 @@ class TestEveryDeadlineHolds:
         settings = connector.validate_configuration(
             configuration(base_url=f"{scheme}://{address}/api.php")
         )
-        context = connector.SyncContext(settings, {})
+        context = SyncContext(settings, {})
         context.answer_deadline_seconds = 0.5
         try:
-            with pytest.raises(connector.UnreachableError, match="took longer than 0.5 s"):
-                connector.fetch_value(context, "metric", "getSendQuota", {})
+            with pytest.raises(UnreachableError, match="took longer than 0.5 s"):
+                fetch_value(context, "metric", "getSendQuota", {})
         finally:
             context.close()
             stopped()
@@ -608,10 +621,10 @@ class TestNoPathForTheKey:
         ],
     )
     def test_an_echo_in_any_case_or_encoding_is_masked(self, echo):
-        masked = connector.mask_secrets(f"answer: Invalid API Key {echo}.", MIXED_KEY)
+        masked = mask_secrets(f"answer: Invalid API Key {echo}.", MIXED_KEY)
         assert masked.startswith("answer: Invalid API Key ") and "***" in masked
         assert_no_piece_in_any_case(MIXED_KEY, [masked])
-        decoded = connector.html.unescape(connector.unquote_plus(connector.unquote_plus(masked)))
+        decoded = html.unescape(unquote_plus(unquote_plus(masked)))
         assert_no_piece_in_any_case(MIXED_KEY, [decoded])
 
     @pytest.mark.parametrize("times", [1, 2, 3, 4, 6, 9])
@@ -619,11 +632,11 @@ class TestNoPathForTheKey:
         key = "K+a/b+c/d+e/f+g/h+i/j"  # no piece of six characters without a sign in it
         echo = key
         for _ in range(times):
-            echo = connector.quote_plus(echo)
-        masked = connector.mask_secrets(f"answer: {echo}", key)
+            echo = quote_plus(echo)
+        masked = mask_secrets(f"answer: {echo}", key)
         decoded = masked
         for _ in range(times):
-            decoded = connector.unquote_plus(decoded)
+            decoded = unquote_plus(decoded)
         assert_no_piece_in_any_case(key, [masked, decoded])
 
     @pytest.mark.parametrize("times", [2, 4])
@@ -635,20 +648,20 @@ class TestNoPathForTheKey:
                 if echo == MIXED_KEY
                 else (echo.replace("%", "%25"))
             )
-        masked = connector.mask_secrets(f"Invalid API Key: {echo}", MIXED_KEY)
+        masked = mask_secrets(f"Invalid API Key: {echo}", MIXED_KEY)
         decoded = masked
         for _ in range(times):
-            decoded = connector.unquote_plus(decoded)
+            decoded = unquote_plus(decoded)
         assert_no_piece_in_any_case(MIXED_KEY, [masked, decoded])
 
     def test_text_without_the_key_is_left_as_it_was(self):
         text = "2026-01-01T00:00:00+01:00 a%20b &amp; Keyboard"
-        assert connector.mask_secrets(text, MIXED_KEY) == text
+        assert mask_secrets(text, MIXED_KEY) == text
 
     def test_a_rejected_key_echoed_upper_cased_leaves_no_frame_below_update(self, captured, api):
         api.fake.api_key = "another-key-entirely"
         api.script("getBlastResults", (200, f"Invalid API Key {API_KEY.upper()}"))
-        with pytest.raises(connector.AuthenticationError) as raised:
+        with pytest.raises(AuthenticationError) as raised:
             run()
         error = raised.value
         assert error.__cause__ is None and error.__context__ is None
@@ -719,7 +732,7 @@ class TestNoPathForTheKey:
         handler = logging.StreamHandler(stream)
         logging.getLogger().addHandler(handler)
         try:
-            context = connector.SyncContext(connector.validate_configuration(configuration()), {})
+            context = SyncContext(connector.validate_configuration(configuration()), {})
             url = f"{BASE_URL}?getMethod=getComments&apiKey={API_KEY}"
             try:
                 raise ValueError(f"bad header in {url}")
@@ -733,7 +746,7 @@ class TestNoPathForTheKey:
         logged = stream.getvalue()
         assert "Failed to parse headers (url=" in logged and "bad header in" in logged
         assert_no_piece_in_any_case(API_KEY, [logged])
-        for name in connector.LIBRARY_LOGGERS:  # closed: the sync's filter is gone with it
+        for name in LIBRARY_LOGGERS:  # closed: the sync's filter is gone with it
             assert context.log_filter not in logging.getLogger(name).filters
 
 
@@ -823,12 +836,10 @@ def test_an_empty_http_1_0_body_closed_by_the_server_is_not_an_empty_answer(capt
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/api.php"
-    context = connector.SyncContext(
-        connector.validate_configuration(configuration(base_url=url)), {}
-    )
+    context = SyncContext(connector.validate_configuration(configuration(base_url=url)), {})
     try:
-        with pytest.raises(connector.ApiError, match="empty body, with no Content-Length"):
-            connector.fetch_list(context, "thermometer", {})
+        with pytest.raises(ApiError, match="empty body, with no Content-Length"):
+            fetch_list(context, "thermometer", {})
     finally:
         context.close()
         listener.close()
@@ -857,7 +868,7 @@ class TestRightDiagnoses:
     )
     def test_a_body_that_says_the_key_was_refused_is_a_refused_key(self, captured, api, said):
         api.script("getThermometers", (200, said))
-        with pytest.raises(connector.AuthenticationError):
+        with pytest.raises(AuthenticationError):
             run_scripted(api)
 
     @pytest.mark.parametrize(
@@ -887,7 +898,7 @@ class TestRightDiagnoses:
     )
     def test_more_ways_of_saying_the_key_was_refused(self, captured, api, said):
         api.script("getThermometers", (200, said))
-        with pytest.raises(connector.AuthenticationError):
+        with pytest.raises(AuthenticationError):
             run_scripted(api)
 
     def test_a_byte_order_mark_before_a_number_is_ignored(self, captured, api):
@@ -988,8 +999,8 @@ class TestColumnsAndWidth:
             f'<thermometer id="2" name="{big}"/><thermometer id="3" name="c"/></thermometers>'
         )
         chunks = [body.encode()[: 60 + len(big)], body.encode()[60 + len(big) :]]
-        shape = connector.ListShape(connector.TABLE_SPECS["thermometer"])
-        records = list(connector.iter_records(chunks, shape))
+        shape = ListShape(TABLE_SPECS["thermometer"])
+        records = list(iter_records(chunks, shape))
         assert [len(r["name"]) for r in records] == [1, 2**20, 1] and shape.cut_values == 1
 
     def test_a_nested_fivetran_name_is_renamed_too(self, captured, api):
@@ -1133,7 +1144,7 @@ class TestOneBadRecordNeverStallsATable:
         for size in (1, 2, 7, 100, 8192, len(body)):
             shape = list_shape("comment")
             pieces = [body[i : i + size] for i in range(0, len(body), size)]
-            read = list(connector.iter_records(pieces, shape))
+            read = list(iter_records(pieces, shape))
             assert [r["response_id"] for r in read if r] == good, size
             assert len(read) == len(texts) and shape.unreadable == len(bad), size
             assert shape.unreadable_ids == [str(100 + n) for n in sorted(bad)], size
@@ -1147,14 +1158,14 @@ class TestOneBadRecordNeverStallsATable:
         ],
     )
     def test_malformed_xml_no_record_holds_fails_the_answer(self, body):
-        with pytest.raises(connector.ApiError, match="malformed XML"):
-            list(connector.iter_records([body], list_shape("comment")))
+        with pytest.raises(ApiError, match="malformed XML"):
+            list(iter_records([body], list_shape("comment")))
 
     def test_the_limit_of_records_that_cannot_be_read_is_one_answers(self):
         shape = list_shape("comment")
         for _ in range(2):  # as a window read again to prove it
             body = comments_answer([b"<br>"] * 60 + [b"ok"])[0]
-            assert len(list(connector.iter_records([body], shape))) == 61
+            assert len(list(iter_records([body], shape))) == 61
         assert shape.unreadable == 120 and shape.unreadable_ids == [
             "100",
             "101",
@@ -1166,8 +1177,8 @@ class TestOneBadRecordNeverStallsATable:
     def test_a_record_skipped_is_bounded_as_any_record(self):
         body = comments_answer([b"ok", b"x<br>" + b"y" * 5000, b"ok"])[0]
         pieces = [body[i : i + 100] for i in range(0, len(body), 100)]
-        with pytest.raises(connector.ApiError, match="a record larger than 2,000 bytes"):
-            list(connector.iter_records(pieces, list_shape("comment"), max_record_bytes=2000))
+        with pytest.raises(ApiError, match="a record larger than 2,000 bytes"):
+            list(iter_records(pieces, list_shape("comment"), max_record_bytes=2000))
 
     def test_a_response_id_in_an_attribute_names_a_record_skipped(self):
         body = (
@@ -1175,7 +1186,7 @@ class TestOneBadRecordNeverStallsATable:
             b'<comment response_id="8"><comment>ok</comment></comment></comments>'
         )
         shape = list_shape("comment")
-        assert list(connector.iter_records([body], shape)) == [
+        assert list(iter_records([body], shape)) == [
             {},
             {"comment": "ok", "response_id": "8"},
         ]
@@ -1202,20 +1213,20 @@ class TestOneBadRecordNeverStallsATable:
         body = comments_body(*[b"x" * 700 + b" caf&eacute;\x0b&#xD83D;&#xDE00;"] * 40)
         for size in (1, 7, 100, 8192):
             pieces = [body[i : i + size] for i in range(0, len(body), size)]
-            records = list(connector.iter_records(pieces, list_shape("comment")))
+            records = list(iter_records(pieces, list_shape("comment")))
             assert len(records) == 40, size
             assert all(r["comment"].endswith(" caf\u00e9\ufffd\U0001f600") for r in records)
 
     def test_a_latin_1_answer_is_read_as_latin_1(self):
         body = comments_body(b"caf\xe9", encoding="ISO-8859-1")
-        (record,) = connector.iter_records([body], list_shape("comment"))
+        (record,) = iter_records([body], list_shape("comment"))
         assert record["comment"] == "caf\u00e9"
 
     def test_a_clean_answer_is_fed_unchanged(self):
         body = comments_body(
             b"plain &amp; &lt;fine&gt; \xc3\xa9", b"&#233; &#x1F600;", b"&#x0000000041;&#00066;"
         )
-        records = list(connector.iter_records([body], list_shape("comment")))
+        records = list(iter_records([body], list_shape("comment")))
         assert [r["comment"] for r in records] == [
             "plain & <fine> \u00e9",
             "\u00e9 \U0001f600",
@@ -1232,7 +1243,7 @@ class TestRepairEdges:
         )
         shape = list_shape("comment")
         pieces = [body[i : i + size] for i in range(0, len(body), size)]
-        (record,) = connector.iter_records(pieces, shape)
+        (record,) = iter_records(pieces, shape)
         assert record["comment"] == "&<>\"' \u00e9\u00a0&nosuch; AT&T \ufffd \u2242\u0338"
         assert shape.repaired == 6  # é, no-break space, &nosuch;, AT&T's &, \x0b, two characters
 
@@ -1260,7 +1271,7 @@ class TestRepairEdges:
         ],
     )
     def test_the_characters_xml_allows(self, code, allowed):
-        assert connector._xml_allows(code) is allowed
+        assert _xml_allows(code) is allowed
 
     @pytest.mark.parametrize(
         ("digits", "code"),
@@ -1280,35 +1291,35 @@ class TestRepairEdges:
         ],
     )
     def test_the_code_a_reference_names(self, digits, code):
-        assert connector._reference_code(digits) == code
+        assert _reference_code(digits) == code
 
     def test_a_long_text_is_cut_where_nothing_repaired_is_split(self):
         text = b"a" * 100
-        assert connector._safe_cut(text) == 36  # 64 bytes held back
-        assert connector._safe_cut(b"a" * 63) <= 0
-        assert connector._safe_cut(b"<tag attr='" + b"a" * 100) == 0  # still in its tag
-        assert connector._safe_cut(b"<tag>" + b"a" * 100) == 41
+        assert _safe_cut(text) == 36  # 64 bytes held back
+        assert _safe_cut(b"a" * 63) <= 0
+        assert _safe_cut(b"<tag attr='" + b"a" * 100) == 0  # still in its tag
+        assert _safe_cut(b"<tag>" + b"a" * 100) == 41
         # Before a reference (an & within 40 bytes of the cut) and a run of references.
         data = b"a" * 50 + b"&eacute;" + b"b" * 60
-        assert connector._safe_cut(data) == 50
+        assert _safe_cut(data) == 50
         data = b"a" * 40 + b"&#xD83D;&#xDE00;" + b"b" * 58
-        assert connector._safe_cut(data) == 40
+        assert _safe_cut(data) == 40
         # Not in the middle of a UTF-8 character, nor after the "]" of a "]]>" to be.
         data = b"a" * 35 + "\u00e9".encode() * 40
-        assert connector._safe_cut(data) % 2 == 1 and data[connector._safe_cut(data)] == 0xC3
+        assert _safe_cut(data) % 2 == 1 and data[_safe_cut(data)] == 0xC3
         data = b"a" * 34 + b"]]" + b"c" * 64
-        assert connector._safe_cut(data) == 34
+        assert _safe_cut(data) == 34
 
     def test_every_cut_of_a_hostile_text_reads_the_same(self):
         text = (b"x" * 70 + b"&eacute;&#xD83D;&#xDE00;\x0b]]>&AT" + "\u00e9".encode() * 30) * 20
         body = comments_body(text)
-        whole = list(connector.iter_records([body], list_shape("comment")))
+        whole = list(iter_records([body], list_shape("comment")))
         for size in (1, 3, 64, 65, 100):
             pieces = [body[i : i + size] for i in range(0, len(body), size)]
-            assert list(connector.iter_records(pieces, list_shape("comment"))) == whole, size
+            assert list(iter_records(pieces, list_shape("comment"))) == whole, size
 
     def test_references_are_read_one_by_one_and_in_pairs(self):
-        repair = connector.XmlRepair(True)
+        repair = XmlRepair(True)
         part = b"&#65;&#xD83D;&#66;&#xDE00;&#xD83D;&#xDE00;&#0;"
         assert repair._numeric_references(part) == (b"&#65;&#xFFFD;&#66;&#xFFFD;&#128512;&#xFFFD;")
         assert repair.repaired == 4

@@ -7,6 +7,20 @@ import pytest
 import requests
 
 import connector
+from customer_thermometer import answers
+from customer_thermometer.client import is_read_timeout, read_snippet, stream_body
+from customer_thermometer.config import is_http_url
+from customer_thermometer.context import SyncContext
+from customer_thermometer.errors import (
+    ApiError,
+    AuthenticationError,
+    TransientError,
+    UnexpectedBodyError,
+)
+from customer_thermometer.masking import mask_secrets
+from customer_thermometer.rows import build_row
+from customer_thermometer.specs import SYNC_LIMITS
+from customer_thermometer.xml_stream import iter_records
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.test_connector import SCRIPTED_SUMMARY, blast_xml, list_shape, run, run_scripted
 
@@ -65,7 +79,7 @@ def test_the_setup_form_field_by_field():
 @pytest.fixture
 def context(captured):
     """A SyncContext of a valid configuration (its HTTP session unused)."""
-    context = connector.SyncContext(connector.validate_configuration(configuration()), {})
+    context = SyncContext(connector.validate_configuration(configuration()), {})
     yield context
     context.close()
 
@@ -75,7 +89,7 @@ def row_of(context, table="blast_result", **fields):
     record = {"response_id": "1", "blast_id": "2", "thermometer_id": "3"}
     record["date_submitted"] = "2026-11-20 08:15:00"
     record.update(fields)
-    return connector.build_row(context, table, record)
+    return build_row(context, table, record)
 
 
 class TestConversions:
@@ -327,37 +341,37 @@ class TestPrologs:
         ],
     )
     def test_a_prolog_arriving_a_byte_at_a_time_is_read(self, pieces):
-        records = list(connector.iter_records(iter(pieces), list_shape("comment")))
+        records = list(iter_records(iter(pieces), list_shape("comment")))
         assert records == [{"id": "1"}]
 
     @pytest.mark.parametrize("pieces", [[b"<!", b"DOCTYPE r><r/>"], [b"<!D", b"OCTYPE r><r/>"]])
     def test_a_dtd_arriving_in_pieces_is_refused(self, pieces):
-        with pytest.raises(connector.ApiError, match="declares a DTD"):
-            list(connector.iter_records(iter(pieces), list_shape("comment")))
+        with pytest.raises(ApiError, match="declares a DTD"):
+            list(iter_records(iter(pieces), list_shape("comment")))
 
     @pytest.mark.parametrize("bom", [b"\xfe\xff", b"\xff\xfe"])
     def test_a_utf_16_byte_order_mark_is_refused(self, bom):
-        with pytest.raises(connector.ApiError, match="UTF-16 or UTF-32"):
-            list(connector.iter_records([bom + "<r/>".encode("utf-16-le")], list_shape()))
+        with pytest.raises(ApiError, match="UTF-16 or UTF-32"):
+            list(iter_records([bom + "<r/>".encode("utf-16-le")], list_shape()))
 
     def test_a_prolog_of_exactly_64_kb_is_read(self):
         prolog = "<?xml version='1.0'?>" + " " * (65536 - 21)
         records = list(
-            connector.iter_records([(prolog + "<r><x><id>1</id></x></r>").encode()], list_shape())
+            iter_records([(prolog + "<r><x><id>1</id></x></r>").encode()], list_shape())
         )
         assert records == [{"id": "1"}]
 
     def test_a_text_body_is_quoted_from_its_start_whatever_the_pieces(self):
         body = b"Service temporarily disabled \xff for maintenance" * 3
-        with pytest.raises(connector.UnexpectedBodyError) as raised:
-            list(connector.iter_records((body[i : i + 7] for i in range(0, 300, 7)), list_shape()))
+        with pytest.raises(UnexpectedBodyError) as raised:
+            list(iter_records((body[i : i + 7] for i in range(0, 300, 7)), list_shape()))
         assert raised.value.snippet == body.decode("utf-8", errors="replace").strip()
 
     def test_a_record_of_exactly_the_limit_is_read(self):
         body = b"<r><x><id>1</id></x></r>"
-        assert list(connector.iter_records([body], list_shape(), max_record_bytes=len(body)))
-        with pytest.raises(connector.ApiError, match="larger than"):
-            list(connector.iter_records([body], list_shape(), max_record_bytes=len(body) - 1))
+        assert list(iter_records([body], list_shape(), max_record_bytes=len(body)))
+        with pytest.raises(ApiError, match="larger than"):
+            list(iter_records([body], list_shape(), max_record_bytes=len(body) - 1))
 
 
 @UNDER_EVERY_PARSER
@@ -374,10 +388,10 @@ class TestAnswerLimits:
             tag="thermometer",
         ).encode()
         api.script("getThermometers", (200, body), (200, body))
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", len(body))
+        monkeypatch.setitem(SYNC_LIMITS, "max_answer_bytes", len(body))
         run_scripted(api)
         assert len(captured.rows("thermometer")) == 200
-        monkeypatch.setitem(connector.SYNC_LIMITS, "max_answer_bytes", len(body) - 1)
+        monkeypatch.setitem(SYNC_LIMITS, "max_answer_bytes", len(body) - 1)
         with pytest.raises(RuntimeError, match="thermometer"):
             run_scripted(api)
         assert captured.sleeps == []
@@ -393,20 +407,20 @@ class TestMasking:
             "ab%22cd%27ef%2Fgh%26ij0",  # quote_plus
             "ab%22cd%27ef/gh%26ij0",  # quote, which keeps "/"
         ]
-        masked = connector.mask_secrets(" | ".join(forms), key)
+        masked = mask_secrets(" | ".join(forms), key)
         assert masked == " | ".join(["***"] * 4)
 
     def test_apikey_values_and_url_credentials_are_replaced_exactly(self):
         text = "GET https://u:p@h.example/api.php?getMethod=x&apiKey=other-key&limit=1"
-        assert connector.mask_secrets(text, None) == (
+        assert mask_secrets(text, None) == (
             "GET https://***@h.example/api.php?getMethod=x&apiKey=***&limit=1"
         )
 
     def test_six_characters_of_the_key_are_masked_and_five_are_not(self):
         key = "abcdefghijkl"
-        assert connector.mask_secrets("..ghijkl..", key) == "..***.."
-        assert connector.mask_secrets("..abcdef..", key) == "..***.."
-        assert connector.mask_secrets("..hijkl..abcde..", key) == "..hijkl..abcde.."
+        assert mask_secrets("..ghijkl..", key) == "..***.."
+        assert mask_secrets("..abcdef..", key) == "..***.."
+        assert mask_secrets("..hijkl..abcde..", key) == "..hijkl..abcde.."
 
 
 class TestConfigurationSays:
@@ -447,7 +461,7 @@ class TestConfigurationSays:
         host = ".".join(["a" * 49] * 5)[:length].rstrip(".") + "b" * (length - 249)
         host = host[:length]
         assert len(host) == length
-        assert connector.is_http_url(f"https://{host}/api.php") is valid
+        assert is_http_url(f"https://{host}/api.php") is valid
 
     @pytest.mark.parametrize("saved", [True, -1, "5", 1.5, 366])
     def test_a_saved_lag_must_be_a_whole_number_of_days(self, captured, api, saved):
@@ -497,29 +511,29 @@ class TestStreaming:
             ReadTimeoutError,
         )
 
-        with pytest.raises(connector.TransientError, match=r"^body cut short \(gone\)$"):
-            list(connector.stream_body(context, _Raw(ProtocolError("gone"))))
+        with pytest.raises(TransientError, match=r"^body cut short \(gone\)$"):
+            list(stream_body(context, _Raw(ProtocolError("gone"))))
         timeout = ReadTimeoutError(None, "/", "slow")
         with pytest.raises(requests.exceptions.ConnectionError) as raised:
-            list(connector.stream_body(context, _Raw(timeout)))
-        assert raised.value.args[0] is timeout and connector.is_read_timeout(raised.value)
+            list(stream_body(context, _Raw(timeout)))
+        assert raised.value.args[0] is timeout and is_read_timeout(raised.value)
         with pytest.raises(requests.exceptions.ContentDecodingError) as raised:
-            list(connector.stream_body(context, _Raw(DecodeError("bad gzip"))))
+            list(stream_body(context, _Raw(DecodeError("bad gzip"))))
         assert str(raised.value.args[0]) == "bad gzip"
 
     def test_a_body_is_read_whole_in_order(self, context):
         raw = _Raw(chunks=[b"ab", b"cd", b"e"])
-        assert b"".join(connector.stream_body(context, raw)) == b"abcde"
+        assert b"".join(stream_body(context, raw)) == b"abcde"
 
     def test_a_snippet_stops_after_a_thousand_bytes(self):
         chunks = iter([b"a" * 600, b"b" * 600, b"c" * 600])
-        assert connector.read_snippet(chunks) == "a" * 600 + "b" * 600
+        assert read_snippet(chunks) == "a" * 600 + "b" * 600
 
 
 class TestMoreFailuresSay:
     def test_a_rejected_key_in_a_metric_says_which_request(self, captured, api):
         api.script("getNPSValue", (200, "Invalid API key"))
-        with pytest.raises(connector.AuthenticationError) as raised:
+        with pytest.raises(AuthenticationError) as raised:
             run_scripted(api)
         assert str(raised.value) == (
             f"Customer Thermometer rejected the API key (getNPSValue 1970-01-01.."
@@ -550,7 +564,7 @@ class TestMoreFailuresSay:
         def broken(context, table, fields):
             raise KeyError(f"no column for {API_KEY}")
 
-        monkeypatch.setattr(connector, "build_row", broken)
+        monkeypatch.setattr(answers, "build_row", broken)
         with pytest.raises(RuntimeError):
             run()
         assert captured.messages("error")[0] == (
@@ -583,7 +597,7 @@ class TestBoundaries:
             configuration(lookback_days="365", from_date=TODAY.isoformat())
         )
         assert settings["lookback_days"] == 365 and settings["from_date"] == TODAY
-        assert not connector.is_http_url("https://h.example/api.php?x=a b")
+        assert not is_http_url("https://h.example/api.php?x=a b")
 
     def test_a_value_that_is_not_a_string_is_named_with_its_type(self, captured):
         with pytest.raises(ValueError) as raised:

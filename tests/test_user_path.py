@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_api import FakeCustomerThermometer
-from tests.harness import REPOSITORY, stub_pipreqs
 from tests.test_end_to_end import expected
+from tools.fake_api import FakeCustomerThermometer
+from tools.harness import PACKAGE, REPOSITORY, stub_pipreqs
 
 SECOND_KEY = "second-account-key-0042"
 THIRD_KEY = "third-account-key-0077"
-PRODUCTION_FILES = {"connector.py", "requirements.txt", "configuration_form.pb"}
+PACKAGE_FILES = {f"{PACKAGE}/{path.name}" for path in (REPOSITORY / PACKAGE).glob("*.py")}
+PRODUCTION_FILES = {"connector.py", "requirements.txt", "configuration_form.pb"} | PACKAGE_FILES
 
 
 def git(folder, *args):
@@ -174,7 +175,7 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
     make(checkout, "package")
     (package,) = (checkout / "files" / "stage").glob("*/files/*.zip")
     names = set(zipfile.ZipFile(package).namelist())
-    assert "connector.py" in names and names <= PRODUCTION_FILES, names
+    assert {"connector.py"} | PACKAGE_FILES <= names <= PRODUCTION_FILES | {f"{PACKAGE}/"}, names
     assert (checkout / "requirements.txt").read_bytes() == requirements
 
 
@@ -249,7 +250,7 @@ def test_two_accounts_each_sync_into_a_warehouse_and_state_of_their_own(checkout
     for folder in map(Path, scanned):
         names = {path.name for path in folder.iterdir()}
         assert "tests" not in names and {"connector.py"} <= names, names
-        assert names <= {"connector.py", "requirements.txt", "files", ".configuration"}, names
+        assert names <= {"connector.py", "requirements.txt", PACKAGE, "files", ".configuration"}
 
 
 def test_a_sync_without_a_configuration_says_which_command_comes_first(checkout):

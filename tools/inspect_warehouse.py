@@ -5,7 +5,7 @@ the demo's `files/demo/project`): which warehouse it reads, the rows per table, 
 saved state and the time of the last sync.
 
 Usage: `make inspect [CONFIGURATION=file | PROJECT=folder]`, or
-`python -m tests.inspect_warehouse [folder [configuration file]]`.
+`python -m tools.inspect_warehouse [folder [configuration file]]`.
 """
 
 import json
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.local_account import command_for
+from tools.local_account import command_for
 
 SCHEMA = "tester"  # where `fivetran debug` writes the tables
 

@@ -24,7 +24,7 @@ figure that is the connector's own, and its ratio over the baseline's is the CPU
 It prints every run, then each target, met or not, and exits 1 when one is not met.
 
 Usage: `make bench [AGAINST=REVISION]` or
-`python -m tests.bench [--responses N] [--days D] [--repeat R] [--against REVISION]`.
+`python -m tools.bench [--responses N] [--days D] [--repeat R] [--against REVISION]`.
 """
 
 import argparse
@@ -35,8 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.fake_api import FakeCustomerThermometer
-from tests.harness import REPOSITORY, Project, git_tree
+from tools.fake_api import FakeCustomerThermometer
+from tools.harness import REPOSITORY, Project, git_tree
 
 TABLES = ["comment", "blast_result", "recipient_list", "thermometer", "metric"]
 LIST_METHODS = ["getComments", "getBlastResults", "getRecipientLists", "getThermometers"]

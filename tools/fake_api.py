@@ -21,7 +21,7 @@ The tests, the demo and the benchmark all use it, so all three exercise the same
     with FakeCustomerThermometer(responses=500, seed=7) as api:
         api.base_url, api.truth("blast_result"), api.add_responses(10, days_ago=(0, 1))
 
-From the shell: `python -m tests.fake_api --port 0 --port-file PORT --responses 3000 --days 730`
+From the shell: `python -m tools.fake_api --port 0 --port-file PORT --responses 3000 --days 730`
 (`--help` lists every option, the variants of a real account among them).
 """
 

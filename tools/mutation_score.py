@@ -1,4 +1,5 @@
-"""`make mutate` (after `mutmut run`): the share of connector.py's mutants the unit tests kill.
+"""`make mutate` (after `mutmut run`): the share of the connector's mutants (connector.py and its
+package) that the unit tests kill.
 
 Prints the counts of each outcome, the score (killed, timed out or caught by a type check, over
 all mutants that ran) against the target of 90%, and the surviving mutants, one name a line:

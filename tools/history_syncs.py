@@ -1,12 +1,12 @@
 """How many syncs a history takes: the connector against the stand-in, sync after sync, until
 no `<table>_history` is left, for a few sizes, caps and request budgets (the README's table).
 
-Run with `.venv/bin/python -m tests.history_syncs` (about two minutes). The connector runs in
+Run with `.venv/bin/python -m tools.history_syncs` (about two minutes). The connector runs in
 this process (its operations captured, as the unit tests do), over real HTTP to the stand-in.
 """
 
 import connector
-from tests.fake_api import FakeCustomerThermometer
+from tools.fake_api import FakeCustomerThermometer
 
 API_KEY = "history-syncs-key-0123456789"
 # responses, days, the stand-in's cap, requests a sync per dated table

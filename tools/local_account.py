@@ -1,12 +1,12 @@
 """The local folder of one configuration file, for `make configure | check | debug | inspect`.
 
 Each configuration file syncs in a folder of its own, `files/accounts/<its name without .json>/`,
-which holds only `connector.py` and `requirements.txt` (so the CLI's dependency check sees
-production code only) beside the CLI's `files/` (the warehouse and the state). A file of the same
-name elsewhere is refused rather than given that folder. The file is `$CONFIGURATION` (the
-Makefile exports it, so that any path, spaces included, arrives whole).
+which holds only `connector.py`, the `customer_thermometer` package and `requirements.txt` (so
+the CLI's dependency check sees production code only) beside the CLI's `files/` (the warehouse and
+the state). A file of the same name elsewhere is refused rather than given that folder. The file
+is `$CONFIGURATION` (the Makefile exports it, so that any path, spaces included, arrives whole).
 
-Usage (the Makefile's): `python -m tests.local_account COMMAND`, where COMMAND is
+Usage (the Makefile's): `python -m tools.local_account COMMAND`, where COMMAND is
 - `prepare`: check the file exists, refuse a folder another file uses, refresh the folder's copy of
   the connector; print the folder;
 - `folder`: print the folder, refusing one another file uses (for `make inspect`);
@@ -25,7 +25,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.harness import PROJECT_FILES, REPOSITORY
+from tools.harness import REPOSITORY, copy_project
 
 ACCOUNTS = Path("files") / "accounts"
 DEFAULT = "configuration.local.json"
@@ -77,12 +77,12 @@ def owned_folder(given):
 
 
 def prepared_folder(given):
-    """Make a file's folder (or refresh it) with today's connector.py and requirements.txt."""
+    """Make a file's folder (or refresh it) with today's connector.py, its package and
+    requirements.txt."""
     folder = owned_folder(given)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text(os.path.relpath(given) + "\n")
-    for name in PROJECT_FILES:  # what production runs, as every copy of the project holds
-        shutil.copy(REPOSITORY / name, folder / name)
+    copy_project(REPOSITORY, folder)  # what production runs, as every copy of the project holds
     return folder
 
 

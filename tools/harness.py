@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ["connector.py", "requirements.txt"]
+PACKAGE = "customer_thermometer"
+# What production runs, and so what every copy of the project holds (a package's caches aside).
+PROJECT_FILES = ["connector.py", "requirements.txt", PACKAGE]
 PEAK_PATTERN = re.compile(r"peak ([0-9.]+) MB")
 # Runs a command and then prints the peak resident memory and the CPU time (user and system) of
 # that command's process tree.
@@ -25,6 +27,31 @@ MEASURE_WRAPPER = (
     "print('cpu_s=%.3f' % (usage.ru_utime + usage.ru_stime), flush=True); "
     "sys.exit(code)"
 )
+
+
+def copy_project(source, folder):
+    """Copy the PROJECT_FILES of source (a tree) into folder, the package's modules without their
+    caches, in place of any copied before."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        path, target = Path(source) / name, Path(folder) / name
+        if path.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"))
+        elif path.exists():  # `fivetran debug` deletes a requirements.txt that lists nothing
+            shutil.copy(path, target)
+
+
+def edited_copy(folder, path, old, new):
+    """Copy the project's files into folder with the text old of one file (path, relative to
+    the project) replaced by new, as a test lowers a limit; return folder."""
+    copy_project(REPOSITORY, folder)
+    target = Path(folder) / path
+    text = target.read_text()
+    if old not in text:
+        raise ValueError(f"{path} holds no {old!r} to replace")
+    target.write_text(text.replace(old, new))
+    return Path(folder)
 
 
 def deferring_parser_env(mode, record):
@@ -102,20 +129,16 @@ class Project:
 
     Args:
         folder: where to put the copy (created).
-        connector_source: the connector.py to use (the repository's by default).
         source: the tree whose project files are copied (the repository by default; the bench
-            gives another version's, see `git_tree()`).
+            gives another version's, see `git_tree()`, and a test one with a limit lowered, see
+            `edited_copy()`).
     """
 
-    def __init__(self, folder, connector_source=None, source=REPOSITORY):
+    def __init__(self, folder, source=REPOSITORY):
         self.folder = Path(folder)
         self.path = self.folder / "project"
         self.path.mkdir(parents=True, exist_ok=True)
-        for name in PROJECT_FILES:
-            if (Path(source) / name).exists():  # `fivetran debug` deletes an empty one
-                shutil.copy(Path(source) / name, self.path / name)
-        if connector_source is not None:
-            shutil.copy(connector_source, self.path / "connector.py")
+        copy_project(source, self.path)
         self.bin = stub_pipreqs(self.folder / "stub-bin")
         self.configuration_path = self.folder / "configuration.json"
 

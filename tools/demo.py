@@ -15,9 +15,9 @@ import sys
 
 import duckdb
 
-from tests.fake_api import FakeCustomerThermometer
-from tests.harness import REPOSITORY, Project
-from tests.inspect_warehouse import print_summary
+from tools.fake_api import FakeCustomerThermometer
+from tools.harness import REPOSITORY, Project
+from tools.inspect_warehouse import print_summary
 
 DEMO_FOLDER = REPOSITORY / "files" / "demo"
 

@@ -1,0 +1,185 @@
+"""One list answer read and upserted (fetch_list), what it held (Answer: its keys and the span
+of its dates), and the count witness that proves an answer's size (CountWitness)."""
+
+import operator
+
+from .client import describe_request, make_api_request, raise_if_key_rejected, stream_body
+from .errors import ApiError, UnexpectedBodyError
+from .masking import mask_secrets, masked_snippet
+from .output import count_of, note_progress, upsert_row
+from .rows import build_row
+from .specs import DATE_FIELDS, TABLE_SPECS
+from .xml_stream import iter_records
+
+PROGRESS_EVERY_RECORDS = 64  # records read between two looks at the clock (and at each answer)
+
+
+def fetch_list(context, table, params, delivered=None, split_on_timeout=False, answer_of=None):
+    """Request one list answer and upsert its records as they are parsed.
+
+    Args:
+        context: the SyncContext.
+        table: the table whose method is called.
+        params: date, temperature and limit parameters (empty for undated lists).
+        delivered: {day: primary keys} upserted already by this sync, not upserted again.
+        split_on_timeout: see make_api_request().
+        answer_of: makes the empty Answer each attempt fills (default: a plain Answer).
+    Returns:
+        An Answer: how many records it held, how many were new, their keys by day.
+    Raises:
+        ApiError: besides make_api_request()'s errors, an answer holding records none of which
+            has the table's primary key (a shape the connector cannot land).
+    """
+    spec = TABLE_SPECS[table]
+    request_label = describe_request(spec["method"], params)
+
+    def read_body(response):
+        answer = answer_of() if answer_of else Answer()
+        try:
+            upsert_answer(context, table, response, answer, delivered or {})
+        except UnexpectedBodyError as error:
+            raise_if_key_rejected(request_label, error.snippet, context.api_key)
+            raise ApiError(
+                f"{request_label} answered {error.kind}: "
+                f"{masked_snippet(error.snippet, context.api_key)!r}"
+            ) from None
+        except ApiError as error:
+            raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
+        if answer.count and not answer.any_keyed:
+            raise ApiError(
+                f"{request_label} answered {count_of(answer.count, 'record')}, none with the "
+                f"primary key {spec['primary_key']}: a shape the connector cannot land (see the "
+                f"shape report)"
+            )
+        return answer
+
+    return make_api_request(
+        context, table, spec["method"], params, read_body, split_on_timeout=split_on_timeout
+    )
+
+
+def upsert_answer(context, table, response, answer, delivered):
+    """Upsert the records of one streamed answer that were not delivered before; fill answer."""
+    primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
+    tally = context.tally if table == "blast_result" else None
+    chunks = stream_body(context, response)
+    framed = (
+        "Content-Length" in response.headers
+        or "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+    )
+    records = iter_records(chunks, context.shape(table), context.max_record_bytes, framed)
+    for fields in records:
+        answer.count += 1
+        if not answer.count % PROGRESS_EVERY_RECORDS:  # records read again count too
+            note_progress(context, table)
+        if not fields:  # a record that could not be read: in the answer, counted, warned of
+            context.table_stats(table)["skipped"] += 1
+            continue
+        row = build_row(context, table, fields)
+        if row is None:
+            continue
+        key = primary_key_of(row)
+        day = answer.add(row, key)
+        if key in delivered.get(day, ()):
+            continue  # upserted already in this sync
+        if answer.keep_days is None or (day is not None and answer.keeps(day)):
+            # Upsert the record: a primary key seen again later in this sync is skipped above.
+            upsert_row(context, table, row)
+            answer.new += 1
+            if tally is not None and "comment" in row and day is not None:
+                # A record of a margin day may be upserted twice: the tally keeps distinct ones.
+                tally.setdefault(day, set()).add(row["response_id"])
+    note_progress(context, table)
+
+
+class Answer:
+    """What one list answer held, for the window logic.
+
+    Args:
+        field: the record date the API's date filter follows; records are filed by its day.
+        track_blasts: remember each record's blast_id (for a day read again by blastID).
+        track_lag: remember the longest time between a record's send and its submission.
+        keep_days: (first, last) day whose records are upserted (None: every record's).
+    """
+
+    def __init__(
+        self, field="date_submitted", track_blasts=False, track_lag=False, keep_days=None
+    ):
+        self.keep_days = keep_days
+        self.count = 0  # records in the answer, keyed or not
+        self.any_keyed = False  # whether any record had every primary-key value
+        self.new = 0  # records not delivered before in this sync
+        self.field = field
+        self.keys_by_day = {}
+        # The first and last value of the other date a filter may follow.
+        (self.other,) = (name for name in DATE_FIELDS if name != field)
+        self.other_first = self.other_last = None
+        self.blast_of = {} if track_blasts else None
+        self.lag_days = 0 if track_lag else None
+        self._day = self._keys = None  # the day of the last record, and its keys
+
+    def add(self, row, key):
+        """File a keyed record under its day (returned; None when it has no such date)."""
+        self.any_keyed = True
+        other = row.get(self.other)
+        if other is not None:
+            if self.other_first is None:
+                self.other_first = self.other_last = other
+            elif other < self.other_first:
+                self.other_first = other
+            elif other > self.other_last:
+                self.other_last = other
+        value = row.get(self.field)
+        if value is None:
+            return None
+        day = value.date()
+        if day != self._day:  # records come a day at a time: the day's keys are looked up once
+            self._day = day
+            self._keys = self.keys_by_day.get(day)
+            if self._keys is None:
+                self._keys = self.keys_by_day[day] = set()
+        self._keys.add(key)
+        if self.blast_of is not None:
+            self.blast_of[key] = row.get("blast_id")
+        if self.lag_days is not None and "date_submitted" in row:
+            self.lag_days = max(self.lag_days, (row["date_submitted"].date() - day).days)
+        return day
+
+    def span(self, name):
+        """Return the first and last day of a date field among the records (None, None: none)."""
+        if name == self.field:
+            if not self.keys_by_day:
+                return None, None
+            return min(self.keys_by_day), max(self.keys_by_day)
+        if self.other_first is None:
+            return None, None
+        return self.other_first.date(), self.other_last.date()
+
+    def keeps(self, day):
+        """Return True when a record of day is upserted (see keep_days)."""
+        return self.keep_days[0] <= day <= self.keep_days[1]
+
+    def keys(self):
+        """Return every key the answer filed under a day."""
+        return set().union(*self.keys_by_day.values())
+
+
+class CountWitness:
+    """getNumResponsesValue as a second witness of a window's size, as far as it proved right.
+
+    It is believed only after it has counted exactly what a window proven another way held
+    (`agreed`), and never once it counted fewer records than a list held or disagreed before
+    agreeing (`unusable`). A count can prove an answer as large as any this sync has seen only
+    when it has counted more than any list answer held (`above`): a count computed over a capped
+    list never does, so it can never vouch for a cut answer.
+    """
+
+    def __init__(self):
+        self.agreed = 0
+        self.above = 0
+        self.unusable = None  # why it is not used, once known
+
+    @property
+    def usable(self):
+        """True when counts may prove or disprove answers."""
+        return self.agreed > 0 and self.unusable is None

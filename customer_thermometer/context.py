@@ -1,0 +1,93 @@
+"""One sync's shared state, SyncContext: its settings, HTTP session, and per table the walk, the
+shape met and the counts; made by update() and handed to every table."""
+
+import logging
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import requests
+
+from . import clock
+from .cursors import read_date_filter
+from .deadline import WatchedAdapter
+from .fields import ListShape
+from .masking import KeyMaskingFilter
+from .specs import SYNC_LIMITS, TABLE_SPECS
+from .windows import TableWalk
+
+# The loggers of the HTTP libraries (each module of urllib3 logs to its own).
+LIBRARY_LOGGERS = (
+    "requests",
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+)
+
+
+class SyncContext:
+    """What one sync shares between tables: settings, HTTP session, clock, counters.
+
+    Args:
+        settings: what validate_configuration() returned.
+        start_state: the state the sync started with, checkpointed again to commit rows.
+    """
+
+    def __init__(self, settings, start_state):
+        self.settings = settings
+        self.api_key = settings["api_key"]
+        self.start_state = dict(start_state)
+        self.started_at = clock.utc_now()
+        self.today = self.started_at.date()
+        self.upper_bound = self.today + timedelta(days=1)
+        self.host = urlparse(settings["base_url"]).hostname  # for messages
+        self.session = requests.Session()
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, WatchedAdapter())
+        self.stalls = 0  # answers in a row that passed their deadline with little read
+        self.answer_bytes = 0  # of the answer being read, decompressed
+        self.log_filter = KeyMaskingFilter(self.api_key)
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).addFilter(self.log_filter)
+        self.upserts = 0
+        self.stats = {}
+        self.shapes = {}
+        self.walks = {}
+        self.tally = {}  # day -> response_id of responses with a comment blast_result upserted
+        self.tally_days = []  # the (first, last) days blast_result read whole, once it did
+        self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
+        self.warnings = {}
+        self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
+        self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
+        self.max_record_bytes = SYNC_LIMITS["max_record_bytes"]
+        self.max_windows_per_table = SYNC_LIMITS["max_windows_per_table"]
+        self.checkpoint_every_rows = SYNC_LIMITS["checkpoint_every_rows"]
+        self.progress_every_rows = SYNC_LIMITS["progress_every_rows"]
+        self.progress_every_seconds = SYNC_LIMITS["progress_every_seconds"]
+        self.progress = {}  # table -> when and at how many rows it last said how far it got
+
+    def table_stats(self, table):
+        """Return the counters of one table, created on first use."""
+        if table not in self.stats:
+            self.stats[table] = {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
+        return self.stats[table]
+
+    def shape(self, table):
+        """Return the ListShape of a list table's answers in this sync, created on first use."""
+        if table not in self.shapes:
+            self.shapes[table] = ListShape(TABLE_SPECS[table])
+        return self.shapes[table]
+
+    def walk(self, table):
+        """Return the TableWalk of a dated table, started from the saved date filter."""
+        if table not in self.walks:
+            self.walks[table] = TableWalk(table, *read_date_filter(self.start_state, table))
+        return self.walks[table]
+
+    def close(self):
+        """Release the HTTP connections and the libraries' loggers."""
+        self.session.close()
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).removeFilter(self.log_filter)

@@ -1,0 +1,194 @@
+"""The state a sync reads and saves: each dated table's cursor, the history of days still to
+read, and the date filter the answers showed, every saved value validated before any request."""
+
+from datetime import date, datetime, timedelta
+
+from .masking import cited
+from .specs import DATE_FIELDS, DATED_TABLES, MAX_LOOKBACK_DAYS, RECORD_LIMIT
+
+
+def read_cursor(state, table):
+    """Return a table's saved cursor date, reading the earlier example's key too, or None.
+
+    A cursor is `YYYY-MM-DD`, or an ISO timestamp (the earlier example's), whose date is taken.
+
+    Raises:
+        ValueError: a saved value that is neither.
+    """
+    for key in (f"{table}_cursor", f"{table}_last_sync"):
+        value = state.get(key)
+        if value:
+            text = str(value)
+            try:
+                if len(text) > 10:
+                    datetime.fromisoformat(text.replace("Z", "+00:00"))  # a whole timestamp
+                return date.fromisoformat(text[:10])
+            except ValueError:
+                raise ValueError(
+                    f"State '{key}' is {cited(value)}: expected a date (YYYY-MM-DD) or an ISO "
+                    f"timestamp."
+                ) from None
+    return None
+
+
+def read_history(state, table):
+    """Return the ranges of days a table's history still has to read, as (first, last) dates,
+    oldest first ([] when the history was read whole, or by a state that never saved any).
+
+    Raises:
+        ValueError: a saved value that is not a list of [first, last] days, first <= last.
+    """
+    value = state.get(f"{table}_history")
+    if value is None:
+        return []
+    ranges = []
+    try:
+        for first, last in value:
+            first, last = date.fromisoformat(first), date.fromisoformat(last)
+            if first > last:
+                raise ValueError
+            ranges.append((first, last))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"State '{table}_history' is {cited(value)}: expected a list of [first, last] days "
+            f"(YYYY-MM-DD) still to read, each first no later than its last."
+        ) from None
+    return sorted(ranges)
+
+
+def validate_state(state, today):
+    """Check the saved state of the dated tables before any request.
+
+    Raises:
+        ValueError: naming the state key: a cursor that is not a date, lies after tomorrow or
+            before 1970 (a state that no sync of this connection wrote: reading from there
+            would skip responses or walk back through decades), history ranges that are not
+            days within those bounds, or a saved date filter that is not one the connector knows.
+    """
+    tomorrow = today + timedelta(days=1)  # a cursor is the newest day the answers held
+    for table in DATED_TABLES:
+        cursor = read_cursor(state, table)
+        if cursor is not None and not date(1970, 1, 1) <= cursor <= tomorrow:
+            key = f"{table}_cursor" if state.get(f"{table}_cursor") else f"{table}_last_sync"
+            raise ValueError(
+                f"State '{key}' is {cited(state[key])}, which is not between 1970-01-01 and "
+                f"tomorrow ({tomorrow}): no sync of this connection saved it. Re-sync the table "
+                f"(in Fivetran, or `fivetran reset` locally) to read it again from 'from_date'."
+            )
+        history = read_history(state, table)
+        if history and not date(1970, 1, 1) <= history[0][0] <= history[-1][1] <= tomorrow:
+            raise ValueError(
+                f"State '{table}_history' is {cited(state[f'{table}_history'])}, whose days are "
+                f"not between 1970-01-01 and tomorrow ({tomorrow}): no sync of this connection "
+                f"saved it. Re-sync the table (in Fivetran, or `fivetran reset` locally)."
+            )
+        read_date_filter(state, table)
+        read_largest_answer(state, table)
+
+
+def read_largest_answer(state, table):
+    """Return the largest answer an earlier version saved for a table (or None); it proves
+    nothing now (the state drops it), but a value no sync could have seen is a state error.
+
+    Raises:
+        ValueError: a saved value that is not a whole number from 0 to the `limit` sent.
+    """
+    value = state.get(f"{table}_largest_answer")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= RECORD_LIMIT:
+        raise ValueError(
+            f"State '{table}_largest_answer' is {cited(value)}: expected a whole number from 0 "
+            f"to {RECORD_LIMIT:,} (the most records an answer holds), as an earlier version "
+            f"saved it. Re-sync the table (in Fivetran, or `fivetran reset` locally)."
+        )
+    return value
+
+
+def read_date_filter(state, table):
+    """Return (field, lag days) of a table's date filter as an earlier sync saw it.
+
+    Raises:
+        ValueError: a saved field or lag the connector never saves.
+    """
+    field = state.get(f"{table}_date_field", DATE_FIELDS[0])
+    lag = state.get(f"{table}_lag_days", 0)
+    if field not in DATE_FIELDS:
+        raise ValueError(
+            f"State '{table}_date_field' is {cited(field)}: expected one of "
+            f"{', '.join(DATE_FIELDS)}."
+        )
+    if isinstance(lag, bool) or not isinstance(lag, int) or not 0 <= lag <= MAX_LOOKBACK_DAYS:
+        raise ValueError(
+            f"State '{table}_lag_days' is {cited(lag)}: expected a whole number of days from 0 "
+            f"to {MAX_LOOKBACK_DAYS}."
+        )
+    return field, lag
+
+
+def merged_ranges(ranges, most=None):
+    """Return day ranges merged where they touch or overlap, oldest first; with most, the
+    nearest ones are merged too until at most that many are left (a range to read is only ever
+    widened)."""
+    merged = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    while most is not None and len(merged) > most:
+        gaps = [(merged[n + 1][0] - merged[n][1], n) for n in range(len(merged) - 1)]
+        _, n = min(gaps)
+        merged[n : n + 2] = [(merged[n][0], merged[n + 1][1])]
+    return merged
+
+
+def without(ranges, low, high):
+    """Return the parts of day ranges outside low..high."""
+    one = timedelta(days=1)
+    parts = []
+    for first, last in ranges:
+        if first < low:
+            parts.append((first, min(last, low - one)))
+        if last > high:
+            parts.append((max(first, high + one), last))
+    return parts
+
+
+def day_total(ranges):
+    """Return how many days a list of merged ranges covers."""
+    return sum((last - first).days + 1 for first, last in ranges)
+
+
+def describe_ranges(ranges):
+    """Return day ranges for a log line, newest first."""
+    return ", ".join(f"{first}..{last}" for first, last in reversed(ranges))
+
+
+def advanced_state(state, context):
+    """Return the state to save: each dated table's cursor and the history it still has to read,
+    as far as its walk proved (a failed table's too), and its date filter when the answers
+    showed it follows another date than date_submitted.
+
+    A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
+    answer an earlier version kept (a cap can change: it proves nothing); other keys are kept.
+    """
+    new_state = dict(state)
+    for table in DATED_TABLES:
+        walk = context.walks.get(table)
+        if walk is None or walk.progress is None or walk.progress[0] is None:
+            continue  # not read, or nothing proven: the saved state stands
+        cursor, left = walk.progress
+        new_state[f"{table}_cursor"] = cursor.isoformat()
+        if left:
+            new_state[f"{table}_history"] = [
+                [first.isoformat(), last.isoformat()] for first, last in left
+            ]
+        else:
+            new_state.pop(f"{table}_history", None)
+        new_state.pop(f"{table}_last_sync", None)
+        new_state.pop(f"{table}_largest_answer", None)  # an earlier version's: proves nothing
+        if walk.field != DATE_FIELDS[0]:
+            new_state[f"{table}_date_field"] = walk.field
+            new_state[f"{table}_lag_days"] = min(walk.lag_days, MAX_LOOKBACK_DAYS)
+    return new_state

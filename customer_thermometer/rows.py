@@ -1,0 +1,119 @@
+"""Typed rows: each declared column's text converted to its type, a value that does not convert
+left NULL with a warning, and the primary key checked before any row reaches the SDK."""
+
+from datetime import datetime
+
+from .output import quoted, warn_first_few
+from .specs import TABLE_SPECS
+
+
+def _to_long(text):
+    """Return text as a 64-bit int, or raise ValueError."""
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{value} is out of range")
+    return value
+
+
+def _to_int(text):
+    """Return text as a 32-bit int, or raise ValueError."""
+    value = int(text)
+    if not -(2**31) <= value < 2**31:
+        raise ValueError(f"{value} is out of range")
+    return value
+
+
+def _to_boolean(text):
+    """Return True for 1/true/yes, False for 0/false/no (any case), or raise ValueError."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean")
+
+
+def _to_naive_datetime(text):
+    """Return text as a naive datetime, wall-clock unchanged (an offset, or `Z`, is dropped).
+
+    `YYYY-MM-DD HH:MM:SS` and ISO 8601 (`2017-08-18T22:33:39+00:00`) are both read.
+    """
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        text = text.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1]  # Python 3.10 reads no `Z`, which is dropped anyway
+        value = datetime.fromisoformat(text)
+    return value if value.tzinfo is None else value.replace(tzinfo=None)
+
+
+CONVERTERS = {
+    "LONG": _to_long,
+    "INT": _to_int,
+    "BOOLEAN": _to_boolean,
+    "NAIVE_DATETIME": _to_naive_datetime,
+    "DOUBLE": float,
+}
+
+
+# Per table, (column, converter) for each column that is not text (text needs none).
+TABLE_CONVERTERS = {
+    table: tuple(
+        (name, CONVERTERS[column_type])
+        for name, column_type in spec["columns"].items()
+        if column_type in CONVERTERS
+    )
+    for table, spec in TABLE_SPECS.items()
+}
+
+
+def build_row(context, table, fields):
+    """Convert one record's fields to a typed row, or return None when a key is missing.
+
+    Empty values are left out (NULL); unknown fields are kept as text; a value that cannot be
+    converted is left out with a warning; `date_submitted` falls back to `response_date`.
+
+    Args:
+        context: the SyncContext (for counters and warnings).
+        table: the table name.
+        fields: field name to text, from iter_records().
+    Returns:
+        The row, or None when a primary-key value is missing (counted and logged).
+    """
+    row = {name: text for name, text in fields.items() if text}
+    for name, convert in TABLE_CONVERTERS[table]:
+        text = row.get(name)
+        if text is None:
+            continue
+        try:
+            row[name] = convert(text)
+        except ValueError:
+            del row[name]
+            column_type = TABLE_SPECS[table]["columns"][name]
+            warn_bad_value(context, table, name, column_type, fields.get("response_id"))
+    if "date_submitted" not in row and "response_date" in row:
+        row["date_submitted"] = row["response_date"]
+    for key in TABLE_SPECS[table]["primary_key"]:
+        if key not in row:
+            context.table_stats(table)["skipped"] += 1
+            warn_first_few(
+                context,
+                (table, "records without a key"),
+                f"{table}: skipped a record without a primary-key value for '{key}' "
+                f"(response_id {quoted(fields.get('response_id'))})",
+            )
+            return None
+    return row
+
+
+def warn_bad_value(context, table, field, column_type, response_id):
+    """Count a value that could not be converted, and log the first few of each field."""
+    bad_values = context.table_stats(table)["bad_values"]
+    bad_values[field] = bad_values.get(field, 0) + 1
+    warn_first_few(
+        context,
+        (table, field),
+        f"{table}: field '{field}' of response_id {quoted(response_id)} is not a valid "
+        f"{column_type}; stored as NULL",
+    )

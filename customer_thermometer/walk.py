@@ -1,0 +1,248 @@
+"""A table read whole: a dated table's windows walked newest first within the request budget,
+the days left saved as history and the cursor moved only as far as proven; a table without a
+cursor read in one answer."""
+
+import functools
+from datetime import date, timedelta
+
+from fivetran_connector_sdk import Logging as log
+
+from .answers import Answer, fetch_list
+from .cursors import day_total, describe_ranges, merged_ranges, without
+from .errors import ApiError
+from .output import count_of, say
+from .proofs import check_group, child_delivered, defer_check, read_window
+from .reports import log_shape_report, log_table_summary
+from .specs import DATE_FIELDS
+from .windows import GroupCheck, Window, log_unproven, new_window
+
+MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest ones merged)
+
+
+RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days first
+
+
+PROBE_SPAN_FACTOR = 4  # an incremental window is proven by one as many times longer before it
+
+
+def first_window(context, table, cursor):
+    """Return the window a dated table's sync starts with.
+
+    Without a cursor it starts at from_date; otherwise at the cursor minus lookback_days (and
+    minus the longest a response came after its send, when the filter follows sends), with a
+    wider range to prove it by (see probe_proves()).
+    """
+    walk = context.walk(table)
+    from_date = context.settings["from_date"]
+    if cursor is None:
+        return new_window(from_date, context.upper_bound)
+    back = context.settings["lookback_days"] + (
+        walk.lag_days if walk.field != "date_submitted" else 0
+    )
+    start = max(from_date, cursor - timedelta(days=back))
+    span = (context.upper_bound - start).days + 1
+    probe = max(from_date, start - timedelta(days=PROBE_SPAN_FACTOR * span))
+    return new_window(start, context.upper_bound, probe=probe if probe < start else None)
+
+
+def start_windows(context, table, cursor, history):
+    """Return the windows a dated table's sync starts with, the first to read last.
+
+    Recent days come first: the window from the cursor (see first_window()), or on a first sync
+    the whole range from from_date, whose answer holds the newest records and whose parts are
+    read newest first; then the ranges the history still has to read, newest first (within
+    from_date: a later from_date drops what lies before it).
+    """
+    if cursor is None:
+        return [first_window(context, table, None)]  # every day: the history is in it
+    from_date = context.settings["from_date"]
+    windows = [
+        new_window(max(first, from_date), last) for first, last in history if last >= from_date
+    ]
+    return windows + [first_window(context, table, cursor)]
+
+
+def item_days(walk, item):
+    """Return the (first, last) own days of a window or of the day a GroupCheck checks."""
+    if isinstance(item, GroupCheck):
+        item = walk.groups[item.group]["window"]
+    return item.start, item.end
+
+
+def reordered(context, walk, pending, starts):
+    """Return what a walk still has to read, reordered once half its requests are made.
+
+    Until then the windows are read in the order that proves them with the fewest requests.
+    From then on, history not begun yet is read first, so that a sync whose recent days take
+    every request still moves its history on; and where there is none (a first sync), the
+    newest days are read first, the last week on its own, so that a sync that stops on its
+    budget holds them whatever end a cut answer keeps (a day's windows and their check keep
+    their order).
+    """
+    waiting = [item for item in pending if item in starts[:-1]]
+    if waiting:
+        return [item for item in pending if item not in waiting] + waiting
+    pending = sorted(pending, key=lambda item: item_days(walk, item)[1])  # the last read first
+    week = context.today - timedelta(days=RECENT_DAYS - 1)  # today's and the 6 days before
+    newest = pending[-1] if pending else None
+    if isinstance(newest, Window) and newest.group is None and newest.start < week <= newest.end:
+        split_at = functools.partial(child_delivered, walk, newest, Answer(walk.field))
+        older = new_window(newest.start, week - timedelta(days=1), split_at(newest.start, week))
+        recent = new_window(week, newest.end, split_at(week, newest.end))
+        pending[-1:] = [older, recent]
+    return pending
+
+
+def still_to_read(left, cursor, kept, history, recent_start):
+    """Return the ranges of days a walk that stopped leaves to the next syncs, oldest first.
+
+    Days from the new cursor on are dropped (the next sync's window starts at or before it),
+    and so are the days of this sync's window before the saved cursor that its history did not
+    hold: an earlier sync proved those (they were read again for late responses only, which
+    is what the next window's lookback does too). The saved cursor's own day is not one of
+    them: the sync that saved it may have stopped before proving it (and so dropped it, as
+    this one drops its own), leaving it to this one.
+    """
+    left = without(left, kept, date.max)
+    if cursor is not None:
+        proven = [(recent_start, cursor - timedelta(days=1))]
+        for first, last in history:
+            proven = without(proven, first, last)
+        for first, last in proven:
+            left = without(left, first, last)
+    return merged_ranges(left, MAX_HISTORY_RANGES)
+
+
+def made_progress(context, cursor, kept, starts, left):
+    """Return True when a walk that stopped with days still to read proved some day that was
+    not proven before it: what is still to read (the days left, and those from the new cursor
+    on) is less than what was (the history, and the days from the saved cursor on; all on a
+    first sync)."""
+    if kept is None:
+        return False  # no answer held a record: nothing would be saved
+    upper = context.upper_bound
+    if cursor is None:
+        before = [(starts[0].start, starts[0].end)]
+    else:
+        before = [(window.start, window.end) for window in starts[:-1]]
+        before += [(cursor, upper)]  # the saved cursor's day was left to this sync too
+    after = left + [(kept, upper)]  # the new cursor's day is left to the next sync
+    return day_total(merged_ranges(after)) < day_total(merged_ranges(before))
+
+
+def new_cursor(context, walk, cursor):
+    """Return a dated table's cursor after its walk: the newest day its answers held (as the
+    API dates it), never earlier than the saved cursor nor later than tomorrow; None when no
+    answer ever held a record and none was saved."""
+    days = [day for day in (cursor, walk.newest) if day is not None]
+    return min(max(days), context.upper_bound) if days else None
+
+
+def sync_windowed_table(context, table, cursor, history=()):
+    """Sync a dated list table by windows until the answers prove nothing is missing.
+
+    Each answer that may have been cut (see TableWalk) is replaced by windows proven on their
+    own; records upserted already in this sync are not upserted again. A window that cannot be
+    proven is a warning, counted in the table's summary. Recent days are read first, then the
+    history still to read (see start_windows()); a walk that stops on the table's request budget
+    or on an error keeps what it proved in walk.progress: the cursor, and the ranges of days
+    still to read, which the next sync reads.
+
+    Args:
+        context: the SyncContext.
+        table: `comment` or `blast_result`.
+        cursor: the table's saved cursor date, or None.
+        history: the (first, last) days its history still has to read, oldest first.
+    Returns:
+        The table's new cursor (see new_cursor()), as YYYY-MM-DD, or None.
+    Raises:
+        ApiError: besides read_window()'s errors, a sync that reached the request budget
+            without reading any day of what it had to read.
+    """
+    walk = context.walk(table)
+    starts = start_windows(context, table, cursor, history)
+    pending = list(starts)
+    current = None  # the days of the item being read: still to read if reading it fails
+    budget = half = context.max_windows_per_table
+    half //= 2
+    try:
+        while pending and walk.requests < budget:
+            if walk.requests >= half:
+                half = budget  # once
+                pending = reordered(context, walk, pending, starts)
+            item = pending.pop()
+            current = item_days(walk, item)
+            if isinstance(item, GroupCheck):
+                if not defer_check(walk, item, pending):
+                    pending.extend(check_group(context, table, item))
+            else:
+                pending.extend(read_window(context, table, item))
+            current = None
+            if walk.restart:
+                # What the answers showed under the other date no longer holds.
+                walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
+                walk.newest = None
+                context.tally.clear()
+                starts = start_windows(context, table, cursor, history)
+                pending = list(starts)
+    finally:
+        left = [item_days(walk, item) for item in pending] + ([current] if current else [])
+        kept = new_cursor(context, walk, cursor)
+        if kept is not None:
+            left = still_to_read(left, cursor, kept, history, starts[-1].start)
+        walk.progress = (kept, left if kept is not None else [])
+        log_unproven(context, table)
+        log_shape_report(context, table)
+    to_read = merged_ranges(item_days(walk, item) for item in starts)
+    if left and not made_progress(context, cursor, kept, starts, left):
+        raise ApiError(
+            f"{count_of(walk.requests, 'request')} (lists and counts) made and windows still to "
+            f"read, and no day of what was left to read was proven: the answers do not let the "
+            f"connector finish; the rows read and the days proven are kept, the rest is read "
+            f"again next sync"
+        )
+    log_walk_end(context, table, left)
+    log_table_summary(context, table, describe_ranges(to_read))
+    if table == "blast_result" and not walk.unproven and not left:
+        if walk.field == DATE_FIELDS[0]:
+            context.tally_days = to_read  # every day proven: a witness of the comments
+    return kept.isoformat() if kept is not None else None
+
+
+def log_walk_end(context, table, left):
+    """Log what a dated table's walk could not prove, and the days it leaves to the next sync."""
+    walk = context.walk(table)
+    if walk.witness.unusable and not (walk.doubt or context.doubt) and walk.largest:
+        say(
+            context,
+            log.warning,
+            f"{table}: no count could check {walk.method}'s answers in this sync, so they were "
+            f"proven complete by their size alone, which holds for a cap of a fixed number of "
+            f"records: if the API's cap changed during the sync, responses may be missing",
+        )
+    if walk.field != DATE_FIELDS[0]:
+        say(
+            context,
+            log.warning,
+            f"{table}: {walk.method} selects by {walk.field} (the send date), so a sync reads "
+            f"sends from {walk.lag_days} days before its lookback (the longest a response came "
+            f"after its send so far); a response to an older send is not read",
+        )
+    if left:
+        say(
+            context,
+            log.warning,
+            f"{table}: {count_of(walk.requests, 'request')} made, as many as one sync makes for "
+            f"a table: {count_of(day_total(left), 'day')} "
+            f"{'is' if day_total(left) == 1 else 'are'} still to read ({describe_ranges(left)}); "
+            f"the rows read are kept, and the next sync goes on from there, newest days first",
+        )
+
+
+def sync_full_table(context, table):
+    """Sync an undated list table whole (it is small: lists, thermometers)."""
+    try:
+        fetch_list(context, table, {})
+    finally:
+        log_shape_report(context, table)
+    log_table_summary(context, table, "whole list")

@@ -1,0 +1,239 @@
+"""A dated table's walk and its windows: what one request asks for, how a window's answer is
+read, and what it proved or left unproven (warned about, read again later)."""
+
+import collections
+import functools
+import math
+from datetime import timedelta
+
+from fivetran_connector_sdk import Logging as log
+
+from .answers import Answer, CountWitness, fetch_list
+from .client import fetch_value
+from .errors import UnexpectedBodyError
+from .masking import masked_snippet
+from .output import count_of, warn_first_few
+from .specs import DATE_FIELDS, RECORD_LIMIT, TABLE_SPECS
+
+
+class TableWalk:
+    """What one dated table's answers have shown in this sync, and what it says once.
+
+    The proof rules: an answer is complete when it is smaller than another answer of its method
+    in this sync (a cap, if any, is a number of records that holds for one sync), when the
+    count witness says so, or when the windows that replace it, each complete, find again all
+    it held. Nothing else is evidence: where a cut answer's records lie only picks split points.
+
+    Args:
+        table: `comment` or `blast_result`.
+        field: the record date the API's date filter follows (saved by an earlier sync).
+        lag_days: the longest a response came after its send (when the filter follows sends).
+    """
+
+    def __init__(self, table, field="date_submitted", lag_days=0):
+        self.table = table
+        self.next_group = 1
+        self.requests = 0  # lists and counts asked for this table in this sync
+        self.calibrated = False  # whether calibrate() ran
+        self.doubt = False  # a cut the count claimed was not confirmed: answers prove less
+        self.found_new = 0  # records this sync's answers held that no earlier one had
+        self.verifying = False  # a cut the count claimed is being checked (see verify_claim())
+        self.last_answer = None  # the Answer read_window() read last
+        self.method = TABLE_SPECS[table]["method"]
+        self.field = field
+        self.lag_days = lag_days
+        self.largest = 0
+        self.margin = 0  # days asked before and after a window's own days
+        self.cut_sides = set()  # sides of a parent where a child found records it lacked
+        self.witness = CountWitness()
+        if "tallied_from" in TABLE_SPECS[table]:
+            # A tally of rows read whole is no count computed over a capped list.
+            self.witness.above = math.inf
+        elif "counted_by" not in TABLE_SPECS[table]:
+            self.witness.unusable = "no value method counts what it lists"
+        self.unproven = []  # the warnings of windows that could not be proven complete
+        self.restart = False  # the filter's date turned out to be another: read again
+        self.outside_keys = None  # the keys of the last answer dated outside its days
+        self.groups = {}  # a day read by temperature or blast: what it must find again
+        self.newest = None  # the newest day (of `field`) any answer of this sync held
+        self.progress = None  # (cursor, ranges still to read) once the walk stopped
+
+    @property
+    def cut_seen(self):
+        """True once an answer of this sync was shown to have been cut."""
+        return bool(self.cut_sides)
+
+    @property
+    def keeps(self):
+        """Which end a cut answer kept, as far as the answers showed: "newest", "oldest", None."""
+        if self.cut_sides == {"older"}:
+            return "newest"
+        if self.cut_sides == {"newer"}:
+            return "oldest"
+        return None
+
+
+# One request's own days (both inclusive), temperatureID and blastID (or None), the side of its
+# parent it covers ("older", "newer" or None), {day: keys} an earlier answer held in the days it
+# asks for (found again, not upserted again), the start of a wider range that proves it by
+# answering more (or None), the group it is read in (a day by temperature or blast), and a
+# count of it derived from its parent's (None when unknown; never a proof).
+Window = collections.namedtuple(
+    "Window", "start end temperature blast side delivered probe group counted"
+)
+
+
+# Checks a day read by temperature (or blast) once its windows are read: see check_group().
+GroupCheck = collections.namedtuple("GroupCheck", "group")
+
+
+def new_window(start, end, delivered=None, probe=None, **options):
+    """Return a Window of days start..end; options set its other fields."""
+    window = Window(start, end, None, None, None, delivered or {}, probe, None, None)
+    return window._replace(**options)
+
+
+def asked_days(walk, window):
+    """Return the first and last day a window asks for: its own, and the margin around them."""
+    margin = timedelta(days=walk.margin)
+    return window.start - margin, window.end + margin
+
+
+def window_params(walk, window, limit=True):
+    """Return the query parameters of a window: days, temperatureID, blastID and `limit`."""
+    low, high = asked_days(walk, window)
+    params = {"fromDate": low.isoformat(), "toDate": high.isoformat()}
+    if window.temperature is not None:
+        params["temperatureID"] = window.temperature
+    if window.blast is not None:
+        params["blastID"] = window.blast
+    if limit:
+        params["limit"] = RECORD_LIMIT
+    return params
+
+
+def window_label(walk, window):
+    """Return a window's days (and temperature or blast) for a log line."""
+    label = f"{walk.method} {window.start}..{window.end}"
+    if window.temperature is not None:
+        label += f" temperatureID {window.temperature}"
+    if window.blast is not None:
+        label += f" blastID {window.blast}"
+    return label
+
+
+def fetch_window(context, table, window, keep_days=None):
+    """Request a window's list answer; return its Answer.
+
+    Args:
+        keep_days: (first, last) day whose records are upserted (None: every record's).
+    """
+    walk = context.walk(table)
+    walk.requests += 1
+    single_day = window.start == window.end
+    make_answer = functools.partial(
+        Answer, walk.field, single_day, walk.field != DATE_FIELDS[0], keep_days
+    )
+    answer = fetch_list(
+        context,
+        table,
+        window_params(walk, window),
+        window.delivered,
+        split_on_timeout=window.start < window.end,
+        answer_of=make_answer,
+    )
+    last = answer.span(walk.field)[1]
+    if last is not None and (walk.newest is None or last > walk.newest):
+        walk.newest = last
+    return answer
+
+
+def empty_but_tallied(context, table, window):
+    """Check an empty answer of a tallied table (comment) against the tally, which costs no
+    request (for other tables, nothing): responses with a comment read for those days mean the
+    answer lacks them, a window not proven complete (a warning names it)."""
+    walk = context.walk(table)
+    if "tallied_from" not in TABLE_SPECS[table] or walk.witness.unusable or walk.verifying:
+        return []  # an empty answer of blast_result is taken as it is (a count costs a request)
+    counted = fetch_count(context, table, window)
+    if counted:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"it answered no record, while {TABLE_SPECS[table]['tallied_from']} read "
+            f"{count_of(counted, 'response')} with a comment for those days",
+        )
+    return []
+
+
+def fetch_count(context, table, window):
+    """Return the count witness for a window's days (getNumResponsesValue, or for comments the
+    tally of blast_result), or None when it has none."""
+    walk = context.walk(table)
+    if "tallied_from" in TABLE_SPECS[table]:
+        return tallied(context, walk, window)
+    params = window_params(walk, window, limit=False)
+    walk.requests += 1
+    try:
+        return int(fetch_value(context, table, TABLE_SPECS[table]["counted_by"], params))
+    except UnexpectedBodyError as error:
+        distrust(walk, f"it answered {masked_snippet(error.snippet, context.api_key)!r}")
+        return None
+
+
+def tallied(context, walk, window):
+    """Return how many responses with a comment blast_result read in a window's own days, or
+    None: for a window by temperature or blast, or (the witness then unusable) when blast_result
+    was not read whole on those days in this sync."""
+    if window.temperature is not None or window.blast is not None:
+        return None
+    low, high = window.start, window.end
+    read = any(first <= low <= high <= last for first, last in context.tally_days)
+    if walk.field != DATE_FIELDS[0] or not read:
+        distrust(walk, "blast_result was not read whole on these days in this sync")
+        return None
+    days = (low + timedelta(days=n) for n in range((high - low).days + 1))
+    return sum(len(context.tally.get(day, ())) for day in days)
+
+
+def witnessed(table, window, records):
+    """Return how many of {day: keys} its table's witness counts for a window: every one, or
+    for a tally (which counts whole days) those of the window's own days."""
+    if "tallied_from" not in TABLE_SPECS[table]:
+        return sum(len(keys) for keys in records.values())
+    return sum(len(keys) for day, keys in records.items() if window.start <= day <= window.end)
+
+
+def witness_name(table):
+    """Return what a table's count witness is, for a log line."""
+    spec = TABLE_SPECS[table]
+    if "tallied_from" in spec:
+        return f"the tally of {spec['tallied_from']}'s responses with a comment"
+    return spec.get("counted_by", "no count")
+
+
+def distrust(walk, reason):
+    """Stop using the count witness for a table in this sync, saying why once (INFO)."""
+    if walk.witness.unusable is None:
+        walk.witness.unusable = reason
+        log.info(  # dates, counts and names of this code only: nothing from an answer
+            f"{walk.table}: {witness_name(walk.table)} is not used as a witness of "
+            f"{walk.method} answers in this sync: {reason}",
+        )
+
+
+def warn_unproven(context, table, window, reason):
+    """Count a window that could not be proven complete; its warning is logged when the table's
+    walk ends (dropped if the table is read again by another date: see log_unproven())."""
+    walk = context.walk(table)
+    walk.unproven.append(
+        f"{table}: {window_label(walk, window)} could not be proven complete, so responses may "
+        f"be missing: {reason}"
+    )
+
+
+def log_unproven(context, table):
+    """Log the warnings of the windows of a table that could not be proven complete."""
+    for message in context.walk(table).unproven:
+        warn_first_few(context, (table, "unproven"), message)
