@@ -7,7 +7,8 @@ from the same seed, and compares what a user could see:
   the time of the run), and the column types;
 - the state each sync saved;
 - the requests made, in order, with their parameters;
-- the lines of the run's output (their time stamps, folders and durations aside).
+- the lines of the run's output (their time stamps, folders, durations and the line numbers
+  of a traceback aside).
 
 Scenarios: the demo account (a first sync, then 25 new responses and a next sync); the account
 under each stand-in option the end-to-end tests play, and under faults; and a next sync of this
@@ -17,6 +18,7 @@ difference, and exits 1 when there is one.
 
 import argparse
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -60,6 +62,8 @@ RUN_TIME_COLUMNS = {"_fivetran_synced", "recorded_at"}
 LINE_NOISE = [
     (re.compile(r"^\d{2}:\d{2}:\d{2}\.\d+\s+"), ""),
     (re.compile(r"elapsed \d{2}:\d{2}:\d{2}\.\d+"), "elapsed <time>"),
+    (re.compile(r"crash_\d{8}-\d{6}"), "crash_<time>"),
+    (re.compile(r"line \d+, in "), "line <n>, in "),  # a traceback's: the code moved
     (re.compile(r"/tmp/[^\s'\"]+"), "<path>"),
     (re.compile(r"\b\d+(\.\d+)?\s*(s|ms|seconds|MB|KB)\b"), "<measure>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?"), "<time>"),
@@ -125,9 +129,8 @@ def run_scenario(folder, source, options, later_source=None):
         since = len(api.requests)
         if later_source is not None:
             later = Project(Path(folder) / "later", source=later_source)
-            saved = (project.path / "files" / "state.json").read_text()
-            (later.path / "files").mkdir(parents=True, exist_ok=True)
-            (later.path / "files" / "state.json").write_text(saved)
+            # The first sync's warehouse and state, as a deployed connection keeps them.
+            shutil.copytree(project.path / "files", later.path / "files")
             project = later
         seen["next sync"] = sync(project, api)
         seen["next sync"]["requests"] = api.requests[since:]
@@ -159,13 +162,13 @@ def main(argv=None):
         before_tree = git_tree(args.revision, folder / "tree")
         scenarios = [(name, options) for name, options in SCENARIOS.items()]
         scenarios.append(("next sync from the state the revision saved", {}))
-        for name, options in scenarios:
+        for index, (name, options) in enumerate(scenarios):
             if args.only and args.only not in name:
                 continue
             resumed = name.startswith("next sync from")
-            before = run_scenario(folder / f"before-{len(name)}-{name[:12]}", before_tree, options)
+            before = run_scenario(folder / f"before-{index}", before_tree, options)
             after = run_scenario(
-                folder / f"after-{len(name)}-{name[:12]}",
+                folder / f"after-{index}",
                 before_tree if resumed else repository,
                 options,
                 later_source=repository if resumed else None,
