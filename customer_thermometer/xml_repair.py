@@ -80,6 +80,10 @@ class XmlRepair:
         self.held = data[cut:]
         return self._repaired(data[:cut])
 
+    def at_tag_start(self):
+        """Return whether the bytes handed on so far end right before a `<`: no tag cut in two."""
+        return self.held[:1] == b"<"
+
     def rest(self):
         """Return the bytes still held, repaired, once the body has ended."""
         data, self.held = self.held, b""

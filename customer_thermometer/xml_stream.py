@@ -103,12 +103,10 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
         TransientError: the body ended before the XML did (cut short), or was empty with nothing
             to say where it ended.
     """
-    reader = None  # made once the declared encoding is known
-    unreleased = 0  # bytes fed since records were last handed on: a bound on one record's size
-    declared = None  # the encoding the XML declaration names, once the prolog was read
+    reader = repair = None  # made once the declared encoding is known
+    sizes = RecordBytes(max_record_bytes)
     head = b""  # the body's start (empty until a piece came), quoted for an error document
     seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
-    repair = None  # made once the declared encoding is known
     for piece in checked_prolog(_pieces(chunks, FEED_BYTES)):
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
@@ -119,23 +117,17 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
         # Small pieces keep the elements alive at once (those of one piece's records) under the
         # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
         # builds some 2,000 elements at once, which makes parsing twice as slow.
-        unreleased += len(piece)
-        # Past the bound, a deferring parser is first made to hand on what it holds: the record
-        # may have ended in bytes it had not parsed yet.
-        records = reader.feed(repair.repaired_piece(piece), flush=unreleased > max_record_bytes)
+        sizes.add(len(piece))
+        records = _fed(reader, sizes, repair.repaired_piece(piece), sizes.flush_due())
         yield from _handed_on(records, shape, seen)
         root = reader.root()
         if root is not None and says_error(root):
             raise UnexpectedBodyError(decoded(head), "an error document")
-        ended = len(root) - 1 if root is not None else 0  # all but the last: another one began
-        if ended > 0:
-            records = root[:ended]
-            del root[:ended]
-            reader.handed_on()
-            unreleased = 0
-            yield from _handed_on(records, shape, seen)
-        if unreleased > max_record_bytes:
-            raise ApiError(f"the XML answer holds a record larger than {max_record_bytes:,} bytes")
+        # Records are handed on where the bytes fed end before a tag (no start tag cut in two),
+        # once another one began: all but the last have ended.
+        if root is not None and len(root) > 1 and repair.at_tag_start():
+            yield from _handed_on(_ended_records(reader, sizes), shape, seen)
+        sizes.check()
     if reader is not None:  # else no byte came (nor a reader made): see _records_after_the_end()
         # The body has ended: a deferring parser hands on all it holds before anything is
         # decided, so that the last records, an unreadable one among them, and the root's
@@ -143,6 +135,79 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
         yield from _handed_on(reader.feed(repair.rest(), flush=True), shape, seen)
         shape.repaired += repair.repaired
     yield from _records_after_the_end(reader, shape, (seen, head, framed))
+
+
+class RecordBytes:
+    """The bytes that bound one record's size: those fed since records were last handed on, and
+    since the parser last caught up with all it was fed (see RecordParser.feed()).
+
+    A record is handed on once the parser shows the next one began; a parser that defers its
+    events shows it late, by as many bytes as it held, and the count since then would miss
+    them. So the parser is made to catch up once an eighth of the bound has come since it last
+    did, and at the bound itself: a record is then called too large within an eighth of the
+    bound, whatever the parser (a flush costs one parse of what it holds).
+    """
+
+    def __init__(self, most):
+        self.most = most
+        self.unreleased = 0  # fed since records were last handed on
+        self.since_caught_up = 0  # fed since the parser last handed on all it held
+
+    def add(self, size):
+        """Count size bytes more fed."""
+        self.unreleased += size
+        self.since_caught_up += size
+
+    def flush_due(self):
+        """Return whether the parser must now hand on all it holds."""
+        return self.unreleased > self.most or self.since_caught_up > self.most // 8
+
+    def caught_up(self):
+        """Note the parser handed on all it held."""
+        self.since_caught_up = 0
+
+    def handed_on(self):
+        """Note the records that ended were handed on: the last one began since."""
+        self.unreleased = 0
+
+    def restarted(self, fed):
+        """Note a new parser went on after an unreadable record, fed fed bytes since."""
+        self.unreleased = self.since_caught_up = fed
+
+    def check(self):
+        """Raise ApiError when the bytes since records were last handed on pass the bound."""
+        if self.unreleased > self.most:
+            raise ApiError(f"the XML answer holds a record larger than {self.most:,} bytes")
+
+
+def _fed(reader, sizes, data, flush):
+    """Feed data to reader (flushed where asked); return the records it handed on (see
+    RecordParser.feed()), keeping sizes."""
+    records = reader.feed(data, flush=flush)
+    if flush:
+        sizes.caught_up()
+    if reader.restarted and reader.boundary is None:  # a record skipped, and its end found
+        reader.restarted = False
+        sizes.restarted(reader.fed)
+    return records
+
+
+def _ended_records(reader, sizes):
+    """Return the answer's records that have ended, taken out of the tree.
+
+    The parser first hands on all it holds (a flush): where it defers its events, the records it
+    shows could otherwise stand behind the bytes fed, and a record skipped later could not be
+    found in the bytes kept since the hand-on before last (see RecordParser.recovered()).
+    """
+    records = _fed(reader, sizes, b"", True)
+    root = reader.root()
+    ended = len(root) - 1 if root is not None else 0  # all but the last: another one began
+    if ended > 0:
+        records += root[:ended]
+        del root[:ended]
+        reader.handed_on()
+        sizes.handed_on()
+    return records
 
 
 def says_error(root):
@@ -232,6 +297,7 @@ class RecordParser:
         self.guarded = False  # no record may start before the one skipped ends
         self.starts = None  # the pattern of a record start tag, once one was skipped
         self.held = b""  # bytes skipped that may begin it
+        self.restarted = False  # a new parser went on after a record skipped
         self.start()
 
     def start(self):
@@ -240,6 +306,7 @@ class RecordParser:
         self.holder = self.builder.start("answer", {})
         self.parser = XMLParser(target=self.builder)
         self.lines, self.column, self.after_cr = 0, 0, False
+        self.fed = 0  # bytes of the answer fed to this parser, its opening aside
         if self.opening is not None:  # read once already: it parses again
             self.parser.feed(self.opening)
             self.advance(self.opening)
@@ -277,9 +344,11 @@ class RecordParser:
 
         Expat 2.6 and later defer parsing an unfinished token until more bytes come ("reparse
         deferral", against the quadratic cost of re-reading a huge token from its start): what
-        a piece holds may reach the tree only with a later piece, or at close(). Nothing here
-        waits for it but the end of the body and the bound on a record's size, which flush
-        (see flushed()). A flush costs one parse of what is held, unfinished token included.
+        a piece holds may reach the tree only with a later piece, or at close(). Three things
+        cannot wait, and flush first (see flushed()): a hand-on (see _ended_records()), the
+        bound on a record's size (see RecordBytes) and the end of the body. A flush costs one
+        parse of what is held, unfinished token included: none is made while a huge token
+        arrives but every eighth of the record bound, so the defence holds.
 
         Args:
             piece: the bytes to feed.
@@ -292,6 +361,7 @@ class RecordParser:
             if piece is None:
                 return []
         self.pieces[1].append(piece)
+        self.fed += len(piece)
         if self.opening is None:
             self.first += piece
         try:
@@ -347,6 +417,7 @@ class RecordParser:
         self.boundary, self.starts = tags["boundary"], tags["start"]
         self.held = b""
         self.start()
+        self.restarted = True
         return good + [None] + self.feed(data[at:], flush)  # None: the record skipped
 
     def bad_record(self, root, data, at, tags):

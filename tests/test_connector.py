@@ -472,6 +472,22 @@ class TestRecords:
         assert "temperature_id" not in captured.rows("blast_result")[0]
 
 
+BLAST_ROOT, BLAST_RECORD = "thermometer_blast_responses", "thermometer_blast_response"
+
+
+def blast_answer(records):
+    """Return a getBlastResults body of records given as (response_id, comment, note): the
+    length of an attribute that makes the start tag long (none for 0)."""
+    tags = []
+    for response_id, comment, note in records:
+        attribute = f' note="{"n" * note}"' if note else ""
+        tags.append(
+            f"<{BLAST_RECORD}{attribute}><response_id>{response_id}</response_id>"
+            f"<comment>{comment}</comment></{BLAST_RECORD}>\n"
+        )
+    return (f"<{BLAST_ROOT}>\n" + "".join(tags) + f"</{BLAST_ROOT}>\n").encode()
+
+
 def in_pieces(body, size):
     """Return body as a stream of pieces of size bytes, as the network might deliver it."""
     return (body[i : i + size] for i in range(0, len(body), size))
@@ -507,6 +523,44 @@ class TestParser:
         assert len(records) == 60
         # A piece's tail from its last "<" is fed with the next (see XmlRepair): at most two.
         assert sum(fed) == len(blast_body) and max(fed) <= 2 * 8192
+
+    def test_the_parser_a_test_names_is_the_one_that_parses(self, blast_body, xml_parser):
+        made = getattr(xml_parser, "made", None)
+        assert len(list(iter_records([blast_body], list_shape()))) == 60
+        if made is not None:  # the deferring double: it was made, so it parsed
+            assert xml_parser.made > made
+
+    @pytest.mark.parametrize("size", [16, 1460, 4096])
+    def test_unreadable_records_among_long_start_tags_are_skipped_whatever_the_pieces(self, size):
+        # Start tags of 5 KB: a parser that hands its events on late shows a record's start
+        # while the next start tag is still arriving; the skip must find the record all the same.
+        body = blast_answer([(i, "a<br>b" if i % 3 == 2 else "ok", 5000) for i in range(6)])
+        shape = list_shape()
+        records = list(iter_records(in_pieces(body, size), shape))
+        assert [r["response_id"] for r in records if r] == ["0", "1", "3", "4"]
+        assert shape.unreadable == 2 and shape.unreadable_ids == ["2", "5"]
+
+    @pytest.mark.parametrize("note", [0, 2000])
+    def test_unreadable_records_under_a_small_bound_are_no_record_too_large(self, note):
+        # Records of at most 2 KB, every other one unreadable, under a bound of 20,000 bytes:
+        # the records a skip hands on count as handed on.
+        body = blast_answer([(i, "a<br>b" if i % 2 else "ok", note) for i in range(40)])
+        shape = list_shape()
+        records = list(iter_records(in_pieces(body, 1000), shape, max_record_bytes=20000))
+        assert len([r for r in records if r]) == 20 and shape.unreadable == 20
+
+    @pytest.mark.parametrize("first", [0, 40000])
+    def test_a_record_past_the_size_bound_is_refused_whatever_the_parser(self, first):
+        # A record of 80 KB under a bound of 60,000 bytes, after one whose start tag alone is
+        # 40 KB (a deferring parser shows the second record's start late) or a small one.
+        body = (
+            f"<{BLAST_ROOT}>"
+            f'<{BLAST_RECORD} note="{"a" * first}"><response_id>1</response_id></{BLAST_RECORD}>'
+            f"<{BLAST_RECORD}><response_id>2</response_id><comment>{'t' * 80000}</comment>"
+            f"</{BLAST_RECORD}></{BLAST_ROOT}>"
+        ).encode()
+        with pytest.raises(ApiError, match="a record larger than 60,000 bytes"):
+            list(iter_records(in_pieces(body, 8192), list_shape(), max_record_bytes=60000))
 
     def test_records_far_under_the_size_bound_are_read_whenever_the_parser_hands_them_on(
         self, blast_body

@@ -3,20 +3,22 @@
 Expat 2.6 ("reparse deferral", the fix for CVE-2023-52425) may hold back what it parsed of a fed
 piece until more bytes arrive, or until `flush()` or `close()`. The connector must be right
 whenever the events come. This double hands the bytes on to a real `XMLParser` late, never
-early, in one of two modes:
+early, in one of three modes:
 - `tag_boundary`: up to the last tag's end (`>`) fed; the rest, a tag or a text cut between two
   pieces, waits until as many bytes again have come, as Expat 2.6 waits for a buffer twice the
   size of the unfinished token it last met;
+- `one_late`: each piece only once the next one is fed, so what a piece holds reaches the tree
+  while the bytes after it are already in;
 - `at_close`: only at `flush()` or `close()`, the latest a deferring parser may wait.
 
-Both offer `flush()`, as every Python whose Expat defers does (3.13, and 3.12.3+, 3.11.9+,
+Each offers `flush()`, as every Python whose Expat defers does (3.13, and 3.12.3+, 3.11.9+,
 3.10.14+). `tests/conftest.py` puts it in the connector's place for the unit tests; for a
-`fivetran debug` run, `sitecustomize.py` beside it does (see `tests/harness.py`).
+`fivetran debug` run, `sitecustomize.py` beside it does (see `tools/harness.py`).
 """
 
 from xml.etree.ElementTree import XMLParser
 
-MODES = ("tag_boundary", "at_close")
+MODES = ("tag_boundary", "one_late", "at_close")
 
 
 class DeferringParser:
@@ -41,6 +43,9 @@ class DeferringParser:
         """Hold data; hand on what the mode allows of the bytes held."""
         self.held.append(data.encode("utf-8") if isinstance(data, str) else data)
         self.size += len(self.held[-1])
+        if self.mode == "one_late" and len(self.held) > 1:
+            self.size -= len(self.held[0])
+            self.parser.feed(self.held.pop(0))
         if self.mode != "tag_boundary" or self.size < self.waits_for:
             return
         held = b"".join(self.held)
@@ -56,6 +61,8 @@ class DeferringParser:
         self.held, self.size, self.waits_for = [], 0, 0
         if held:
             self.parser.feed(held)
+        if hasattr(self.parser, "flush"):  # a Python whose own Expat defers too
+            self.parser.flush()
 
     def close(self):
         """Hand on the bytes held, then close the real parser."""
