@@ -4,7 +4,9 @@ Syncs a Customer Thermometer account's survey responses (`blast_result`), their 
 (`comment`), recipient lists, thermometers and headline metrics into five typed tables. `update()`
 runs the five endpoint functions below, `sync_blast_results()` ... `sync_metrics()`; a table that
 fails is named and read again next sync without stopping the others, and the state (each dated
-table's cursor and the days it still has to read) is checkpointed once, after the last table.
+table's cursor and the days it still has to read) is checkpointed once, after the last table
+(every 10,000 rows, the state the sync started with is checkpointed again: that commits the rows
+without moving a cursor).
 
 The design in one paragraph: the API has one `GET` endpoint with the key in the URL, no
 pagination, no published schema, and answers capped at `limit` records (or fewer), so the two
@@ -20,7 +22,8 @@ The package `customer_thermometer/`, from the entry down to the leaves:
 - `cursors`: the state, each cursor, history and date filter, validated before any request;
 - `context`: one sync's shared state (`SyncContext`); `reports`: a table's closing lines;
 - `client`, `deadline`: one request with its retries, diagnoses and answer deadline;
-- `xml_stream`, `xml_repair`, `fields`, `rows`: streamed XML to records to fields to typed rows;
+- `xml_prolog`, `xml_stream`, `xml_repair`, `fields`, `rows`: a body's start checked, streamed
+  XML to records (text XML forbids repaired) to fields to typed rows;
 - `config`, `metrics`, `output`, `masking`, `errors`, `clock`, `specs`: configuration values,
   metric requests, log lines and upserts, the key kept secret, errors, time, and table specs.
 
@@ -205,10 +208,11 @@ def update(configuration: dict, state: dict):
     """Sync every table, then checkpoint the accumulated state once.
 
     A rejected key stops the sync at once with no state change. A table that fails after its
-    retries keeps its old cursor without stopping the others; after the last table the state is
-    checkpointed and the sync fails, naming the failed tables. A host that could not be reached
-    on any attempt stops the sync after that table: the state is checkpointed (the tables not
-    read keep their cursors) and the sync fails with one error naming the host.
+    retries keeps only what it proved (its cursor never passes a day it did not prove) without
+    stopping the others; after the last table the state is checkpointed and the sync fails,
+    naming the failed tables. A host that could not be reached on any attempt stops the sync
+    after that table: the state is checkpointed (the tables not read keep their cursors) and the
+    sync fails with one error naming the host.
 
     Args:
         configuration: the connector's configuration.

@@ -36,6 +36,12 @@ def log_shape_report(context, table):
             f"holding <{'>, <'.join(other_names[1]) or '-'}> records, not the documented "
             f"<{shape.expected[0]}> holding <{shape.expected[1]}>: read as {table} records",
         )
+    log_shape_counts(context, table, shape)
+
+
+def log_shape_counts(context, table, shape):
+    """Log a warning for each thing a table's answers made the connector drop, repair, skip or
+    cut, with how many (see log_shape_report())."""
     if shape.dropped_fields:
         say(
             context,

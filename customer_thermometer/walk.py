@@ -172,17 +172,10 @@ def sync_windowed_table(context, table, cursor, history=()):
                 pending = reordered(context, walk, pending, starts)
             item = pending.pop()
             current = item_days(walk, item)
-            if isinstance(item, GroupCheck):
-                if not defer_check(walk, item, pending):
-                    pending.extend(check_group(context, table, item))
-            else:
-                pending.extend(read_window(context, table, item))
+            read_item(context, table, item, pending)
             current = None
             if walk.restart:
-                # What the answers showed under the other date no longer holds.
-                walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
-                walk.newest = None
-                context.tally.clear()
+                restart(context, walk)
                 starts = start_windows(context, table, cursor, history)
                 pending = list(starts)
     finally:
@@ -195,18 +188,40 @@ def sync_windowed_table(context, table, cursor, history=()):
         log_shape_report(context, table)
     to_read = merged_ranges(item_days(walk, item) for item in starts)
     if left and not made_progress(context, cursor, kept, starts, left):
-        raise ApiError(
-            f"{count_of(walk.requests, 'request')} (lists and counts) made and windows still to "
-            f"read, and no day of what was left to read was proven: the answers do not let the "
-            f"connector finish; the rows read and the days proven are kept, the rest is read "
-            f"again next sync"
-        )
+        raise no_progress(walk)
     log_walk_end(context, table, left)
     log_table_summary(context, table, describe_ranges(to_read))
     if table == "blast_result" and not walk.unproven and not left:
         if walk.field == DATE_FIELDS[0]:
             context.tally_days = to_read  # every day proven: a witness of the comments
     return kept.isoformat() if kept is not None else None
+
+
+def read_item(context, table, item, pending):
+    """Read one item of a walk, a window or a group's check (or put the check off), and add
+    to pending what it leaves to read."""
+    if isinstance(item, GroupCheck):
+        if not defer_check(context.walk(table), item, pending):
+            pending.extend(check_group(context, table, item))
+    else:
+        pending.extend(read_window(context, table, item))
+
+
+def restart(context, walk):
+    """Forget what the answers showed under the date field the walk gave up."""
+    walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
+    walk.newest = None
+    context.tally.clear()
+
+
+def no_progress(walk):
+    """Return the error of a walk that proved no day of what it had to read."""
+    return ApiError(
+        f"{count_of(walk.requests, 'request')} (lists and counts) made and windows still to "
+        f"read, and no day of what was left to read was proven: the answers do not let the "
+        f"connector finish; the rows read and the days proven are kept, the rest is read "
+        f"again next sync"
+    )
 
 
 def log_walk_end(context, table, left):

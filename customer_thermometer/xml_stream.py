@@ -6,20 +6,14 @@ import re
 from xml.etree import ElementTree
 from xml.etree.ElementTree import ParseError, TreeBuilder, XMLParser
 
-from .client import decoded, read_snippet
+from .client import decoded
 from .errors import ApiError, TransientError, UnexpectedBodyError
 from .fields import cut_values, local_name, normalised_name, record_fields
 from .specs import MAX_RECORD_BYTES, MAX_REPORTED_NAMES, SNIPPET_READ_BYTES
+from .xml_prolog import checked_prolog, declared_encoding, prolog_end, split_pieces
 from .xml_repair import XmlRepair
 
 FEED_BYTES = 8192  # handed to the XML parser at a time (see iter_records())
-
-
-MAX_PROLOG_BYTES = 65536  # what may come before the root element
-
-
-# White space, an XML declaration, a processing instruction or a comment, before the root.
-PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 
 
 ERROR_ROOTS = ("error", "errors", "fault")  # an error where a record should be, lower case
@@ -57,23 +51,11 @@ RESPONSE_ID_PATTERN = re.compile(
 )
 
 
-HTML_PAGE = "an HTML page, not the API's XML"
-
-
 # What a root's attributes say when the answer is an error (`status="error"`, `message="Service
 # unavailable"`), not an empty list.
 ERROR_WORD_PATTERN = re.compile(
     r"error|fail|fault|unavailable|denied|invalid|exceeded|forbidden|too many", re.IGNORECASE
 )
-
-
-LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
-
-
-DECLARED_ENCODING_PATTERN = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)", re.DOTALL)
-
-
-MAX_QUOTED_ENCODING_CHARS = 40
 
 
 def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
@@ -107,7 +89,7 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
     sizes = RecordBytes(max_record_bytes)
     head = b""  # the body's start (empty until a piece came), quoted for an error document
     seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
-    for piece in checked_prolog(_pieces(chunks, FEED_BYTES)):
+    for piece in checked_prolog(split_pieces(chunks, FEED_BYTES)):
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
             repair = XmlRepair(declared is None or UTF8_NAME_PATTERN.fullmatch(declared))
@@ -382,7 +364,7 @@ class RecordParser:
     def find_opening(self):
         """Keep the answer's prolog and root start tag once the parser read them."""
         if self.opening is None and self.root() is not None:
-            found = ROOT_START_PATTERN.match(self.first, _prolog_end(self.first) or 0)
+            found = ROOT_START_PATTERN.match(self.first, prolog_end(self.first) or 0)
             self.opening, self.first = (self.first[: found.end()] if found else None), b""
 
     def recovered(self, error, flush):
@@ -538,15 +520,6 @@ def _tag_bytes(element):
     return local_name(element.tag).encode("utf-8")
 
 
-def declared_encoding(prolog):
-    """Return the encoding an XML declaration at the start of prolog names (at most 40
-    characters, for a message), or None."""
-    found = DECLARED_ENCODING_PATTERN.match(prolog)
-    if found is None:
-        return None
-    return found.group(1)[:MAX_QUOTED_ENCODING_CHARS].decode("ascii", errors="replace")
-
-
 def _handed_on(records, shape, seen):
     """Yield the fields of records that have some, counting those without any in shape, and in
     seen those with fields and those of only text; for a record that could not be read (None),
@@ -573,71 +546,3 @@ def _handed_on(records, shape, seen):
         else:
             shape.empty_records += 1
             seen["text"] += bool(record.text and record.text.strip())
-
-
-def _pieces(chunks, size):
-    """Yield the bytes of chunks in pieces of at most size bytes."""
-    for chunk in chunks:
-        if len(chunk) <= size:
-            yield chunk
-            continue
-        for start in range(0, len(chunk), size):
-            yield chunk[start : start + size]
-
-
-def checked_prolog(pieces):
-    """Yield a body's pieces once the XML before its root element has been checked.
-
-    White space before anything else is dropped as it arrives, so that a body of only white space
-    is no data. The prolog (XML declaration, comments, processing instructions) is read token by
-    token and must end within 64 KB; a DTD there is refused, so no entity is ever declared. A body
-    in UTF-16 or UTF-32 is refused, as its prolog could not be read that way.
-
-    Raises:
-        UnexpectedBodyError: the body does not start with `<` (not XML: an error message).
-        ApiError: the prolog declares a DTD or is longer than 64 KB, or the body is not in an
-            encoding whose ASCII characters are single bytes.
-    """
-    pieces = iter(pieces)
-    head = b""
-    for piece in pieces:
-        head = (head + piece) if head else piece.lstrip(LEADING_BYTES)
-        if not head:
-            continue
-        if head.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in head[:4]:
-            raise ApiError("the XML answer is in UTF-16 or UTF-32: expected UTF-8")
-        if not head.startswith(b"<"):
-            raise UnexpectedBodyError(read_snippet(pieces, head))
-        if head[:14].lower().startswith((b"<!doctype html", b"<html")):
-            raise UnexpectedBodyError(read_snippet(pieces, head), HTML_PAGE)
-        root_start = _prolog_end(head)
-        if min(len(head), root_start or len(head)) > MAX_PROLOG_BYTES:
-            raise ApiError("the XML answer's prolog is longer than 64 KB: not a list")
-        if root_start is not None:
-            yield head
-            yield from pieces
-            return
-    if head:
-        yield head  # the parser says what is wrong with a body that ends inside its prolog
-
-
-def _prolog_end(head):
-    """Return where the root element starts in head, or None when more bytes are needed.
-
-    Raises:
-        ApiError: the prolog declares a DTD.
-    """
-    position = 0
-    while True:
-        token = PROLOG_TOKEN_PATTERN.match(head, position)
-        if token is not None:
-            position = token.end()
-            continue
-        rest = head[position : position + 14]
-        if rest.lower() == b"<!doctype html":
-            raise UnexpectedBodyError(decoded(head[:SNIPPET_READ_BYTES]), HTML_PAGE)
-        if rest.startswith(b"<!") and not b"<!--".startswith(rest[:4]):
-            raise ApiError("the XML answer declares a DTD, which the connector does not accept")
-        if len(rest) >= 2 and rest[1:2] not in b"?!":
-            return position
-        return None

@@ -27,8 +27,9 @@ from customer_thermometer.errors import ApiError, AuthenticationError, Unreachab
 from customer_thermometer.fields import ListShape
 from customer_thermometer.masking import mask_secrets
 from customer_thermometer.specs import SYNC_LIMITS, TABLE_SPECS
+from customer_thermometer.xml_prolog import checked_prolog
 from customer_thermometer.xml_repair import XmlRepair, _reference_code, _safe_cut, _xml_allows
-from customer_thermometer.xml_stream import checked_prolog, iter_records
+from customer_thermometer.xml_stream import iter_records
 from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.test_connector import (
     SCRIPTED_STATE,
