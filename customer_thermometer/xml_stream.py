@@ -89,6 +89,9 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
     sizes = RecordBytes(max_record_bytes)
     head = b""  # the body's start (empty until a piece came), quoted for an error document
     seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
+    # Small pieces keep the elements alive at once (those of one piece's records) under the
+    # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser builds
+    # some 2,000 elements at once, which makes parsing twice as slow.
     for piece in checked_prolog(split_pieces(chunks, FEED_BYTES)):
         if not head:  # the first piece holds the whole prolog (see checked_prolog())
             declared = declared_encoding(piece)
@@ -96,9 +99,6 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
             reader = RecordParser(shape, declared)
         if len(head) < SNIPPET_READ_BYTES:
             head += piece[: SNIPPET_READ_BYTES - len(head)]
-        # Small pieces keep the elements alive at once (those of one piece's records) under the
-        # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser
-        # builds some 2,000 elements at once, which makes parsing twice as slow.
         sizes.add(len(piece))
         records = _fed(reader, sizes, repair.repaired_piece(piece), sizes.flush_due())
         yield from _handed_on(records, shape, seen)
