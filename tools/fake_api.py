@@ -52,6 +52,53 @@ STALLS = ("header", "chunk_size", "trailers", "gzip_empty", "gzip_garbage")
 STALL_TICK_SECONDS = 0.05
 STALL_MOST_SECONDS = 120
 ISO_OFFSETS = ["Z", "+00:00", "+05:30", "-08:00"]
+# What a real account may do differently (the shared API notes), each played by the stand-in's
+# options: the end-to-end tests land every row under each, and tools.same_behaviour compares two
+# versions of the connector under each.
+VARIANTS = {
+    "silent cap of 1,000": {"cap": 1000},
+    "limit ignored (200)": {"ignore_limit": True},
+    "oldest 1,000 kept": {"cap": 1000, "keep": "oldest"},
+    "newest 1,000 listed oldest first": {"cap": 1000, "order": "oldest_first"},
+    "comments in the blast shape": {"comments_shape": "blast"},
+    "capitalised names": {"names": "capitalised"},
+    "fields as attributes": {"fields_as": "attributes"},
+    "ISO datetimes with offsets": {"datetimes": "iso_offset"},
+}
+
+# What a real account may do that breaks what the connector assumed of the answers (the shared
+# API notes): each lands every row, with what the answers showed said in the log.
+MEANINGS = {
+    "toDate as midnight, cap 1,000": {"cap": 1000, "to_date": "midnight"},
+    "toDate as midnight, limit ignored": {"ignore_limit": True, "to_date": "midnight"},
+    "latest sends kept, answers up to 10 days later": {
+        "cap": 500,
+        "keep": "latest_id",
+        "response_lag": 10,
+    },
+    "sends without a temperature, 1,500 responses in a day": {
+        "cap": 1000,
+        "untempered": 0.08,
+        "busy_day": 1500,
+    },
+    "dates filtered on the send date": {"cap": 1000, "date_filter": "blast_date"},
+    "counts of answered responses only": {"cap": 1000, "counts": "answered"},
+    "counts capped like the lists": {"cap": 1000, "counts": "capped"},
+    "latest sends, toDate as midnight, capped counts": {
+        "cap": 500,
+        "keep": "latest_id",
+        "response_lag": 10,
+        "to_date": "midnight",
+        "counts": "capped",
+    },
+    "limit ignored, oldest first, no temperature, answered counts": {
+        "ignore_limit": True,
+        "order": "oldest_first",
+        "untempered": 0.05,
+        "counts": "answered",
+    },
+}
+
 LIST_ROOTS = {
     "getComments": ("comments", "comment"),
     "getBlastResults": ("thermometer_blast_responses", "thermometer_blast_response"),
@@ -127,6 +174,7 @@ class FakeCustomerThermometer:
             is the date at that offset from UTC, while the connector's clock runs in UTC.
         timeout_over_days: answer list requests for ranges longer than this many days with
             HTTP 504 (a gateway that gives up on a long range), or None.
+        busy_day: as many responses more, all submitted three days before today (a busy day).
     """
 
     def __init__(
@@ -156,6 +204,7 @@ class FakeCustomerThermometer:
         later_after=0,
         utc_offset_hours=0,
         timeout_over_days=None,
+        busy_day=0,
     ):
         self.api_key = api_key
         self.timeout_over_days = timeout_over_days
@@ -215,6 +264,7 @@ class FakeCustomerThermometer:
             responses,
             [days - 1 - (index * days) // max(responses, 1) for index in range(responses)],
         )
+        self.add_responses(busy_day, days_ago=(3,))
         self._port = port
         self._server = None
         self._thread = None

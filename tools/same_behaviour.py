@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.fake_api import FakeCustomerThermometer
+from tools.fake_api import MEANINGS, VARIANTS, FakeCustomerThermometer
 from tools.harness import Project, git_tree
 
 API_KEY = "same-behaviour-key-0123456789"
@@ -31,29 +31,9 @@ API_KEY = "same-behaviour-key-0123456789"
 SCENARIOS = {
     "demo account": {},
     "faults on 30% of requests": {"fault_rate": 0.3},
-    "silent cap of 1,000": {"cap": 1000},
-    "limit ignored": {"ignore_limit": True},
-    "oldest 1,000 kept": {"cap": 1000, "keep": "oldest"},
-    "newest 1,000 listed oldest first": {"cap": 1000, "order": "oldest_first"},
-    "comments in the blast shape": {"comments_shape": "blast"},
-    "capitalised names": {"names": "capitalised"},
-    "fields as attributes": {"fields_as": "attributes"},
-    "ISO datetimes with offsets": {"datetimes": "iso_offset"},
+    **VARIANTS,
+    **MEANINGS,
     "date bounds ignored": {"ignore_dates": True, "cap": 1000},
-    "toDate as midnight, cap 1,000": {"cap": 1000, "to_date": "midnight"},
-    "latest sends kept, answers up to 10 days later": {
-        "cap": 500,
-        "keep": "latest_id",
-        "response_lag": 10,
-    },
-    "sends without a temperature, 1,500 in a day": {
-        "cap": 1000,
-        "untempered": 0.08,
-        "busy_day": 1500,
-    },
-    "dates filtered on the send date": {"cap": 1000, "date_filter": "blast_date"},
-    "counts of answered responses only": {"cap": 1000, "counts": "answered"},
-    "counts capped like the lists": {"cap": 1000, "counts": "capped"},
     "gateway time-out on long ranges": {"timeout_over_days": 90},
 }
 TABLES = ["blast_result", "comment", "recipient_list", "thermometer", "metric"]
@@ -114,14 +94,10 @@ def sync(project, api):
 def run_scenario(folder, source, options, later_source=None):
     """Sync a stand-in account with a first sync, 25 new responses, and a next sync (by
     later_source's connector where given, from the state the first one saved)."""
-    options = dict(options)
-    busy_day = options.pop("busy_day", None)
     seen = {}
     with FakeCustomerThermometer(
         responses=3000, days=730, seed=2026, api_key=API_KEY, **options
     ) as api:
-        if busy_day:
-            api.add_responses(busy_day, days_ago=(3,))
         project = Project(folder, source=source)
         seen["first sync"] = sync(project, api)
         seen["first sync"]["requests"] = list(api.requests)
