@@ -18,7 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from fivetran_connector_sdk import Logging  # noqa: E402
 
 import connector  # noqa: E402
-from customer_thermometer import clock, xml_stream
+from customer_thermometer import clock, xml_stream  # noqa: E402
+from customer_thermometer.context import SyncContext  # noqa: E402
+from customer_thermometer.specs import SYNC_LIMITS  # noqa: E402
 from tests.deferring.deferring_parser import MODES, deferring  # noqa: E402
 from tools.fake_api import FakeCustomerThermometer  # noqa: E402
 
@@ -169,3 +171,21 @@ def api(fake):
 def day(text):
     """Return a date from YYYY-MM-DD."""
     return date.fromisoformat(text)
+
+
+@pytest.fixture
+def stalling(monkeypatch):
+    """A stand-in on 127.0.0.1 whose answers can stall (its `stalls`), with deadlines of 0.5 s."""
+    monkeypatch.setitem(SYNC_LIMITS, "answer_deadline_seconds", 0.5)
+    with FakeCustomerThermometer(
+        responses=40, days=10, seed=3, api_key=API_KEY, today=TODAY
+    ) as fake:
+        yield fake
+
+
+@pytest.fixture
+def context(captured):
+    """A SyncContext of a valid configuration (its HTTP session unused)."""
+    context = SyncContext(connector.validate_configuration(configuration()), {})
+    yield context
+    context.close()

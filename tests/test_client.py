@@ -1,0 +1,500 @@
+"""Unit tests of customer_thermometer/client.py: requests, retries and their waits, the diagnoses
+of a failed answer (refused key, unreachable host, error pages), and bodies read whole."""
+
+import socket
+import threading
+from datetime import timedelta
+
+import pytest
+import requests
+
+import connector
+from customer_thermometer.answers import fetch_list
+from customer_thermometer.client import is_read_timeout, read_snippet, stream_body
+from customer_thermometer.context import SyncContext
+from customer_thermometer.errors import (
+    ApiError,
+    AuthenticationError,
+    TransientError,
+    UnexpectedBodyError,
+)
+from customer_thermometer.specs import SYNC_LIMITS
+from customer_thermometer.xml_stream import iter_records
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
+from tests.support import (
+    SCRIPTED_STATE,
+    UPPER,
+    RawBody,
+    blast_xml,
+    list_shape,
+    refused,
+    run,
+    run_scripted,
+    the_failure,
+    unresolved,
+)
+
+
+class TestRequests:
+    def test_transient_failures_are_retried_with_exponential_backoff(self, captured, api):
+        api.script(
+            "getThermometers",
+            (500, "oops"),
+            requests.exceptions.ConnectionError("reset"),
+            (503, "busy"),
+        )
+        run()
+        assert len(api.sent("getThermometers")) == 4
+        assert captured.sleeps == [1, 2, 4]
+        assert len(captured.rows("thermometer")) == 4
+        retries = [m for m in captured.messages("warning") if "getThermometers" in m]
+        assert len(retries) == 3 and "retry 1 of 3" in retries[0]
+
+    def test_retry_after_is_honoured_and_capped(self, captured, api):
+        api.script(
+            "getThermometers",
+            (429, "slow down", {"Retry-After": "7"}),
+            (429, "", {"Retry-After": "600"}),
+        )
+        run()
+        assert captured.sleeps == [7, 60]
+
+    def test_gives_up_after_three_retries(self, captured, api):
+        api.script("getThermometers", *[(500, "down")] * 4)
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run()
+        assert len(api.sent("getThermometers")) == 4
+        assert captured.sleeps == [1, 2, 4]
+
+    @pytest.mark.parametrize(("status", "body"), [(401, "denied"), (403, "Invalid API Key")])
+    def test_rejected_key_by_status_stops_at_once_without_retrying(
+        self, captured, api, status, body
+    ):
+        api.script("getBlastResults", (status, body))  # the first request of a sync
+        with pytest.raises(AuthenticationError, match="rejected the API key"):
+            run()
+        assert len(api.queries) == 1
+        assert captured.sleeps == []
+        assert captured.checkpoints == []
+
+    def test_rejected_key_in_a_200_body_stops_at_once_without_retrying(self, captured, api):
+        api.fake.api_key = "another-key-entirely"
+        with pytest.raises(AuthenticationError, match="rejected the API key"):
+            run()
+        assert len(api.queries) == 1
+        assert captured.sleeps == [] and captured.checkpoints == []
+
+    def test_rejected_key_in_a_metric_body_stops_the_sync(self, captured, api):
+        api.script("getNPSValue", (200, "Invalid API Key"))
+        with pytest.raises(AuthenticationError):
+            run()
+        assert captured.checkpoints == []
+
+    def test_other_client_errors_are_not_retried(self, captured, api):
+        api.script("getThermometers", (400, "bad request"))
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run()
+        assert len(api.sent("getThermometers")) == 1
+        assert any("HTTP 400" in m for m in captured.messages("error"))
+
+
+@UNDER_EVERY_PARSER
+class TestBodies:
+    def test_a_body_cut_short_is_retried(self, captured, api):
+        full = api.fake.answer({"getMethod": "getBlastResults", "apiKey": API_KEY})[2]
+        api.script("getBlastResults", (200, full[: len(full) // 2]))
+        run()
+        first, again = api.sent("getBlastResults")[:2]
+        assert first == again and captured.sleeps == [1]
+        keys = [(r["response_id"], r["date_submitted"]) for r in captured.rows("blast_result")]
+        assert set(keys) == {
+            (r["response_id"], r["date_submitted"]) for r in api.fake.truth("blast_result")
+        }
+
+    def test_a_chunked_body_cut_short_is_retried(self, captured, api):
+        api.script(
+            "getBlastResults",
+            requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        )
+        run()
+        first, again = api.sent("getBlastResults")[:2]
+        assert first == again and captured.sleeps == [1]
+        assert len(captured.rows("blast_result")) == len(api.fake.truth("blast_result"))
+
+    @pytest.mark.parametrize("body", ["Method not allowed", "", "12abc", "NaN"])
+    def test_a_metric_that_is_not_a_number_gets_no_row(self, captured, api, body):
+        api.script("getHappinessValue", (200, body))
+        run()
+        names = {row["metric_name"] for row in captured.rows("metric")}
+        assert "happiness" not in names and "nps" in names
+        assert any("getHappinessValue" in m for m in captured.messages("warning"))
+
+    @pytest.mark.parametrize(
+        "body, value", [("-12", -12.0), ("87", 87.0), ("2.35", 2.35), ("43.5\n", 43.5)]
+    )
+    def test_metric_values_are_decimal_numbers(self, captured, api, body, value):
+        api.script("getNPSValue", (200, body))
+        run()
+        (row,) = [row for row in captured.rows("metric") if row["metric_name"] == "nps"]
+        assert row["metric_value"] == value
+        assert row["from_date"] == "1970-01-01" and row["to_date"] == UPPER
+        assert row["recorded_at"] == "2026-11-26T15:30:00Z"
+
+
+class TestUnreachable:
+    @pytest.mark.parametrize(
+        ("error", "said"), [(refused, "refused"), (unresolved, "Name or service not known")]
+    )
+    def test_an_unreachable_host_stops_the_sync_after_one_tables_retries(
+        self, captured, api, error, said
+    ):
+        api.script("getBlastResults", *[error() for _ in range(4)])  # the first table
+        with pytest.raises(RuntimeError) as raised:
+            run(state=SCRIPTED_STATE)
+        message = str(raised.value)
+        assert "could not be reached at ct.example.test" in message and said in message
+        assert "comment, recipient_list, thermometer, metric" in message
+        assert len(api.queries) == 4 and captured.sleeps == [1, 2, 4]  # no other table tried
+        assert captured.checkpoints == [SCRIPTED_STATE]  # every cursor kept
+        assert API_KEY not in message
+
+    def test_tables_read_before_the_host_went_away_keep_what_they_read(self, captured, api):
+        api.script("getComments", *[refused() for _ in range(4)])
+        with pytest.raises(
+            RuntimeError,
+            match=r"Not read, or not whole \(only what they proved is saved\): comment, rec",
+        ):
+            run(state=SCRIPTED_STATE)
+        state = captured.checkpoints[-1]
+        assert state["blast_result_cursor"] != SCRIPTED_STATE["blast_result_cursor"]
+        assert state["comment_cursor"] == SCRIPTED_STATE["comment_cursor"]
+        assert {q["getMethod"] for q in api.queries} <= {
+            "getBlastResults",
+            "getComments",
+            "getNumResponsesValue",
+        }
+
+    def test_a_connection_that_breaks_once_made_fails_only_its_table(self, captured, api):
+        api.script("getThermometers", *[requests.exceptions.ConnectionError("reset")] * 4)
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run()
+        assert len(captured.rows("metric")) == 6  # the tables after it were read
+
+
+@UNDER_EVERY_PARSER
+class TestTablesFailCleanly:
+    @pytest.mark.parametrize("body", ["9" * 400, "1e400", "-" + "9" * 400])
+    def test_a_metric_that_is_not_finite_gets_no_row(self, captured, api, body):
+        api.script("getNPSValue", (200, body))
+        run_scripted(api)
+        names = {row["metric_name"] for row in captured.rows("metric")}
+        assert "nps" not in names and "happiness" in names
+        (warning,) = [m for m in captured.messages("warning") if "getNPSValue" in m]
+        assert "not a finite number" in warning
+
+
+class TestNoPathForTheKey:
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+    def test_a_redirect_is_never_followed(self, captured, api, status):
+        elsewhere = f"http://evil.example.test/steal?apiKey={API_KEY}"
+        failure = the_failure(
+            api,
+            captured,
+            "thermometer",
+            "getThermometers",
+            (status, "moved", {"Location": elsewhere}),
+        )
+        assert f"answered HTTP {status}, a redirect to evil.example.test, not followed" in failure
+        assert len(api.sent("getThermometers")) == 1  # not retried, and sent nowhere else
+        assert len(captured.rows("metric")) == 6  # the other tables went on
+        assert API_KEY not in failure
+
+
+@UNDER_EVERY_PARSER
+class TestErrorDocuments:
+    def test_an_empty_body_nothing_framed_is_retried_then_an_error(self, captured, api):
+        unframed = (200, "", {"Transfer-Encoding": "identity"})
+        failure = the_failure(api, captured, "comment", "getComments", *[unframed] * 4)
+        assert "empty body, with no Content-Length or chunks to say it ended" in failure
+        assert captured.sleeps == [1, 2, 4]
+
+    def test_an_empty_body_with_its_length_is_no_data(self, captured, api):
+        api.script("getComments", (200, "", {"Content-Length": "0"}))
+        run_scripted(api)
+        assert not captured.messages("error")
+
+
+def test_an_empty_http_1_0_body_closed_by_the_server_is_not_an_empty_answer(captured):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(5)
+
+    def serve():
+        for _ in range(4):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api.php"
+    context = SyncContext(connector.validate_configuration(configuration(base_url=url)), {})
+    try:
+        with pytest.raises(ApiError, match="empty body, with no Content-Length"):
+            fetch_list(context, "thermometer", {})
+    finally:
+        context.close()
+        listener.close()
+        thread.join(timeout=5)
+    assert captured.sleeps == [1, 2, 4]
+
+
+class TestRightDiagnoses:
+    def test_a_firewalls_403_page_is_its_tables_error_not_a_refused_key(self, captured, api):
+        page = "<html><body><h1>403 Forbidden</h1>Request blocked by the firewall</body></html>"
+        failure = the_failure(api, captured, "thermometer", "getThermometers", (403, page))
+        assert "answered HTTP 403" in failure and "blocked by the firewall" in failure
+        assert len(captured.rows("metric")) == 6 and captured.sleeps == []
+
+    @pytest.mark.parametrize("status", [200, 403])
+    def test_too_many_requests_for_the_key_is_retried_not_a_refused_key(
+        self, captured, api, status
+    ):
+        api.script("getThermometers", (status, "Too many requests for this API key"))
+        run_scripted(api)
+        assert captured.sleeps == [1] and len(captured.rows("thermometer")) == 4
+        assert any("rate limited" in m for m in captured.messages("warning"))
+
+    @pytest.mark.parametrize(
+        "said", ["Invalid API Key", "API key is not valid", "Unauthorized", "Wrong key"]
+    )
+    def test_a_body_that_says_the_key_was_refused_is_a_refused_key(self, captured, api, said):
+        api.script("getThermometers", (200, said))
+        with pytest.raises(AuthenticationError):
+            run_scripted(api)
+
+    @pytest.mark.parametrize(
+        "page",
+        [
+            "Unauthorized IP address: blocked by the web application firewall",
+            "Request blocked. Not authorized to access this resource",
+            "SSL error: bad key exchange",
+        ],
+    )
+    def test_a_page_that_does_not_say_the_key_was_refused_is_no_refused_key(
+        self, captured, api, page
+    ):
+        api.script("getThermometers", (403, page))
+        with pytest.raises(RuntimeError, match="failed for thermometer"):
+            run_scripted(api)
+        assert len(captured.rows("metric")) == 6
+
+    @pytest.mark.parametrize(
+        "said",
+        [
+            "Your API key has expired",
+            "This API key was revoked",
+            "API key is no longer valid",
+            "Access denied for this API key",
+        ],
+    )
+    def test_more_ways_of_saying_the_key_was_refused(self, captured, api, said):
+        api.script("getThermometers", (200, said))
+        with pytest.raises(AuthenticationError):
+            run_scripted(api)
+
+    def test_a_byte_order_mark_before_a_number_is_ignored(self, captured, api):
+        api.script("getSendQuota", (200, b"\xef\xbb\xbf1200"))
+        assert connector.check_api_key(configuration()).failure is None
+        api.script("getNPSValue", (200, "\ufeff 43.5\n"))
+        run_scripted(api)
+        nps = [row for row in captured.rows("metric") if row["metric_name"] == "nps"]
+        assert nps[0]["metric_value"] == 43.5
+
+    @pytest.mark.parametrize(
+        "page",
+        [
+            "<!DOCTYPE html><html><body>Down for maintenance</body></html>",
+            "<html><body>Down for maintenance</body></html>",
+            "<?xml version='1.0'?><!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x'>"
+            "<html><body>Down for maintenance</body></html>",
+        ],
+    )
+    def test_an_html_page_is_named_as_one(self, captured, api, page):
+        failure = the_failure(api, captured, "thermometer", "getThermometers", (200, page))
+        assert "answered an HTML page, not the API's XML" in failure
+        assert "Down for maintenance" in failure and "declares a DTD" not in failure
+
+    def test_an_unknown_content_encoding_is_named(self, captured, api):
+        failure = the_failure(
+            api,
+            captured,
+            "thermometer",
+            "getThermometers",
+            (200, b"\x00\x01garbage", {"Content-Encoding": "snappy"}),
+        )
+        assert "in the content encoding 'snappy', which the connector cannot decode" in failure
+        assert "UTF-16" not in failure
+
+
+class TestCounts:
+    def test_retries_say_why_and_when(self, captured, api):
+        api.script("getThermometers", (503, "busy"), (429, "", {"Retry-After": "3"}))
+        run_scripted(api)
+        retries = [m for m in captured.messages("warning") if m.startswith("getThermometers")]
+        assert retries == [
+            "getThermometers: HTTP 503; retry 1 of 3 in 1 s",
+            "getThermometers: HTTP 429; retry 2 of 3 in 3 s",
+        ]
+
+    def test_every_request_streams_with_a_time_out(self, captured, api):
+        run()
+        assert api.request_options
+        for options in api.request_options:
+            assert options["timeout"] == 30 and options["stream"] is True
+
+
+class TestFailuresSay:
+    @pytest.mark.parametrize(
+        "error, said",
+        [
+            (requests.exceptions.ConnectionError(f"reset by {API_KEY}"), "ConnectionError: reset"),
+            (requests.exceptions.Timeout(f"slow {API_KEY}"), "Timeout: slow"),
+            (
+                requests.exceptions.ChunkedEncodingError(f"broken {API_KEY}"),
+                "body cut short: broken",
+            ),
+        ],
+    )
+    def test_a_transient_failure_names_its_kind_without_the_key(self, captured, api, error, said):
+        api.script("getThermometers", *[error] * 4)
+        with pytest.raises(RuntimeError):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert f"getThermometers failed after 4 attempts: {said}" in failure
+        assert API_KEY not in failure and "***" in failure
+
+    def test_a_request_that_cannot_be_sent_is_not_retried(self, captured, api):
+        api.script("getThermometers", requests.exceptions.InvalidURL(f"bad {API_KEY}"))
+        with pytest.raises(RuntimeError):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "getThermometers failed: InvalidURL: bad ***" in failure
+        assert captured.sleeps == []
+
+    def test_a_connection_error_on_a_long_window_is_retried_not_split(self, captured, api):
+        api.script("getBlastResults", requests.exceptions.ConnectionError("reset"))
+        run(from_date="2026-11-01")
+        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        assert sent[:2] == [("2026-11-01", (TODAY + timedelta(1)).isoformat())] * 2
+        assert captured.sleeps == [1]
+
+    def test_a_read_time_out_inside_a_connection_error_splits_a_long_window(self, captured, api):
+        from requests.packages.urllib3.exceptions import ReadTimeoutError
+
+        inner = ReadTimeoutError(None, "/api.php", "Read timed out.")
+        api.script("getBlastResults", requests.exceptions.ConnectionError(inner))
+        run(from_date="2026-11-01")
+        first, half = api.sent("getBlastResults")[:2]
+        assert (first["fromDate"], half["fromDate"], half["toDate"]) == (
+            "2026-11-01",
+            "2026-11-15",
+            (TODAY + timedelta(1)).isoformat(),
+        )
+        assert captured.sleeps == []
+
+    @pytest.mark.parametrize("status", [404, 418])
+    def test_another_status_is_an_error_quoting_the_body(self, captured, api, status):
+        api.script("getThermometers", (status, b"no such \xff thing " + API_KEY.encode()))
+        with pytest.raises(RuntimeError):
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert f"getThermometers answered HTTP {status}: 'no such \ufffd thing ***'" in failure
+
+
+@UNDER_EVERY_PARSER
+class TestPrologs:
+    def test_a_text_body_is_quoted_from_its_start_whatever_the_pieces(self):
+        body = b"Service temporarily disabled \xff for maintenance" * 3
+        with pytest.raises(UnexpectedBodyError) as raised:
+            list(iter_records((body[i : i + 7] for i in range(0, 300, 7)), list_shape()))
+        assert raised.value.snippet == body.decode("utf-8", errors="replace").strip()
+
+
+@UNDER_EVERY_PARSER
+class TestAnswerLimits:
+    def test_an_answer_of_exactly_its_limit_is_read_and_one_byte_more_is_not_retried(
+        self, captured, api, monkeypatch
+    ):
+        body = blast_xml(
+            *[
+                {"id": str(n), "name": "x" * 500, "note": "y" * 500}
+                for n in range(200)  # about 200 KB: several reads
+            ],
+            root="thermometers",
+            tag="thermometer",
+        ).encode()
+        api.script("getThermometers", (200, body), (200, body))
+        monkeypatch.setitem(SYNC_LIMITS, "max_answer_bytes", len(body))
+        run_scripted(api)
+        assert len(captured.rows("thermometer")) == 200
+        monkeypatch.setitem(SYNC_LIMITS, "max_answer_bytes", len(body) - 1)
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run_scripted(api)
+        assert captured.sleeps == []
+        assert any(f"passed {len(body) - 1:,} bytes" in m for m in captured.messages("error"))
+
+
+@UNDER_EVERY_PARSER
+class TestStreaming:
+    def test_what_a_body_read_raises_becomes_what_requests_would(self, context):
+        from requests.packages.urllib3.exceptions import (
+            DecodeError,
+            ProtocolError,
+            ReadTimeoutError,
+        )
+
+        with pytest.raises(TransientError, match=r"^body cut short \(gone\)$"):
+            list(stream_body(context, RawBody(ProtocolError("gone"))))
+        timeout = ReadTimeoutError(None, "/", "slow")
+        with pytest.raises(requests.exceptions.ConnectionError) as raised:
+            list(stream_body(context, RawBody(timeout)))
+        assert raised.value.args[0] is timeout and is_read_timeout(raised.value)
+        with pytest.raises(requests.exceptions.ContentDecodingError) as raised:
+            list(stream_body(context, RawBody(DecodeError("bad gzip"))))
+        assert str(raised.value.args[0]) == "bad gzip"
+
+    def test_a_body_is_read_whole_in_order(self, context):
+        raw = RawBody(chunks=[b"ab", b"cd", b"e"])
+        assert b"".join(stream_body(context, raw)) == b"abcde"
+
+    def test_a_snippet_stops_after_a_thousand_bytes(self):
+        chunks = iter([b"a" * 600, b"b" * 600, b"c" * 600])
+        assert read_snippet(chunks) == "a" * 600 + "b" * 600
+
+
+class TestMoreFailuresSay:
+    def test_a_rejected_key_in_a_metric_says_which_request(self, captured, api):
+        api.script("getNPSValue", (200, "Invalid API key"))
+        with pytest.raises(AuthenticationError) as raised:
+            run_scripted(api)
+        assert str(raised.value) == (
+            f"Customer Thermometer rejected the API key (getNPSValue 1970-01-01.."
+            f"{(TODAY + timedelta(1)).isoformat()} answered 'Invalid API key'): check 'api_key' "
+            f"in the configuration."
+        )
+
+    def test_a_list_body_that_is_not_xml_says_so(self, captured, api):
+        api.script("getThermometers", (200, "Maintenance until noon"))
+        with pytest.raises(RuntimeError, match=r"sync failed for thermometer \(see"):
+            run_scripted(api)
+        assert captured.messages("error") == [
+            "thermometer: failed, and is read again next sync: getThermometers "
+            "answered a body that is "
+            "not XML: 'Maintenance until noon'"
+        ]

@@ -1,0 +1,158 @@
+"""Unit tests of customer_thermometer/deadline.py: every answer ends at its deadline, however it
+stalls or trickles."""
+
+import socket
+import time
+import types
+from datetime import timedelta
+
+import pytest
+
+import connector
+from customer_thermometer import client
+from customer_thermometer.client import fetch_value
+from customer_thermometer.context import SyncContext
+from customer_thermometer.deadline import AnswerWatch
+from customer_thermometer.errors import ApiError, UnreachableError
+from tests.conftest import TODAY, configuration
+from tests.support import keys, run, trickling_server, truth_keys
+from tools.fake_api import STALLS
+
+
+class TestEveryDeadlineHolds:
+    """An answer that keeps sending, too little to end, ends at its deadline."""
+
+    @pytest.mark.parametrize("stall", STALLS)
+    def test_answers_that_stall_are_retried_then_stop_the_sync(self, captured, stalling, stall):
+        stalling.stalls["getThermometers"] = stall
+        with pytest.raises(RuntimeError) as raised:
+            run(base_url=stalling.base_url)
+        message = str(raised.value)
+        assert "Customer Thermometer did not finish its answers at 127.0.0.1 (4 answers in a " in (
+            message
+        )
+        assert "stalled past their deadline of 0.5 s, the last of getThermometers)" in message
+        assert message.endswith(
+            "so the sync stopped. Not read, or not whole (only what they "
+            "proved is saved): thermometer, metric. Check base_url and this machine's network "
+            "(or proxy), then sync again."
+        )
+        assert len(stalling.requests_for("getThermometers")) == 4
+        assert captured.sleeps == [1, 2, 4]
+        assert stalling.requests_for("getSendQuota") == []  # no table after it was asked
+        assert len(captured.rows("recipient_list")) == len(stalling.recipient_lists)
+        state = captured.checkpoints[-1]
+        assert state["comment_cursor"] == state["blast_result_cursor"] == TODAY.isoformat()
+
+    def test_a_window_that_stalls_is_split_and_four_in_a_row_stop_the_sync(
+        self, captured, stalling
+    ):
+        stalling.stalls["getComments"] = "header"
+        with pytest.raises(RuntimeError, match="the last of getComments") as raised:
+            run(base_url=stalling.base_url)
+        assert "saved): comment, recipient_list, thermometer, metric." in str(raised.value)
+        assert len(stalling.requests_for("getComments")) == 4 and captured.sleeps == []
+        halves = [m for m in captured.messages("warning") if "asking for each half" in m]
+        assert len(halves) == 3 and "took longer than 0.5 s" in halves[0]
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(stalling)
+        state = captured.checkpoints[-1]
+        assert "comment_cursor" not in state and state["blast_result_cursor"]
+
+    def test_stalls_not_in_a_row_do_not_stop_the_sync(self, captured, stalling):
+        stalling.stalls["getRecipientLists"] = ["gzip_empty", "chunk_size"]
+        stalling.stalls["getThermometers"] = ["trailers", "header"]
+        run(base_url=stalling.base_url)  # four stalls, an answer read whole between
+        assert captured.sleeps == [1, 2, 1, 2]
+        landed = {row["id"] for row in captured.rows("thermometer")}  # upserted again too
+        assert landed == {thermometer["id"] for thermometer in stalling.thermometers}
+        assert len(captured.rows("metric")) == 6
+
+    def test_answers_that_ended_between_stalls_break_the_row(self, captured, stalling):
+        stalling.stalls["getSendQuota"] = ["header", None, "header", None, "header", None] * 2
+        stalling.next_faults = ["503"] * 6  # each None above: an answer, a failed one
+        context = SyncContext(
+            connector.validate_configuration(configuration(base_url=stalling.base_url)), {}
+        )
+        context.answer_deadline_seconds = 0.5
+        try:
+            for _ in range(3):  # 12 attempts, 6 of them stalled, never 2 in a row
+                with pytest.raises(ApiError, match="failed after 4 attempts") as raised:
+                    fetch_value(context, "metric", "getSendQuota", {})
+                assert not isinstance(raised.value, UnreachableError)
+        finally:
+            context.close()
+
+    @pytest.mark.parametrize("stall", ["header", "gzip_empty"])
+    def test_windows_read_again_to_prove_others_may_stall_too(self, captured, stalling, stall):
+        stalling.stalls["getBlastResults"] = [stall, None, stall, None, stall]
+        run(base_url=stalling.base_url)
+        assert not captured.messages("error")
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(stalling)
+
+    def test_a_wider_range_asked_to_prove_a_window_may_stall(self, captured, stalling):
+        run(base_url=stalling.base_url)
+        stalling.stalls["getBlastResults"] = [None, "header"]  # the lookback, then its proof
+        run(state=captured.checkpoints[-1], base_url=stalling.base_url)
+        assert not captured.messages("error")
+        (probe,) = [e for e in stalling.requests_for("getBlastResults") if "stall" in e["outcome"]]
+        assert probe["fromDate"] < (TODAY - timedelta(days=7)).isoformat()  # wider: the proof
+
+    def test_the_deadline_shuts_down_the_socket_under_a_tls_layer(self, captured):
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            theirs.settimeout(5)
+            layered = types.SimpleNamespace(socket=ours)  # as urllib3's TLS inside TLS
+            with AnswerWatch(0.05) as watch:
+                AnswerWatch.enlist(layered)
+                assert theirs.recv(1) == b""  # shut down: the peer reads the end
+            assert watch.cut()
+
+    def test_a_deadline_passed_before_any_socket_cut_nothing(self):
+        with AnswerWatch(0.01) as watch:
+            time.sleep(0.1)
+        assert watch.expired and not watch.cut()
+
+    def test_a_slow_answer_that_sent_much_breaks_the_row(self, captured, stalling, monkeypatch):
+        monkeypatch.setattr(client, "STALL_BYTES", 100)  # the XML before the trailers
+        stalling.stalls["getRecipientLists"] = ["header"] * 3 + ["trailers"]
+        stalling.stalls["getThermometers"] = ["header"] * 3  # then it answers
+        with pytest.raises(RuntimeError, match="failed for recipient_list"):
+            run(base_url=stalling.base_url)  # 6 stalls, never 4 in a row
+        assert len(captured.rows("thermometer")) == len(stalling.thermometers)
+
+    def test_a_slow_answer_that_sent_much_is_no_stall(self, captured, stalling, monkeypatch):
+        monkeypatch.setattr(client, "STALL_BYTES", 100)  # the XML before the trailers
+        stalling.stalls["getRecipientLists"] = "trailers"
+        with pytest.raises(RuntimeError, match="failed for recipient_list"):
+            run(base_url=stalling.base_url)
+        (failure,) = captured.messages("error")
+        assert "getRecipientLists failed after 4 attempts: the answer took longer than 0.5 s" in (
+            failure
+        )
+        assert len(captured.rows("metric")) == 6  # the sync went on
+
+    @pytest.mark.parametrize(
+        "scheme, start, tick",
+        [
+            ("http", b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"7"),
+            # a TLS record's header, announcing 16 KB, then its bytes one by one: the handshake
+            # waits for the whole record
+            ("https", b"\x16\x03\x03\x40\x00", b"\x02"),
+        ],
+    )
+    def test_a_trickle_in_the_body_or_the_tls_handshake_ends_at_the_deadline(
+        self, captured, scheme, start, tick
+    ):
+        address, stopped = trickling_server(start, tick)
+        settings = connector.validate_configuration(
+            configuration(base_url=f"{scheme}://{address}/api.php")
+        )
+        context = SyncContext(settings, {})
+        context.answer_deadline_seconds = 0.5
+        try:
+            with pytest.raises(UnreachableError, match="took longer than 0.5 s"):
+                fetch_value(context, "metric", "getSendQuota", {})
+        finally:
+            context.close()
+            stopped()
+        assert captured.sleeps == [1, 2, 4]

@@ -1,0 +1,184 @@
+"""Unit tests of customer_thermometer/fields.py: a record's elements and attributes as fields,
+names normalised as Fivetran does, nested fields flattened, and values cut at their limit."""
+
+import pytest
+
+from customer_thermometer.fields import ListShape, normalised_name
+from customer_thermometer.specs import TABLE_SPECS
+from customer_thermometer.xml_stream import iter_records
+from tests.conftest import UNDER_EVERY_PARSER
+from tests.support import (
+    blast_xml,
+    keyed_record,
+    list_shape,
+    records_of,
+    run_scripted,
+    thermometers,
+)
+
+
+@UNDER_EVERY_PARSER
+class TestRecords:
+    def test_unknown_fields_are_kept_as_text_and_nested_ones_flattened(self, captured, api):
+        record = keyed_record(
+            nps_segment="0123",
+            location="<country>GB</country><region><city>Leeds</city></region>",
+        )
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run_scripted(api)
+        (row,) = captured.rows("blast_result")
+        assert row["nps_segment"] == "0123"
+        assert row["location_country"] == "GB"
+        assert row["location_region_city"] == "Leeds"
+        assert "location" not in row
+
+
+@UNDER_EVERY_PARSER
+class TestParser:
+    @pytest.fixture
+    def blast_body(self, fake):
+        """A getBlastResults answer of the small stand-in data set (60 records)."""
+        return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+
+    @pytest.mark.parametrize(
+        "tag, name",
+        [
+            ("TemperatureID", "temperature_id"),
+            ("ID", "id"),
+            ("custom_1", "custom_1"),
+            ("Custom_1", "custom_1"),
+            ("blastID", "blast_id"),
+            ("DateSubmitted", "date_submitted"),
+            ("XMLData", "xml_data"),
+            ("first-name", "first_name"),
+            ("{urn:ct}ResponseID", "response_id"),
+        ],
+    )
+    def test_names_are_normalised_as_fivetran_names_columns(self, tag, name):
+        assert normalised_name(tag) == name
+
+    def test_capitalised_and_namespaced_names_are_read(self):
+        body = (
+            '<ct:Thermometers xmlns:ct="urn:ct"><ct:Thermometer><ct:ID>1</ct:ID>'
+            "<ct:Name>Support</ct:Name></ct:Thermometer></ct:Thermometers>"
+        )
+        shape = list_shape("thermometer")
+        assert records_of(body, shape=shape) == [{"id": "1", "name": "Support"}]
+        assert shape.other_names() == (["Thermometers"], ["Thermometer"])
+
+    def test_attributes_are_fields_and_nested_attributes_are_flattened(self):
+        body = (
+            '<thermometers><thermometer id="101" name="Support &amp; Care"/>'
+            '<thermometer ID="102"><Name>Sales</Name><location country="GB"/></thermometer>'
+            "</thermometers>"
+        )
+        assert records_of(body, "thermometer") == [
+            {"id": "101", "name": "Support & Care"},
+            {"id": "102", "name": "Sales", "location_country": "GB"},
+        ]
+
+    def test_nested_fields_are_flattened_and_never_overwrite_a_field(self):
+        body = (
+            "<comments><comment><response><id>999</id></response><response_id>1</response_id>"
+            "<a><b><c>deep</c></b></a></comment></comments>"
+        )
+        assert records_of(body, "comment") == [
+            {"response_id": "1", "response_id_2": "999", "a_b_c": "deep"}
+        ]
+
+    def test_mixed_content_keeps_all_its_text(self):
+        body = "<comments><comment><comment>Hello <b>bold</b> world</comment></comment></comments>"
+        assert records_of(body, "comment") == [{"comment": "Hello bold world"}]
+
+
+@UNDER_EVERY_PARSER
+class TestParserAbuse:
+    def test_a_nested_id_never_overwrites_the_primary_key(self, captured, api):
+        body = (
+            "<thermometer_blast_responses><thermometer_blast_response>"
+            "<response><id>999</id></response><response_id>1</response_id><blast_id>2</blast_id>"
+            "<thermometer_id>3</thermometer_id>"
+            "<date_submitted>2026-11-20 08:15:00</date_submitted>"
+            "</thermometer_blast_response></thermometer_blast_responses>"
+        )
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("blast_result")
+        assert row["response_id"] == 1 and row["response_id_2"] == "999"
+
+    def test_mixed_content_keeps_its_text(self, captured, api):
+        body = (
+            "<comments><comment><response_id>5</response_id><date_submitted>2026-11-20 08:15:00"
+            "</date_submitted><comment>Hello <b>bold</b> world</comment></comment></comments>"
+        )
+        api.script("getComments", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("comment")
+        assert row["comment"] == "Hello bold world"
+
+
+@UNDER_EVERY_PARSER
+class TestColumnsAndWidth:
+    def test_fields_that_normalise_to_one_name_keep_their_columns_whatever_their_order(
+        self, captured, api
+    ):
+        api.script(
+            "getThermometers",
+            (
+                200,
+                thermometers(
+                    "<id>1</id><NPSScore>upper</NPSScore><nps_score>plain</nps_score>",
+                    "<id>2</id><nps_score>plain</nps_score><NPSScore>upper</NPSScore>",
+                ),
+            ),
+        )
+        run_scripted(api)
+        rows = {row["id"]: row for row in captured.rows("thermometer")}
+        assert rows[1]["nps_score"] == rows[2]["nps_score"] == "plain"
+        assert rows[1]["nps_score_2"] == rows[2]["nps_score_2"] == "upper"
+
+    def test_fivetrans_own_column_names_are_renamed(self, captured, api):
+        body = thermometers(
+            "<id>1</id><_fivetran_synced>x</_fivetran_synced><_fivetran_deleted>"
+            "true</_fivetran_deleted>"
+        )
+        api.script("getThermometers", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("thermometer")
+        assert row == {"id": 1, "api_fivetran_synced": "x", "api_fivetran_deleted": "true"}
+
+    def test_a_table_takes_at_most_500_new_columns_a_sync(self, captured, api):
+        wide = "<id>1</id>" + "".join(f"<f{n}>v</f{n}>" for n in range(20000))
+        api.script("getThermometers", (200, thermometers(wide, "<id>2</id><f0>w</f0>")))
+        run_scripted(api)
+        rows = {row["id"]: row for row in captured.rows("thermometer")}
+        assert len(rows[1]) == 1 + 500 and rows[2] == {"id": 2, "f0": "w"}
+        (dropped,) = [m for m in captured.messages("warning") if "dropped" in m]
+        assert "dropped 19,500 fields" in dropped and "(and 19,450 more)" in dropped
+        assert all(len(m) < 5000 for m in captured.messages())
+
+    def test_a_value_past_one_megabyte_is_cut_with_a_warning(self, captured, api):
+        big = "x" * (3 * 2**20)
+        api.script("getThermometers", (200, thermometers(f"<id>1</id><name>{big}</name>")))
+        run_scripted(api)
+        (row,) = captured.rows("thermometer")
+        assert len(row["name"]) == 2**20
+        assert any("cut 1 value longer than 1,048,576" in m for m in captured.messages())
+
+    def test_a_value_past_one_megabyte_in_an_attribute_is_cut(self, captured, api):
+        big = "y" * (2 * 2**20)
+        body = (
+            '<thermometers><thermometer id="1" name="a"/>'
+            f'<thermometer id="2" name="{big}"/><thermometer id="3" name="c"/></thermometers>'
+        )
+        chunks = [body.encode()[: 60 + len(big)], body.encode()[60 + len(big) :]]
+        shape = ListShape(TABLE_SPECS["thermometer"])
+        records = list(iter_records(chunks, shape))
+        assert [len(r["name"]) for r in records] == [1, 2**20, 1] and shape.cut_values == 1
+
+    def test_a_nested_fivetran_name_is_renamed_too(self, captured, api):
+        body = thermometers("<id>1</id><_><fivetran_deleted>true</fivetran_deleted></_>")
+        api.script("getThermometers", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("thermometer")
+        assert row == {"id": 1, "api__fivetran_deleted": "true"}

@@ -1,0 +1,156 @@
+"""Unit tests of customer_thermometer/rows.py: each field converted to its declared type, a bad
+value becoming NULL with a warning."""
+
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import UNDER_EVERY_PARSER
+from tests.support import blast_xml, keyed_record, row_of, run_scripted
+
+
+@UNDER_EVERY_PARSER
+class TestRecords:
+    def test_values_are_typed(self, captured, api):
+        record = {
+            "response_id": "123",
+            "blast_id": "9",
+            "thermometer_id": "4",
+            "temperature_id": "2",
+            "date_submitted": "2026-11-20 08:15:00",
+            "response_date": "2026-11-20 08:15:00",
+            "blast_date": "2026-11-19 09:00:00",
+            "response_bounced": "0",
+            "comment_hidden": "1",
+            "response": "Green",
+            "comment": "Fish &amp; chips &lt;3 &#233; 👍",
+            "custom_3": None,
+            "first_name": "",
+        }
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run_scripted(api)
+        (row,) = captured.rows("blast_result")
+        assert row == {
+            "response_id": 123,
+            "blast_id": 9,
+            "thermometer_id": 4,
+            "temperature_id": 2,
+            "date_submitted": datetime(2026, 11, 20, 8, 15),
+            "response_date": datetime(2026, 11, 20, 8, 15),
+            "blast_date": datetime(2026, 11, 19, 9, 0),
+            "response_bounced": False,
+            "comment_hidden": True,
+            "response": "Green",
+            "comment": "Fish & chips <3 é 👍",
+        }
+
+    def test_date_submitted_falls_back_to_response_date(self, captured, api):
+        body = blast_xml(
+            {"response_id": "5", "comment": "x", "response_date": "2026-11-21 10:00:00"},
+            root="comments",
+            tag="comment",
+        )
+        api.script("getComments", (200, body))
+        run_scripted(api)
+        (row,) = captured.rows("comment")
+        assert row["date_submitted"] == datetime(2026, 11, 21, 10, 0)
+
+    def test_a_bad_value_becomes_null_with_a_warning_and_never_fails_the_sync(self, captured, api):
+        record = keyed_record(
+            response_id="11",
+            temperature_id="hot",
+            blast_date="0000-00-00 00:00:00",
+            response_bounced="maybe",
+            custom_1="kept",
+            date_submitted="2026-11-24 10:00:00",
+        )
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run_scripted(api)
+        (row,) = captured.rows("blast_result")
+        assert "temperature_id" not in row and "blast_date" not in row
+        assert "response_bounced" not in row and row["custom_1"] == "kept"
+        warnings = captured.messages("warning")
+        assert any(
+            "'temperature_id'" in m and "'11'" in m and "blast_result" in m for m in warnings
+        )
+        assert captured.checkpoints[-1]["blast_result_cursor"] == "2026-11-24"  # its day
+
+    def test_out_of_range_integers_become_null(self, captured, api):
+        record = keyed_record(temperature_id=str(2**40))
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run_scripted(api)
+        assert "temperature_id" not in captured.rows("blast_result")[0]
+
+
+@UNDER_EVERY_PARSER
+class TestListShapes:
+    def test_iso_datetimes_keep_their_wall_clock(self, captured, api):
+        record = keyed_record(
+            date_submitted="2017-08-18T22:33:39+02:00",
+            response_date="2017-08-18T22:33:39Z",
+            blast_date="2017-08-18T09:00:00-08:00",
+        )
+        api.script("getBlastResults", (200, blast_xml(record)))
+        run_scripted(api, from_date="2017-08-01")
+        (row,) = captured.rows("blast_result")
+        assert row["date_submitted"] == datetime(2017, 8, 18, 22, 33, 39)
+        assert row["response_date"] == datetime(2017, 8, 18, 22, 33, 39)
+        assert row["blast_date"] == datetime(2017, 8, 18, 9, 0)
+
+
+class TestConversions:
+    @pytest.mark.parametrize(
+        "text, value",
+        [("1", True), ("0", False), ("true", True), (" TRUE ", True), ("Yes", True)]
+        + [("false", False), ("False", False), ("no", False), ("NO", False)],
+    )
+    def test_booleans(self, context, text, value):
+        assert row_of(context, response_bounced=text)["response_bounced"] is value
+
+    @pytest.mark.parametrize("text", ["maybe", "2", "-1", "yes please", "t"])
+    def test_a_boolean_of_another_word_is_null(self, context, text):
+        assert "response_bounced" not in row_of(context, response_bounced=text)
+
+    @pytest.mark.parametrize(
+        "column, low, high",
+        [("blast_id", -(2**63), 2**63 - 1), ("temperature_id", -(2**31), 2**31 - 1)],
+    )
+    def test_integers_hold_their_type_s_range_and_no_more(self, context, column, low, high):
+        assert row_of(context, "comment", **{column: str(low)})[column] == low
+        assert row_of(context, "comment", **{column: str(high)})[column] == high
+        for outside in (low - 1, high + 1):
+            assert column not in row_of(context, "comment", **{column: str(outside)})
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "2017-08-18 22:33:39",
+            "2017-08-18T22:33:39",
+            "2017-08-18T22:33:39Z",
+            "2017-08-18T22:33:39z",
+            "2017-08-18T22:33:39+05:30",
+            " 2017-08-18T22:33:39-08:00 ",
+        ],
+    )
+    def test_datetimes_keep_their_wall_clock(self, context, text):
+        assert row_of(context, blast_date=text)["blast_date"] == datetime(2017, 8, 18, 22, 33, 39)
+
+    @pytest.mark.parametrize("text", ["2017-08-18 25:00:00", "yesterday", "Z", "2017-08-18TZ"])
+    def test_a_datetime_that_is_not_one_is_null(self, context, text):
+        assert "blast_date" not in row_of(context, blast_date=text)
+
+    def test_date_submitted_falls_back_to_response_date_only_when_missing(self, context):
+        row = row_of(context, date_submitted=None, response_date="2026-11-21 10:00:00")
+        assert row["date_submitted"] == row["response_date"] == datetime(2026, 11, 21, 10, 0)
+        row = row_of(context, response_date="2026-11-21 10:00:00")
+        assert row["date_submitted"] == datetime(2026, 11, 20, 8, 15)
+
+
+class TestFailuresSay:
+    def test_a_value_that_is_not_a_number_is_quoted(self, captured, api):
+        api.script("getNPSValue", (200, "Please upgrade your plan"))
+        run_scripted(api)
+        assert (
+            "metric: getNPSValue answered 'Please upgrade your plan', which is not a finite "
+            "number; no row for nps" in captured.messages("warning")
+        )

@@ -1,0 +1,311 @@
+"""Unit tests of customer_thermometer/walk.py: the order a table's windows are read in, the cursor
+each sync leaves, and the request budget's history."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from customer_thermometer.specs import SYNC_LIMITS
+from customer_thermometer.walk import reordered
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day
+from tests.support import (
+    LIST_METHODS,
+    UPPER,
+    blast_xml,
+    capped_account,
+    history_days,
+    keyed_record,
+    keys,
+    run,
+    spans,
+    sync_context,
+    truth_keys,
+    window,
+)
+from tools.fake_api import FakeCustomerThermometer
+
+
+class TestRequests:
+    def test_a_small_account_takes_two_lists_per_dated_method_then_two(self, captured, api):
+        run()
+        for method in LIST_METHODS:
+            expected = 2 if method in ("getComments", "getBlastResults") else 1
+            assert len(api.sent(method)) == expected, method
+        # The first answer is the largest the sync has seen: its newest day, read again,
+        # calibrates the count, whose halves then prove it without being read again.
+        newest = max(r["date_submitted"] for r in api.fake.truth("blast_result")).date()
+        whole, newest_day = api.sent("getBlastResults")
+        assert (whole["fromDate"], whole["toDate"]) == ("1970-01-01", UPPER)
+        assert (newest_day["fromDate"], newest_day["toDate"]) == (newest.isoformat(), UPPER)
+        counted = [(q["fromDate"], q["toDate"]) for q in api.sent("getNumResponsesValue")]
+        assert counted[0] == (newest.isoformat(), UPPER) and len(counted) == 1 + 2 + 1
+        state = captured.checkpoints[-1]
+        assert set(state) == {"comment_cursor", "blast_result_cursor"}
+        api.queries.clear()
+        api.fake.add_responses(5, days_ago=(0, 1))
+        run(state=state)
+        # The next sync's window is proven by a range four times longer that answers more.
+        for method in ("getComments", "getBlastResults"):
+            window, wider = api.sent(method)
+            assert window["fromDate"] == "2026-11-24" and window["toDate"] == UPPER
+            assert wider["fromDate"] == "2026-11-08" and wider["toDate"] == UPPER
+
+
+class TestWindows:
+    @pytest.fixture
+    def capped(self, api):
+        """Make the stand-in answer at most 10 records, newest kept, whatever `limit` says."""
+
+        def make(**variant):
+            fake = FakeCustomerThermometer(
+                responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, **variant
+            )
+            api.fake = fake
+            return fake
+
+        return make
+
+    def test_a_capped_account_takes_few_requests(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=1000, days=700, seed=3, api_key=API_KEY, today=TODAY, cap=100
+        )
+        run()
+        for method, table in (("getBlastResults", "blast_result"), ("getComments", "comment")):
+            rows = len(api.fake.truth(table))
+            sent = len(api.sent(method))
+            if table == "blast_result":  # and its counts (the metric's is from 1970)
+                sent += len(
+                    [q for q in api.sent("getNumResponsesValue") if q["fromDate"] > "1970"]
+                )
+            assert sent <= 2 * rows / 100 + 6, method
+
+
+class TestProgress:
+    def test_a_gateway_time_out_on_one_day_is_retried(self, captured, api):
+        api.script("getBlastResults", (504, "Gateway Time-out"))
+        run(state={"blast_result_cursor": UPPER}, lookback_days="0")
+        first, again = api.sent("getBlastResults")[:2]
+        assert (
+            (first["fromDate"], first["toDate"])
+            == (UPPER, UPPER)
+            == (
+                again["fromDate"],
+                again["toDate"],
+            )
+        )
+        assert captured.sleeps == [1]
+
+    def test_the_cursor_is_the_newest_day_the_answers_held(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY - timedelta(days=5)
+        )
+        newest = max(r["date_submitted"] for r in api.fake.truth("blast_result")).date()
+        assert newest < TODAY
+        run()
+        assert captured.checkpoints[-1]["blast_result_cursor"] == newest.isoformat()
+        run(state=captured.checkpoints[-1], lookback_days="0")
+        assert api.sent("getBlastResults")[-2]["fromDate"] == newest.isoformat()
+
+    def test_the_cursor_never_moves_back_nor_past_tomorrow(self, captured, api):
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY - timedelta(days=9)
+        )  # nothing after 2026-11-17
+        api.script("getBlastResults", (200, blast_xml(keyed_record())))  # dated 2026-11-20
+        run(state={"blast_result_cursor": "2026-11-24", "comment_cursor": "2026-11-24"})
+        assert captured.checkpoints[-1]["blast_result_cursor"] == "2026-11-24"
+        late = keyed_record(date_submitted="2099-01-01 00:00:00")
+        api.script("getBlastResults", (200, blast_xml(late)))
+        run(state={"blast_result_cursor": "2026-11-24", "comment_cursor": "2026-11-24"})
+        assert captured.checkpoints[-1]["blast_result_cursor"] == UPPER
+
+    def test_a_table_that_fails_midway_keeps_what_it_proved(self, captured, api):
+        api.fake = capped_account()
+        calls = {"n": 0}
+        original = api.fake.answer
+
+        def failing_after_three(query):
+            if query.get("getMethod") == "getBlastResults":
+                calls["n"] += 1
+                if calls["n"] > 3:
+                    return 503, {}, b"down"
+            return original(query)
+
+        api.fake.answer = failing_after_three
+        with pytest.raises(RuntimeError, match="blast_result"):
+            run()
+        state = captured.checkpoints[-1]
+        landed = set(keys(captured.rows("blast_result")))
+        # The newest records landed, the cursor is the newest day they hold, and the days not
+        # proven are saved to read.
+        assert state["blast_result_cursor"] == max(k[3] for k in landed).date().isoformat()
+        assert 0 < history_days(state) < (TODAY - day("1970-01-01")).days
+        api.fake.answer = original
+        run(state=state)
+        assert "blast_result_history" not in captured.checkpoints[-1]
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+
+    def test_recent_days_come_first_then_the_history_newest_first(
+        self, captured, api, monkeypatch
+    ):
+        state = {
+            "blast_result_cursor": "2026-11-20",
+            "blast_result_history": [["2026-10-01", "2026-10-10"], ["2026-11-01", "2026-11-05"]],
+        }
+        run(state=state, from_date="2026-10-05")
+        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        recent = sent.index(("2026-11-18", UPPER))
+        newer, older = (
+            sent.index(("2026-11-01", "2026-11-05")),
+            sent.index(
+                ("2026-10-05", "2026-10-10")  # from_date cuts what lies before it
+            ),
+        )
+        assert recent < newer < older
+        assert "blast_result_history" not in captured.checkpoints[-1]
+        history = {
+            k
+            for k in truth_keys(api.fake)
+            if day("2026-11-01") <= k[3].date() <= day("2026-11-05")
+        }
+        assert history <= set(keys(captured.rows("blast_result")))
+
+    def test_history_waits_for_half_the_requests_at_most(self, captured, api, monkeypatch):
+        api.fake = capped_account()
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 8)
+        state = {
+            "blast_result_cursor": "2026-06-01",
+            "blast_result_history": [["2026-01-01", "2026-01-31"]],
+        }
+        run(state=state)
+        sent = [(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")]
+        assert ("2026-01-01", "2026-01-31") in sent[:8]
+
+    @pytest.mark.parametrize("keep", ["newest", "oldest", "latest_id"])
+    def test_a_first_sync_stopped_by_its_budget_holds_the_newest_week_whatever_a_cut_keeps(
+        self, captured, api, monkeypatch, keep
+    ):
+        api.fake = capped_account(keep=keep)
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 24)
+        run()
+        state = captured.checkpoints[-1]
+        assert history_days(state) > 0  # the budget stopped it
+        week = {k for k in truth_keys(api.fake) if k[3].date() >= TODAY - timedelta(days=6)}
+        assert week and week <= set(keys(captured.rows("blast_result")))
+
+    def test_past_half_its_budget_a_first_sync_reads_the_newest_week_next(self, captured):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        root = window("1970-01-01", UPPER)
+        newer, older = window("2026-06-01", UPPER), window("2026-01-01", "2026-05-31")
+        # Read in the order that proves them best, the older part would come first.
+        order = reordered(context, walk, [newer, older], [root])
+        assert spans(order) == [
+            ("2026-01-01", "2026-05-31", None, None),
+            ("2026-06-01", "2026-11-19", None, None),
+            ("2026-11-20", UPPER, None, None),  # today's week: read next
+        ]
+
+    def test_past_half_its_budget_a_sync_reads_the_history_it_has_not_begun(self, captured):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        history, recent = window("2020-01-01", "2020-12-31"), window("2026-11-18", UPPER)
+        part = window("2026-11-22", UPPER)
+        order = reordered(context, walk, [history, part], [history, recent])
+        assert order == [part, history]
+
+
+class TestTheCursorsDay:
+    def test_a_sync_that_stops_before_proving_the_saved_cursors_day_leaves_it_to_read(
+        self, captured, api, monkeypatch
+    ):
+        # A day fuller than the cap is the newest the first sync's answers held; newer
+        # responses arrive; the next sync stops on its budget before proving that day.
+        api.fake = FakeCustomerThermometer(
+            responses=0, cap=50, seed=3, api_key=API_KEY, today=TODAY
+        )
+        api.fake.add_responses(300, days_ago=tuple(range(3, 20)))
+        full_day = api.fake.add_responses(120, days_ago=(3,))[0]["date_submitted"].date()
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 1)
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run()  # one answer, cut: no day proven, but its cursor and history are saved
+        state = captured.checkpoints[-1]
+        assert state["blast_result_cursor"] == full_day.isoformat()
+        api.fake.add_responses(90, days_ago=(0, 1, 2))
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 2)
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run(state=state)  # it read newer records, but proved no day: a failure to see
+        state = captured.checkpoints[-1]
+        assert any(
+            day(first) <= full_day <= day(last) for first, last in state["blast_result_history"]
+        ), state
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 5000)
+        for _ in range(3):
+            run(state=state)
+            state = captured.checkpoints[-1]
+        assert "blast_result_history" not in state
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+        comments = {row["response_id"] for row in captured.rows("comment")}
+        assert comments == {row["response_id"] for row in api.fake.truth("comment")}
+
+
+@UNDER_EVERY_PARSER
+class TestBounds:
+    def test_windows_are_bounded_per_table_and_the_next_syncs_go_on_from_there(
+        self, captured, api, monkeypatch
+    ):
+        from tools.fake_api import FakeCustomerThermometer
+
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
+        )
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 10)
+        state, syncs = {}, 0
+        while syncs == 0 or "blast_result_history" in state or "comment_history" in state:
+            before = len(api.queries)
+            run(state=state)  # a sync that stops on its budget succeeds, saying what is left
+            syncs += 1
+            sent = api.queries[before:]
+            dated = [q for q in sent if q["getMethod"] == "getBlastResults"]
+            counts = [q for q in sent if q["getMethod"] == "getNumResponsesValue"][:-1]
+            # The last window read may make a few more at once (a count, its halves' counts).
+            assert len(dated) + len(counts) <= 10 + 7
+            new_state = captured.checkpoints[-1]
+            if "blast_result_history" in new_state:
+                left = sum(
+                    (date.fromisoformat(b) - date.fromisoformat(a)).days + 1
+                    for a, b in new_state["blast_result_history"]
+                )
+                still = f"{left} day is" if left == 1 else f"{left:,} days are"
+                assert any(
+                    m.startswith("blast_result: ") and f"{still} still to read" in m
+                    for m in captured.messages("warning")
+                )
+            state = new_state
+            assert syncs < 40, state
+        assert syncs > 2  # the history did take several syncs
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+        comments = {
+            (row["response_id"], row["date_submitted"]) for row in captured.rows("comment")
+        }
+        truth = {(row["response_id"], row["date_submitted"]) for row in api.fake.truth("comment")}
+        assert comments == truth
+
+    def test_a_sync_that_proves_no_day_of_what_is_left_fails_the_table(
+        self, captured, api, monkeypatch
+    ):
+        from tools.fake_api import FakeCustomerThermometer
+
+        api.fake = FakeCustomerThermometer(
+            responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, cap=3
+        )
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 1)
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run()  # one request: the newest records, cut, prove no day
+        state = captured.checkpoints[-1]  # but what it read is saved: its cursor, the history
+        assert state["blast_result_history"] and state["blast_result_cursor"]
+        with pytest.raises(RuntimeError, match="blast_result, comment"):
+            run(state=state)  # its one request reads the recent days; the history never moves
+        assert any(
+            "no day of what was left to read was proven" in m for m in captured.messages("error")
+        )
+        assert captured.checkpoints[-1]["blast_result_history"] == state["blast_result_history"]
