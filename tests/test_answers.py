@@ -1,18 +1,25 @@
 """Unit tests of customer_thermometer/answers.py: a list answer read into its records, what it
 counts as unreadable or keyless, and when it fails its table."""
 
+from datetime import datetime
+
 import pytest
 
+from customer_thermometer import answers
+from customer_thermometer.answers import Answer, CountWitness, fetch_list
 from customer_thermometer.errors import (
     AuthenticationError,
 )
-from tests.conftest import UNDER_EVERY_PARSER
+from customer_thermometer.specs import TABLE_SPECS
+from tests.conftest import UNDER_EVERY_PARSER, day
 from tests.support import (
     SCRIPTED_SUMMARY,
     blast_xml,
     comments_body,
+    keyed_record,
     run,
     run_scripted,
+    sync_context,
     the_failure,
 )
 
@@ -86,3 +93,179 @@ class TestOneBadRecordNeverStallsATable:
             api, captured, "comment", "getComments", (200, comments_body(*[b"<br>"] * 101))
         )
         assert "malformed XML: more than 100 records unreadable" in failure
+
+
+def at(text):
+    """Return a datetime from YYYY-MM-DD HH:MM."""
+    return datetime.fromisoformat(text)
+
+
+def blast_row(response_id, submitted=None, sent=None, blast="b1"):
+    """Return a typed blast_result row (as build_row makes it) with these dates."""
+    row = {"response_id": response_id, "blast_id": blast, "thermometer_id": "t1"}
+    if submitted:
+        row["date_submitted"] = at(submitted)
+    if sent:
+        row["blast_date"] = at(sent)
+    return row
+
+
+class TestAnswer:
+    def test_keys_are_filed_under_the_day_of_the_date_the_filter_follows(self):
+        answer = Answer()
+        rows = [
+            blast_row("1", "2026-11-20 08:00", "2026-11-18 09:00"),
+            blast_row("2", "2026-11-20 23:59", "2026-11-19 09:00"),
+            blast_row("3", "2026-11-21 00:00", "2026-11-19 10:00"),
+            blast_row("4", "2026-11-20 07:00", "2026-11-17 10:00"),
+        ]
+        days = [answer.add(row, row["response_id"]) for row in rows]
+        assert days == [day("2026-11-20"), day("2026-11-20"), day("2026-11-21"), day("2026-11-20")]
+        assert answer.keys_by_day == {day("2026-11-20"): {"1", "2", "4"}, day("2026-11-21"): {"3"}}
+        assert answer.keys() == {"1", "2", "3", "4"}
+        assert answer.any_keyed
+        assert answer.span("date_submitted") == (day("2026-11-20"), day("2026-11-21"))
+        assert answer.span("blast_date") == (day("2026-11-17"), day("2026-11-19"))
+
+    def test_a_filter_following_the_send_date_files_by_it(self):
+        answer = Answer(field="blast_date")
+        assert answer.add(blast_row("1", "2026-11-20 08:00", "2026-11-18 09:00"), "1") == day(
+            "2026-11-18"
+        )
+        assert answer.span("blast_date") == (day("2026-11-18"), day("2026-11-18"))
+        assert answer.span("date_submitted") == (day("2026-11-20"), day("2026-11-20"))
+
+    def test_the_other_dates_span_grows_either_way_from_its_first(self):
+        answer = Answer()
+        for sent in (
+            "2026-11-10 12:00",
+            "2026-11-12 12:00",
+            "2026-11-08 12:00",
+            "2026-11-11 12:00",
+        ):
+            answer.add(blast_row("1", "2026-11-20 08:00", sent), "1")
+        assert answer.span("blast_date") == (day("2026-11-08"), day("2026-11-12"))
+
+    def test_a_record_without_the_date_is_keyed_but_filed_under_no_day(self):
+        answer = Answer()
+        assert answer.add(blast_row("1", sent="2026-11-18 09:00"), "1") is None
+        assert answer.any_keyed and answer.keys_by_day == {} and answer.keys() == set()
+        assert answer.span("date_submitted") == (None, None)
+        assert answer.span("blast_date") == (day("2026-11-18"), day("2026-11-18"))
+        assert Answer().span("blast_date") == (None, None)
+
+    def test_a_day_seen_again_after_another_keeps_its_earlier_keys(self):
+        answer = Answer()
+        answer.add(blast_row("1", "2026-11-20 08:00"), "1")
+        answer.add(blast_row("2", "2026-11-21 08:00"), "2")
+        answer.add(blast_row("3", "2026-11-20 09:00"), "3")
+        assert answer.keys_by_day[day("2026-11-20")] == {"1", "3"}
+
+    def test_blasts_and_the_longest_lag_are_tracked_only_when_asked(self):
+        answer = Answer(field="blast_date", track_blasts=True, track_lag=True)
+        answer.add(blast_row("1", "2026-11-20 08:00", "2026-11-18 23:00", blast="b7"), "1")
+        answer.add(blast_row("2", "2026-11-25 08:00", "2026-11-19 01:00", blast="b8"), "2")
+        answer.add(blast_row("3", "2026-11-19 08:00", "2026-11-19 02:00", blast="b8"), "3")
+        assert answer.blast_of == {"1": "b7", "2": "b8", "3": "b8"}
+        assert answer.lag_days == 6
+        plain = Answer()
+        plain.add(blast_row("1", "2026-11-20 08:00", "2026-11-18 23:00"), "1")
+        assert plain.blast_of is None and plain.lag_days is None
+
+    def test_a_lag_needs_the_submission_date(self):
+        answer = Answer(field="blast_date", track_lag=True)
+        answer.add(blast_row("1", sent="2026-11-18 23:00"), "1")
+        assert answer.lag_days == 0
+
+    def test_kept_days_include_both_ends(self):
+        answer = Answer(keep_days=(day("2026-11-20"), day("2026-11-22")))
+        kept = [answer.keeps(day(f"2026-11-{d}")) for d in (19, 20, 21, 22, 23)]
+        assert kept == [False, True, True, True, False]
+
+    def test_a_new_answer_holds_nothing(self):
+        answer = Answer()
+        assert (answer.count, answer.new, answer.any_keyed) == (0, 0, False)
+        assert answer.keep_days is None and answer.field == "date_submitted"
+        assert answer.other == "blast_date"
+
+
+class TestCountWitness:
+    def test_a_count_is_usable_once_it_agreed_and_until_it_proves_unusable(self):
+        witness = CountWitness()
+        assert not witness.usable and witness.above == 0 and witness.unusable is None
+        witness.agreed += 1
+        assert witness.usable
+        witness.unusable = "it counted fewer records than a list held"
+        assert not witness.usable
+
+
+def blast_records(*rows):
+    """Return a getBlastResults body of (response_id, date_submitted, comment or None) rows."""
+    return blast_xml(
+        *(
+            keyed_record(response_id=rid, date_submitted=submitted)
+            | ({"comment": comment} if comment else {})
+            for rid, submitted, comment in rows
+        )
+    )
+
+
+WINDOW = {"fromDate": "2026-11-20", "toDate": "2026-11-23"}
+
+
+class TestUpsertAnswer:
+    ROWS = (
+        ("1", "2026-11-20 08:00:00", "great"),
+        ("2", "2026-11-21 08:00:00", None),
+        ("3", "2026-11-22 08:00:00", "fine"),
+    )
+
+    def fetched(self, api, table="blast_result", body=None, headers=None, **options):
+        method = TABLE_SPECS[table]["method"]
+        api.script(method, (200, body or blast_records(*self.ROWS), headers or {}))
+        context = sync_context()
+        answer = fetch_list(
+            context, table, {"fromDate": "2026-11-20", "toDate": "2026-11-23"}, **options
+        )
+        return context, answer
+
+    def test_every_record_is_upserted_once_and_counted(self, captured, api):
+        context, answer = self.fetched(api)
+        assert [row["response_id"] for row in captured.rows("blast_result")] == [1, 2, 3]
+        assert (answer.count, answer.new) == (3, 3)
+        assert context.tally == {day("2026-11-20"): {1}, day("2026-11-22"): {3}}
+
+    def test_records_delivered_earlier_in_the_sync_are_not_upserted_again(self, captured, api):
+        delivered = {day("2026-11-21"): {(2, 2, 3, at("2026-11-21 08:00"))}}
+        _, answer = self.fetched(api, delivered=delivered)
+        assert [row["response_id"] for row in captured.rows("blast_result")] == [1, 3]
+        assert (answer.count, answer.new) == (3, 2)
+        assert answer.keys_by_day[day("2026-11-21")] == delivered[day("2026-11-21")]
+
+    def test_only_the_kept_days_are_upserted(self, captured, api):
+        def kept():
+            return Answer(keep_days=(day("2026-11-21"), day("2026-11-22")))
+
+        context, answer = self.fetched(api, answer_of=kept)
+        assert [row["response_id"] for row in captured.rows("blast_result")] == [2, 3]
+        assert (answer.count, answer.new) == (3, 2)
+        assert len(answer.keys()) == 3
+        assert context.tally == {day("2026-11-22"): {3}}
+
+    def test_comments_are_tallied_only_from_blast_results(self, captured, api):
+        body = comments_body(b"nice", b"also nice")
+        context, answer = self.fetched(api, table="comment", body=body)
+        assert answer.count == 2 and context.tally == {}
+
+    def test_an_unreadable_record_is_counted_in_the_answer_and_skipped(self, captured, api):
+        body = blast_records(*self.ROWS).replace("<comment>fine", "<oops><comment>fine")
+        context, answer = self.fetched(api, body=body)
+        assert answer.count == 3 and answer.new == 2
+        assert context.table_stats("blast_result")["skipped"] == 1
+
+    def test_progress_is_looked_at_every_64_records(self, captured, api, monkeypatch):
+        looks = []
+        monkeypatch.setattr(answers, "note_progress", lambda context, table: looks.append(table))
+        rows = [(str(n), "2026-11-20 08:00:00", None) for n in range(130)]
+        self.fetched(api, body=blast_records(*rows))
+        assert looks == ["blast_result"] * 3

@@ -10,11 +10,18 @@ import requests
 
 import connector
 from customer_thermometer.answers import fetch_list
-from customer_thermometer.client import is_read_timeout, read_snippet, stream_body
+from customer_thermometer.client import (
+    is_read_timeout,
+    parse_retry_after,
+    raise_for_status,
+    read_snippet,
+    stream_body,
+)
 from customer_thermometer.context import SyncContext
 from customer_thermometer.errors import (
     ApiError,
     AuthenticationError,
+    CustomerThermometerError,
     TransientError,
     UnexpectedBodyError,
 )
@@ -25,7 +32,9 @@ from tests.support import (
     SCRIPTED_STATE,
     UPPER,
     RawBody,
+    assert_no_piece_of,
     blast_xml,
+    everything_said,
     list_shape,
     refused,
     run,
@@ -498,3 +507,119 @@ class TestMoreFailuresSay:
             "answered a body that is "
             "not XML: 'Maintenance until noon'"
         ]
+
+
+K = API_KEY  # an answer that echoes the key, as a misconfigured gateway may
+ECHOES = {
+    "a refused page": [(403, f"Forbidden for {K}")],
+    "a server error": [(500, f"Internal error at {K}")] * 4,
+    "another status": [(404, f"No such page: {K}")],
+    "a rate limit": [(429, f"Slow down, {K}")] * 4,
+    "a rate limit in the body": [(200, f"Rate limit exceeded for {K}")] * 4,
+    "a connection refused": [requests.exceptions.ConnectionError(f"refused to {K}")] * 4,
+    "a body cut short": [requests.exceptions.ChunkedEncodingError(f"cut {K}")] * 4,
+    "an unknown encoding": [(200, "<x/>", {"Content-Encoding": f"x-{K}"})],
+    "a redirect": [(302, "", {"Location": f"https://{K}.example.test/api.php"})],
+    "a redirect without a host": [(302, "", {"Location": f"/moved/{K}"})],
+    "a request that cannot be sent": [requests.exceptions.InvalidURL(f"bad {K}")],
+}
+
+
+class TestEveryFailureMasksTheKey:
+    @pytest.mark.parametrize("answers", ECHOES.values(), ids=ECHOES.keys())
+    def test_a_failing_request_names_its_method_and_never_the_key(self, captured, api, answers):
+        api.script("getThermometers", *answers)
+        with pytest.raises(RuntimeError) as raised:
+            run_scripted(api)
+        (failure,) = captured.messages("error")
+        assert "getThermometers" in failure
+        assert_no_piece_of(API_KEY, everything_said(captured, raised.value))
+
+    @pytest.mark.parametrize("body", [f"Invalid API key {K}", f"Rate limit exceeded, {K}"])
+    def test_a_metric_body_never_says_the_key(self, captured, api, body):
+        api.script("getNPSValue", *[(200, body)] * 4)
+        with pytest.raises((RuntimeError, AuthenticationError)) as raised:
+            run_scripted(api)
+        assert_no_piece_of(API_KEY, everything_said(captured, raised.value))
+
+    def test_a_metric_that_is_not_a_number_is_quoted_without_the_key(self, captured, api):
+        api.script("getNPSValue", (200, f"n/a for {K}"))
+        run_scripted(api)
+        (warning,) = [m for m in captured.messages("warning") if "getNPSValue" in m]
+        assert "n/a for ***" in warning
+
+
+class Answered(RawBody):
+    """An answer of a status, headers and a body, read as stream_body() reads one."""
+
+    def __init__(self, status, body=b"", headers=None):
+        super().__init__(chunks=[body] if body else [])
+        self.status_code = status
+        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
+
+
+def status_outcome(status, body=b"", headers=None):
+    """Return what raise_for_status() does with an answer: None, or the error raised."""
+    context = SyncContext(connector.validate_configuration(configuration()), {})
+    try:
+        raise_for_status(context, Answered(status, body, headers), "getThermometers")
+    except CustomerThermometerError as error:
+        return error
+    finally:
+        context.close()
+    return None
+
+
+class TestStatuses:
+    @pytest.mark.parametrize("status", [200, 204, 299])
+    def test_a_2xx_answer_is_read(self, status):
+        assert status_outcome(status) is None
+
+    @pytest.mark.parametrize("status", [408, 429, 500, 503, 599])
+    def test_time_outs_rate_limits_and_server_errors_are_retried(self, status):
+        error = status_outcome(status, headers={"Retry-After": "7"})
+        assert isinstance(error, TransientError) and str(error) == f"HTTP {status}"
+        assert error.retry_after == 7.0
+
+    @pytest.mark.parametrize("status", [400, 404, 409, 499])
+    def test_another_client_error_is_the_tables_error_quoting_the_body(self, status):
+        error = status_outcome(status, b"no such thing")
+        assert type(error) is ApiError
+        assert str(error) == f"getThermometers answered HTTP {status}: 'no such thing'"
+
+    @pytest.mark.parametrize("status", [300, 302, 399])
+    def test_a_redirect_is_not_followed_and_names_where_it_points(self, status):
+        error = status_outcome(status, headers={"Location": "https://elsewhere.test/api.php"})
+        assert type(error) is ApiError
+        assert f"answered HTTP {status}, a redirect to elsewhere.test, not followed" in str(error)
+
+    def test_a_relative_redirect_points_at_the_apis_own_host(self):
+        assert "a redirect to ct.example.test," in str(status_outcome(301, headers={}))
+        error = status_outcome(301, headers={"Location": "/moved/api.php"})
+        assert "a redirect to ct.example.test," in str(error)
+        assert "a redirect to nowhere," in str(status_outcome(301, headers={"Location": "x:y"}))
+
+    def test_a_redirects_host_is_shown_cut_to_100_characters(self):
+        host = "h" * 150 + ".test"
+        error = status_outcome(307, headers={"Location": f"https://{host}/"})
+        assert f"a redirect to {'h' * 100}, not followed" in str(error)
+
+    def test_a_401_is_a_refused_key_and_a_403_only_when_its_body_says_so(self):
+        assert isinstance(status_outcome(401), AuthenticationError)
+        assert isinstance(status_outcome(403, b"Invalid API key"), AuthenticationError)
+        error = status_outcome(403, b"Blocked by the firewall")
+        assert type(error) is ApiError and "(not a refused key: it does not say so)" in str(error)
+        assert "getThermometers (HTTP 403)" in str(status_outcome(403, b"Invalid API key"))
+
+
+class TestRetryAfter:
+    @pytest.mark.parametrize(
+        "value, seconds",
+        [("0", 0.0), ("12", 12.0), (" 3.5 ", 3.5), ("-1", None), ("soon", None), ("", None)]
+        + [("Wed, 21 Oct 2026 07:28:00 GMT", None)],
+    )
+    def test_retry_after_is_read_as_seconds_only(self, value, seconds):
+        assert parse_retry_after({"Retry-After": value}) == seconds
+
+    def test_no_retry_after_is_none(self):
+        assert parse_retry_after({}) is None

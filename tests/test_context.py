@@ -1,11 +1,17 @@
 """Unit tests of customer_thermometer/context.py: what one sync sets up, here the HTTP libraries'
 loggers, which never print the key."""
 
+import logging
+from datetime import timedelta
+
 import connector
 from customer_thermometer.context import LIBRARY_LOGGERS, SyncContext
-from tests.conftest import API_KEY, BASE_URL, configuration
+from customer_thermometer.deadline import WatchedAdapter
+from customer_thermometer.specs import SYNC_LIMITS, TABLE_SPECS
+from tests.conftest import API_KEY, BASE_URL, PINNED_NOW, TODAY, configuration
 from tests.support import (
     assert_no_piece_in_any_case,
+    sync_context,
 )
 
 
@@ -34,3 +40,73 @@ class TestNoPathForTheKey:
         assert_no_piece_in_any_case(API_KEY, [logged])
         for name in LIBRARY_LOGGERS:  # closed: the sync's filter is gone with it
             assert context.log_filter not in logging.getLogger(name).filters
+
+
+class TestSyncContext:
+    def test_a_sync_starts_at_the_pinned_time_and_reads_to_tomorrow(self, captured):
+        state = {"comment_cursor": "2026-11-20"}
+        context = SyncContext(connector.validate_configuration(configuration()), state)
+        assert context.started_at == PINNED_NOW and context.today == TODAY
+        assert context.upper_bound == TODAY + timedelta(days=1)
+        assert context.host == "ct.example.test" and context.api_key == API_KEY
+        assert context.start_state == state and context.start_state is not state
+        context.close()
+
+    def test_every_scheme_goes_through_the_watched_adapter(self, captured):
+        context = sync_context()
+        for url in ("https://ct.example.test/api.php", "http://ct.example.test/api.php"):
+            assert isinstance(context.session.get_adapter(url), WatchedAdapter)
+        context.close()
+
+    def test_nothing_is_counted_before_the_first_request(self, captured):
+        context = sync_context()
+        assert (context.stalls, context.answer_bytes, context.upserts) == (0, 0, 0)
+        assert (context.stats, context.shapes, context.walks, context.progress) == ({}, {}, {}, {})
+        assert (context.tally, context.tally_days, context.warnings) == ({}, [], {})
+        assert context.doubt is False
+        context.close()
+
+    def test_the_limits_are_the_sync_limits_of_its_start(self, captured, monkeypatch):
+        for number, name in enumerate(SYNC_LIMITS, start=7):
+            monkeypatch.setitem(SYNC_LIMITS, name, number)
+        context = sync_context()
+        assert {name: getattr(context, name) for name in SYNC_LIMITS} == dict(SYNC_LIMITS)
+        context.close()
+
+    def test_a_tables_counters_are_made_once(self, captured):
+        context = sync_context()
+        stats = context.table_stats("comment")
+        assert stats == {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
+        stats["rows"] = 5
+        assert context.table_stats("comment")["rows"] == 5
+        assert context.table_stats("thermometer")["rows"] == 0
+        context.close()
+
+    def test_a_tables_shape_is_made_once_from_its_spec(self, captured):
+        context = sync_context()
+        shape = context.shape("blast_result")
+        assert context.shape("blast_result") is shape and context.shape("comment") is not shape
+        spec = TABLE_SPECS["blast_result"]
+        assert shape.expected == (spec["root"], spec["record"])
+        assert shape.declared == set(spec["columns"])
+        context.close()
+
+    def test_a_walk_starts_from_the_saved_date_filter(self, captured):
+        state = {"blast_result_date_field": "blast_date", "blast_result_lag_days": 3}
+        context = sync_context(state)
+        walk = context.walk("blast_result")
+        assert context.walk("blast_result") is walk
+        assert (walk.table, walk.field, walk.lag_days) == ("blast_result", "blast_date", 3)
+        assert (context.walk("comment").field, context.walk("comment").lag_days) == (
+            "date_submitted",
+            0,
+        )
+        context.close()
+
+    def test_the_key_filter_is_on_every_library_logger_until_closed(self, captured):
+        context = sync_context()
+        for name in LIBRARY_LOGGERS:
+            assert context.log_filter in logging.getLogger(name).filters, name
+        context.close()
+        for name in LIBRARY_LOGGERS:
+            assert context.log_filter not in logging.getLogger(name).filters, name

@@ -5,7 +5,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import TODAY, UNDER_EVERY_PARSER
+from customer_thermometer.cursors import (
+    advanced_state,
+    day_total,
+    describe_ranges,
+    merged_ranges,
+    read_cursor,
+    read_date_filter,
+    read_history,
+    read_largest_answer,
+    validate_state,
+    without,
+)
+from tests.conftest import TODAY, UNDER_EVERY_PARSER, day
 from tests.support import run
 
 
@@ -152,3 +164,224 @@ class TestConfigurationSays:
     def test_a_cursor_with_more_than_a_date_must_be_a_timestamp(self, captured, api):
         with pytest.raises(ValueError, match="State 'comment_cursor' is '2026-10-01x'"):
             run(state={"comment_cursor": "2026-10-01x"})
+
+
+def days(*pairs):
+    """Return (first, last) date ranges from (text, text) pairs."""
+    return [(day(first), day(last)) for first, last in pairs]
+
+
+class TestRanges:
+    def test_ranges_that_touch_or_overlap_merge_and_others_stay_apart(self):
+        ranges = days(("2026-11-10", "2026-11-12"), ("2026-11-01", "2026-11-03"))
+        ranges += days(("2026-11-13", "2026-11-14"), ("2026-11-11", "2026-11-11"))
+        ranges += days(("2026-11-05", "2026-11-06"))
+        assert merged_ranges(ranges) == days(
+            ("2026-11-01", "2026-11-03"),
+            ("2026-11-05", "2026-11-06"),
+            ("2026-11-10", "2026-11-14"),
+        )
+
+    def test_a_range_inside_another_leaves_it_whole(self):
+        ranges = days(("2026-11-01", "2026-11-20"), ("2026-11-05", "2026-11-06"))
+        assert merged_ranges(ranges) == days(("2026-11-01", "2026-11-20"))
+
+    def test_with_a_most_the_nearest_ranges_merge_first(self):
+        ranges = days(("2026-11-01", "2026-11-01"), ("2026-11-05", "2026-11-05"))
+        ranges += days(("2026-11-07", "2026-11-07"), ("2026-11-20", "2026-11-21"))
+        assert merged_ranges(ranges, most=3) == days(
+            ("2026-11-01", "2026-11-01"),
+            ("2026-11-05", "2026-11-07"),
+            ("2026-11-20", "2026-11-21"),
+        )
+        assert merged_ranges(ranges, most=2) == days(
+            ("2026-11-01", "2026-11-07"), ("2026-11-20", "2026-11-21")
+        )
+        assert merged_ranges(ranges, most=1) == days(("2026-11-01", "2026-11-21"))
+        assert merged_ranges(ranges, most=4) == merged_ranges(ranges)
+        assert merged_ranges([], most=1) == []
+
+    def test_without_keeps_the_parts_outside_the_bounds_on_each_side(self):
+        ranges = days(("2026-11-01", "2026-11-30"))
+        assert without(ranges, day("2026-11-10"), day("2026-11-20")) == days(
+            ("2026-11-01", "2026-11-09"), ("2026-11-21", "2026-11-30")
+        )
+        assert without(ranges, day("2026-11-01"), day("2026-11-30")) == []
+        assert without(ranges, day("2026-10-01"), day("2026-11-29")) == days(
+            ("2026-11-30", "2026-11-30")
+        )
+        assert without(ranges, day("2026-11-02"), day("2026-12-29")) == days(
+            ("2026-11-01", "2026-11-01")
+        )
+        inside = days(("2026-11-05", "2026-11-06"))
+        assert without(inside, day("2026-11-01"), day("2026-11-30")) == []
+        before = days(("2026-10-05", "2026-10-06"))
+        assert without(before, day("2026-11-01"), day("2026-11-30")) == before
+
+    def test_days_are_counted_with_both_ends(self):
+        ranges = days(("2026-11-01", "2026-11-01"), ("2026-11-05", "2026-11-07"))
+        assert day_total(ranges) == 4 and day_total([]) == 0
+
+    def test_ranges_are_described_newest_first(self):
+        ranges = days(("2026-11-01", "2026-11-01"), ("2026-11-05", "2026-11-07"))
+        assert describe_ranges(ranges) == "2026-11-05..2026-11-07, 2026-11-01..2026-11-01"
+
+
+class TestReadState:
+    def test_a_cursor_is_a_date_or_the_date_of_a_whole_timestamp(self):
+        assert read_cursor({"comment_cursor": "2026-11-20"}, "comment") == day("2026-11-20")
+        saved = {"comment_cursor": "2026-11-20T23:59:59Z"}
+        assert read_cursor(saved, "comment") == day("2026-11-20")
+        legacy = {"comment_last_sync": "2026-11-19T10:00:00+01:00"}
+        assert read_cursor(legacy, "comment") == day("2026-11-19")
+        both = {"comment_cursor": "2026-11-20", "comment_last_sync": "2026-11-01"}
+        assert read_cursor(both, "comment") == day("2026-11-20")
+        assert read_cursor({"blast_result_cursor": "2026-11-20"}, "comment") is None
+        assert read_cursor({"comment_cursor": ""}, "comment") is None
+
+    @pytest.mark.parametrize("value", ["2026-11-2", "2026-11-20X", "20/11/2026", "2026-11-20 25h"])
+    def test_a_cursor_that_is_neither_names_its_key(self, value):
+        with pytest.raises(ValueError, match="State 'comment_cursor' is .*expected a date"):
+            read_cursor({"comment_cursor": value}, "comment")
+
+    def test_a_history_is_read_oldest_first(self):
+        saved = {"comment_history": [["2026-11-10", "2026-11-12"], ["2026-11-01", "2026-11-01"]]}
+        assert read_history(saved, "comment") == days(
+            ("2026-11-01", "2026-11-01"), ("2026-11-10", "2026-11-12")
+        )
+        assert read_history({}, "comment") == [] and read_history(saved, "blast_result") == []
+
+    @pytest.mark.parametrize(
+        "value",
+        [[["2026-11-12", "2026-11-10"]], [["2026-11-12"]], "2026-11-12", [[1, 2]], [None]],
+    )
+    def test_a_history_that_is_not_ranges_of_days_names_its_key(self, value):
+        with pytest.raises(ValueError, match="State 'comment_history' is .*first no later"):
+            read_history({"comment_history": value}, "comment")
+
+    def test_a_one_day_history_is_a_range(self):
+        saved = {"comment_history": [["2026-11-10", "2026-11-10"]]}
+        assert read_history(saved, "comment") == days(("2026-11-10", "2026-11-10"))
+
+    @pytest.mark.parametrize("value", [0, 1, 10000])
+    def test_a_largest_answer_within_the_limit_is_read(self, value):
+        assert read_largest_answer({"comment_largest_answer": value}, "comment") == value
+
+    @pytest.mark.parametrize("value", [-1, 10001, True, 5.0, "5"])
+    def test_a_largest_answer_past_the_limit_names_its_key(self, value):
+        with pytest.raises(ValueError, match="State 'comment_largest_answer' is .*10,000"):
+            read_largest_answer({"comment_largest_answer": value}, "comment")
+
+    @pytest.mark.parametrize("lag", [0, 365])
+    def test_a_date_filter_is_read_with_its_lag(self, lag):
+        saved = {"comment_date_field": "blast_date", "comment_lag_days": lag}
+        assert read_date_filter(saved, "comment") == ("blast_date", lag)
+        assert read_date_filter({}, "comment") == ("date_submitted", 0)
+
+    @pytest.mark.parametrize("lag", [-1, 366, True, 1.0])
+    def test_a_lag_out_of_range_names_its_key(self, lag):
+        with pytest.raises(ValueError, match="State 'comment_lag_days' is .* from 0 to 365"):
+            read_date_filter({"comment_lag_days": lag}, "comment")
+
+
+TODAY_OF_STATE = day("2026-11-26")
+
+
+class TestValidateState:
+    @pytest.mark.parametrize("cursor", ["1970-01-01", "2026-11-27"])
+    def test_cursors_from_1970_to_tomorrow_are_accepted(self, cursor):
+        validate_state({"blast_result_cursor": cursor}, TODAY_OF_STATE)
+
+    @pytest.mark.parametrize("cursor", ["1969-12-31", "2026-11-28"])
+    def test_a_cursor_outside_names_its_key_and_tomorrow(self, cursor):
+        with pytest.raises(ValueError) as raised:
+            validate_state({"blast_result_cursor": cursor}, TODAY_OF_STATE)
+        assert f"State 'blast_result_cursor' is '{cursor}', which is not between 1970-01-01 " in (
+            str(raised.value)
+        )
+        assert "tomorrow (2026-11-27)" in str(raised.value)
+
+    def test_a_legacy_cursor_outside_names_the_legacy_key(self):
+        with pytest.raises(ValueError, match="State 'comment_last_sync' is '2027-01-01'"):
+            validate_state({"comment_last_sync": "2027-01-01"}, TODAY_OF_STATE)
+
+    @pytest.mark.parametrize(
+        "history, accepted",
+        [
+            ([["1970-01-01", "2026-11-27"]], True),
+            ([["1969-12-31", "2026-11-01"]], False),
+            ([["2026-11-01", "2026-11-28"]], False),
+            ([["2026-11-01", "2026-11-02"], ["2026-11-20", "2026-11-28"]], False),
+        ],
+    )
+    def test_history_days_must_lie_from_1970_to_tomorrow(self, history, accepted):
+        state = {"comment_history": history}
+        if accepted:
+            validate_state(state, TODAY_OF_STATE)
+        else:
+            with pytest.raises(ValueError, match="State 'comment_history' is .*tomorrow"):
+                validate_state(state, TODAY_OF_STATE)
+
+    @pytest.mark.parametrize(
+        "state",
+        [{"blast_result_date_field": "sent"}, {"blast_result_largest_answer": -1}],
+    )
+    def test_the_date_filter_and_largest_answer_are_checked_too(self, state):
+        with pytest.raises(ValueError, match="State 'blast_result_"):
+            validate_state(state, TODAY_OF_STATE)
+
+
+class Walked:
+    """The walk of one table as advanced_state() reads it."""
+
+    def __init__(self, progress, field="date_submitted", lag_days=0):
+        self.progress, self.field, self.lag_days = progress, field, lag_days
+
+
+class Synced:
+    """A sync's context as advanced_state() reads it: the walk of each table read."""
+
+    def __init__(self, **walks):
+        self.walks = walks
+
+
+class TestAdvancedState:
+    SAVED = {
+        "comment_cursor": "2026-11-01",
+        "comment_history": [["2026-10-01", "2026-10-02"]],
+        "comment_last_sync": "2026-10-30T00:00:00Z",
+        "comment_largest_answer": 500,
+        "blast_result_cursor": "2026-11-05",
+        "unknown": "kept",
+    }
+
+    def test_a_proven_walk_saves_its_cursor_and_history_and_drops_legacy_keys(self):
+        left = days(("2026-10-01", "2026-10-01"), ("2026-10-05", "2026-10-06"))
+        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), left))))
+        assert state == {
+            "comment_cursor": "2026-11-20",
+            "comment_history": [["2026-10-01", "2026-10-01"], ["2026-10-05", "2026-10-06"]],
+            "blast_result_cursor": "2026-11-05",
+            "unknown": "kept",
+        }
+
+    def test_a_history_read_whole_is_dropped(self):
+        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), []))))
+        assert "comment_history" not in state and state["comment_cursor"] == "2026-11-20"
+
+    @pytest.mark.parametrize("progress", [None, (None, [])])
+    def test_a_walk_that_proved_nothing_leaves_the_saved_state(self, progress):
+        state = advanced_state(self.SAVED, Synced(comment=Walked(progress)))
+        assert state == self.SAVED and state is not self.SAVED
+        assert advanced_state(self.SAVED, Synced()) == self.SAVED
+
+    def test_a_filter_following_another_date_is_saved_with_its_lag_capped(self):
+        walk = Walked((day("2026-11-20"), []), field="blast_date", lag_days=400)
+        state = advanced_state({}, Synced(blast_result=walk))
+        assert state == {
+            "blast_result_cursor": "2026-11-20",
+            "blast_result_date_field": "blast_date",
+            "blast_result_lag_days": 365,
+        }
+        walk = Walked((day("2026-11-20"), []), field="blast_date", lag_days=3)
+        assert advanced_state({}, Synced(blast_result=walk))["blast_result_lag_days"] == 3

@@ -1,0 +1,137 @@
+"""`make mutate [MODULE=name]`: the mutants of one module, or of each in turn, against that
+module's own unit tests (`tests/test_<module>.py`), with its score and time.
+
+Each module runs in a folder of its own, `files/mutation/<module>/`: a copy of the project whose
+`pyproject.toml` tells mutmut to mutate that module only and to judge its mutants by its test
+module only. So a module's score says what its own tests catch, not what a sync through every
+module happens to catch, and one module's run is minutes, not hours. The folder is kept: a
+second run re-tests only the functions that changed (mutmut's cache).
+
+Prints, per module, the outcome counts, the score (killed, timed out or caught by a type check,
+over all mutants that ran) against the target of 90%, and the survivors, one name a line (`cd
+files/mutation/<module> && mutmut show NAME` shows each); then a table of every module run.
+Exits 1 when a module is under the target. A mutant that cannot change behaviour is marked in
+the code with `# pragma: no mutate` and the reason, and is not counted.
+"""
+
+import collections
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+PACKAGE = "customer_thermometer"
+WORK = REPOSITORY / "files" / "mutation"
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+TARGET = 0.90
+# What a module's tests import besides the module: the project, the test support, the stand-in.
+COPIED = ["connector.py", PACKAGE, "tests", "tools"]
+SETTINGS = """[tool.mutmut]
+source_paths = ["connector.py", "{package}"]
+only_mutate = ["{path}"]
+also_copy = ["tools"]
+pytest_add_cli_args_test_selection = ["tests/{tests}"]
+pytest_add_cli_args = ["-q", "-p", "no:cacheprovider"]
+"""
+
+
+def modules():
+    """Return every module that has mutants to judge: connector and the package's modules."""
+    names = sorted(path.stem for path in (REPOSITORY / PACKAGE).glob("*.py"))
+    return ["connector"] + [name for name in names if name != "__init__"]
+
+
+def source_path(module):
+    """Return the path, in the project, of a module's source."""
+    return "connector.py" if module == "connector" else f"{PACKAGE}/{module}.py"
+
+
+def prepare(module):
+    """Copy the project into the module's folder (its earlier results kept) and write the
+    settings that confine mutmut to the module and its tests; return the folder."""
+    folder = WORK / module
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source, target = REPOSITORY / name, folder / name
+        if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    tests = f"test_{module}.py"
+    settings = SETTINGS.format(package=PACKAGE, path=source_path(module), tests=tests)
+    (folder / "pyproject.toml").write_text(settings)
+    return folder
+
+
+def outcomes_in(folder):
+    """Return {mutant name: outcome} of the module's last run."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    outcomes = {}
+    for line in listed.splitlines():
+        name, _, outcome = line.strip().rpartition(": ")
+        if name:
+            outcomes[name] = outcome
+    return outcomes
+
+
+def run_module(module, children):
+    """Run one module's mutants; print its counts, score and survivors; return (mutants that
+    ran, killed, seconds)."""
+    if "def " not in (REPOSITORY / source_path(module)).read_text():
+        print(f"{module}: no function, so no mutant (mutmut mutates functions only)")
+        return 0, 0, 0.0
+    if not (REPOSITORY / "tests" / f"test_{module}.py").exists():
+        print(f"{module}: no tests/test_{module}.py to judge its mutants")
+        return 0, 0, 0.0
+    folder = prepare(module)
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    outcomes = outcomes_in(folder)
+    counts = collections.Counter(outcomes.values())
+    ran = sum(count for outcome, count in counts.items() if outcome != "skipped")
+    killed = sum(counts[outcome] for outcome in KILLED)
+    said = ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
+    print(f"{module}: {said}")
+    for name, outcome in sorted(outcomes.items()):
+        if outcome not in KILLED:
+            print(f"  {outcome}: {name}")
+    return ran, killed, seconds
+
+
+def main(arguments):
+    """Run the named modules (default: all); print the table; exit 1 if one is under TARGET."""
+    wanted = arguments or modules()
+    unknown = [name for name in wanted if name not in modules()]
+    if unknown:
+        print(f"No such module: {', '.join(unknown)}; expected one of {', '.join(modules())}")
+        return 2
+    table, short = [], []
+    for module in wanted:
+        ran, killed, seconds = run_module(module, children=2)
+        score = killed / ran if ran else 0.0
+        table.append(f"| `{module}` | {ran} | {killed} | {score:.1%} | {seconds / 60:.1f} min |")
+        if ran and score < TARGET:
+            short.append(module)
+    print("\n| module | mutants | killed | score | time |\n|---|---|---|---|---|")
+    print("\n".join(table))
+    print(f"target {TARGET:.0%}: " + (f"under it: {', '.join(short)}" if short else "all met"))
+    return 1 if short else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
