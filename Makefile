@@ -1,7 +1,7 @@
 # The project's commands. Each creates .venv when missing and installs requirements-dev.txt.
 #   make demo | test | bench             the stand-in demo, CI's tests, the benchmark
 #   make test-unit                       the unit tests alone: the fast loop
-#   make lint | mutate                   ruff (check and format), mutation testing
+#   make lint | mutate [MODULE=]         ruff (check and format), mutation testing
 #   make configure | check | debug       your account: configuration, key check, local sync
 #   make inspect [PROJECT=folder]        what a local sync left (default: CONFIGURATION's)
 #   make package | deploy                stage exactly what production runs, then the CLI
@@ -39,10 +39,11 @@ test: $(INSTALLED)
 	$(RUN) $(PYTHON) -m tools.deferring_python $(PYTEST_ARGS) tests
 
 # The unit tests only (no run of fivetran debug, no second Python).
-# The unit tests: every test module but the two that run fivetran debug.
+# The unit tests: every test module but the two that run fivetran debug, in two processes (the
+# deadline tests mostly wait on sockets: pytest-xdist).
 UNIT_TESTS := tests --ignore=tests/test_end_to_end.py --ignore=tests/test_user_path.py
 test-unit: $(INSTALLED)
-	$(RUN) $(PYTHON) -m pytest $(PYTEST_ARGS) $(UNIT_TESTS)
+	$(RUN) $(PYTHON) -m pytest $(PYTEST_ARGS) -n 2 $(UNIT_TESTS)
 
 demo: $(INSTALLED)
 	$(RUN) $(PYTHON) -m tools.demo
@@ -54,12 +55,10 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Mutants of connector.py and its package against the unit tests (settings in pyproject.toml);
-# then the score.
+# Mutants of one module (MODULE=masking, or connector), or of each in turn, judged by that
+# module's own tests/test_<module>.py; then each module's score and time (tools/mutate.py).
 mutate: $(INSTALLED)
-	rm -rf mutants
-	$(RUN) $(VENV)/bin/mutmut run --max-children 2 || true
-	$(RUN) $(PYTHON) -m tools.mutation_score
+	$(RUN) $(PYTHON) -m tools.mutate $(MODULE)
 
 # The CLI writes configuration.json where it runs: it runs in the configuration's folder, and the
 # result is saved as CONFIGURATION (an existing one is shown to it first, so that it asks before

@@ -6,6 +6,7 @@ given scripted answers (statuses, bodies, exceptions) to pin error handling.
 """
 
 import os
+import signal
 import sys
 from datetime import date, datetime, timezone
 from urllib.parse import parse_qs, urlparse
@@ -49,6 +50,36 @@ def xml_parser(request, monkeypatch):
     parser = deferring(mode)
     monkeypatch.setattr(xml_stream, "XMLParser", parser)
     return parser
+
+
+# Set by `make mutate`: a test that runs this many seconds has hung (a mutant that breaks a
+# deadline leaves a request waiting on a socket, which costs no CPU time, so mutmut's own limit
+# never ends it); it fails instead of holding the run. Unset (or 0): no limit.
+WALL_LIMIT_SECONDS = float(os.environ.get("TEST_WALL_LIMIT_SECONDS") or 0)
+
+
+class Hung(BaseException):
+    """A test past its wall limit: a BaseException, so that no `except Exception` of the code
+    under test swallows it."""
+
+
+@pytest.fixture(autouse=True)
+def wall_limit():
+    """Fail a test that runs past WALL_LIMIT_SECONDS (when set)."""
+    if not WALL_LIMIT_SECONDS:
+        yield
+        return
+
+    def hung(signum, frame):
+        raise Hung(f"the test ran past {WALL_LIMIT_SECONDS:g} s: it hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, WALL_LIMIT_SECONDS)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def configuration(**overrides):

@@ -1,12 +1,26 @@
 """Unit tests of customer_thermometer/windows.py: window requests and the count witness that proves
 windows without reading them again."""
 
+import math
 from datetime import timedelta
 
 import pytest
 
-from tests.conftest import API_KEY, TODAY
-from tests.support import UPPER, capped_account, keys, run, truth_keys
+from customer_thermometer.windows import (
+    TableWalk,
+    asked_days,
+    distrust,
+    log_unproven,
+    new_window,
+    tallied,
+    warn_unproven,
+    window_label,
+    window_params,
+    witness_name,
+    witnessed,
+)
+from tests.conftest import API_KEY, TODAY, day
+from tests.support import UPPER, capped_account, keys, run, sync_context, truth_keys, window
 
 
 class TestRequests:
@@ -85,3 +99,144 @@ class TestCountWitness:
         run(state=state)
         recent = [k for k in truth_keys(fake) if k[3].date() >= TODAY - timedelta(days=2)]
         assert set(recent) <= set(keys(captured.rows("blast_result")))
+
+
+class TestTableWalk:
+    def test_each_table_starts_with_the_witness_it_can_have(self):
+        counted = TableWalk("blast_result")
+        assert counted.witness.unusable is None and counted.witness.above == 0
+        assert counted.method == "getBlastResults" and counted.field == "date_submitted"
+        tallied_walk = TableWalk("comment", "blast_date", 4)
+        assert tallied_walk.witness.above == math.inf and tallied_walk.witness.unusable is None
+        assert (tallied_walk.field, tallied_walk.lag_days) == ("blast_date", 4)
+
+    def test_a_new_walk_has_read_nothing(self):
+        walk = TableWalk("blast_result")
+        assert (walk.requests, walk.largest, walk.margin, walk.found_new) == (0, 0, 0, 0)
+        assert (walk.unproven, walk.groups, walk.cut_sides) == ([], {}, set())
+        assert walk.newest is None and walk.progress is None and walk.last_answer is None
+        assert not (walk.calibrated or walk.doubt or walk.verifying or walk.restart)
+        assert walk.next_group == 1 and walk.outside_keys is None
+
+    @pytest.mark.parametrize(
+        "sides, keeps",
+        [(set(), None), ({"older"}, "newest"), ({"newer"}, "oldest"), ({"older", "newer"}, None)],
+    )
+    def test_which_end_a_cut_keeps_is_the_side_its_children_found_missing(self, sides, keeps):
+        walk = TableWalk("blast_result")
+        walk.cut_sides = set(sides)
+        assert walk.keeps == keeps and walk.cut_seen == bool(sides)
+
+
+class TestWindowRequests:
+    def test_a_window_asks_for_its_days_and_margin_with_the_limit(self):
+        walk = TableWalk("blast_result")
+        walk.margin = 2
+        days = window("2026-11-10", "2026-11-12")
+        assert asked_days(walk, days) == (day("2026-11-08"), day("2026-11-14"))
+        assert window_params(walk, days) == {
+            "fromDate": "2026-11-08",
+            "toDate": "2026-11-14",
+            "limit": 10000,
+        }
+        assert "limit" not in window_params(walk, days, limit=False)
+
+    def test_a_temperature_or_blast_is_asked_and_named(self):
+        walk = TableWalk("blast_result")
+        hot = window("2026-11-10", "2026-11-10", temperature=3)
+        assert window_params(walk, hot)["temperatureID"] == 3 and "blastID" not in (
+            window_params(walk, hot)
+        )
+        assert window_label(walk, hot) == "getBlastResults 2026-11-10..2026-11-10 temperatureID 3"
+        blast = window("2026-11-10", "2026-11-11", blast="b9")
+        assert window_params(walk, blast)["blastID"] == "b9"
+        assert "temperatureID" not in window_params(walk, blast)
+        assert window_label(walk, blast) == "getBlastResults 2026-11-10..2026-11-11 blastID b9"
+        assert window_label(walk, window("2026-11-10", "2026-11-11")) == (
+            "getBlastResults 2026-11-10..2026-11-11"
+        )
+
+    def test_a_new_window_has_no_options_but_those_given(self):
+        made = new_window(day("2026-11-10"), day("2026-11-11"), side="older", counted=5)
+        assert made[:7] == (day("2026-11-10"), day("2026-11-11"), None, None, "older", {}, None)
+        assert made[7:] == (None, 5)
+
+
+class TestWitness:
+    def test_a_tally_counts_only_the_windows_own_days(self):
+        records = {day("2026-11-09"): {1, 2}, day("2026-11-10"): {3}, day("2026-11-12"): {4}}
+        days = window("2026-11-10", "2026-11-11")
+        assert witnessed("comment", days, records) == 1
+        assert witnessed("blast_result", days, records) == 4
+
+    def test_each_witness_has_its_name(self):
+        assert witness_name("comment") == "the tally of blast_result's responses with a comment"
+        assert witness_name("blast_result") == "getNumResponsesValue"
+        assert witness_name("thermometer") == "no count"
+
+    def test_a_witness_is_distrusted_once_and_said_once(self, captured):
+        walk = TableWalk("blast_result")
+        distrust(walk, "it answered 'n/a'")
+        distrust(walk, "another reason")
+        assert walk.witness.unusable == "it answered 'n/a'"
+        (said,) = captured.messages("info")
+        assert said == (
+            "blast_result: getNumResponsesValue is not used as a witness of getBlastResults "
+            "answers in this sync: it answered 'n/a'"
+        )
+
+    def test_the_tally_counts_comments_of_days_blast_result_read_whole(self, captured):
+        context = sync_context()
+        walk = context.walk("comment")
+        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        context.tally = {day("2026-11-09"): {1}, day("2026-11-10"): {2, 3}, day("2026-11-11"): {4}}
+        assert tallied(context, walk, window("2026-11-10", "2026-11-11")) == 3
+        assert tallied(context, walk, window("2026-11-01", "2026-11-20")) == 4
+        assert tallied(context, walk, window("2026-11-10", "2026-11-10", temperature=1)) is None
+        assert tallied(context, walk, window("2026-11-10", "2026-11-10", blast="b")) is None
+        assert walk.witness.unusable is None
+        context.close()
+
+    @pytest.mark.parametrize(
+        "start, end", [("2026-10-31", "2026-11-02"), ("2026-11-20", "2026-11-21")]
+    )
+    def test_days_blast_result_did_not_read_whole_make_the_tally_unusable(
+        self, captured, start, end
+    ):
+        context = sync_context()
+        walk = context.walk("comment")
+        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        assert tallied(context, walk, window(start, end)) is None
+        assert (
+            walk.witness.unusable == "blast_result was not read whole on these days in this sync"
+        )
+        context.close()
+
+    def test_a_tally_is_no_witness_for_a_filter_on_another_date(self, captured):
+        context = sync_context({"comment_date_field": "blast_date"})
+        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        walk = context.walk("comment")
+        assert tallied(context, walk, window("2026-11-10", "2026-11-10")) is None
+        context.close()
+
+
+class TestUnproven:
+    def test_an_unproven_window_is_warned_of_when_its_table_ends(self, captured):
+        context = sync_context()
+        warn_unproven(context, "blast_result", window("2026-11-10", "2026-11-11"), "a reason")
+        assert captured.messages("warning") == []
+        log_unproven(context, "blast_result")
+        assert captured.messages("warning") == [
+            "blast_result: getBlastResults 2026-11-10..2026-11-11 could not be proven complete, "
+            "so responses may be missing: a reason"
+        ]
+        context.close()
+
+    def test_only_the_first_five_are_said(self, captured):
+        context = sync_context()
+        for n in range(1, 8):
+            warn_unproven(context, "comment", window(f"2026-11-0{n}", f"2026-11-0{n}"), "r")
+        log_unproven(context, "comment")
+        assert len(captured.messages("warning")) == 5
+        assert context.warnings[("comment", "unproven")] == 7
+        context.close()
