@@ -2,6 +2,8 @@
 answer, an error or a log line may hold it."""
 
 import html
+import logging
+import sys
 import traceback
 from urllib.parse import quote_plus, unquote_plus
 
@@ -10,7 +12,15 @@ import requests
 
 import connector
 from customer_thermometer.errors import AuthenticationError
-from customer_thermometer.masking import mask_secrets
+from customer_thermometer.masking import (
+    KeyMaskingFilter,
+    cited,
+    is_placeholder,
+    mask_secrets,
+    masked_error,
+    masked_snippet,
+    secret_of,
+)
 from tests.conftest import API_KEY, TODAY, configuration
 from tests.support import (
     MIXED_KEY,
@@ -249,3 +259,67 @@ class TestMasking:
         assert mask_secrets("..ghijkl..", key) == "..***.."
         assert mask_secrets("..abcdef..", key) == "..***.."
         assert mask_secrets("..hijkl..abcde..", key) == "..hijkl..abcde.."
+
+
+def record_of(message, *args, exc_info=None):
+    """Return a log record as a library's logger makes one."""
+    return logging.LogRecord("urllib3", logging.WARNING, __file__, 1, message, args, exc_info)
+
+
+class TestKeyMaskingFilter:
+    def test_a_records_message_and_arguments_are_masked_and_kept(self):
+        record = record_of("GET %s failed: %s", f"/api.php?apiKey={API_KEY}", API_KEY.upper())
+        assert KeyMaskingFilter(API_KEY).filter(record) is True
+        assert record.getMessage() == "GET /api.php?apiKey=*** failed: ***"
+        assert record.args is None
+
+    def test_a_records_traceback_is_masked_as_text(self):
+        try:
+            raise ValueError(f"bad header in {API_KEY}")
+        except ValueError:
+            record = record_of("oops", exc_info=sys.exc_info())
+        KeyMaskingFilter(API_KEY).filter(record)
+        assert record.exc_info is None
+        assert "ValueError: bad header in ***" in record.exc_text
+        assert "Traceback" in record.exc_text and API_KEY not in record.exc_text
+
+    def test_a_records_formatted_traceback_is_masked_too(self):
+        record = record_of("oops")
+        record.exc_text = f"Traceback: {API_KEY}"
+        KeyMaskingFilter(API_KEY).filter(record)
+        assert record.exc_text == "Traceback: ***"
+
+
+class TestShownValues:
+    def test_a_value_is_quoted_whole_up_to_40_characters(self):
+        assert cited("x" * 40) == repr("x" * 40)
+        assert cited("x" * 41) == repr("x" * 40 + "...")
+        assert cited(12) == "'12'"
+
+    def test_a_snippet_is_masked_before_it_is_cut_to_200_characters(self):
+        text = "a" * 195 + API_KEY + "b" * 100
+        assert masked_snippet(text, API_KEY) == "a" * 195 + "***bb"
+
+    @pytest.mark.parametrize("value", ["<YOUR_API_KEY>", " <your_api_key> ", "<YOUR_KEY"])
+    def test_the_templates_placeholder_is_no_key(self, value):
+        assert is_placeholder(value)
+        assert secret_of({"api_key": value}) is None
+
+    @pytest.mark.parametrize("configuration", [{}, {"api_key": None}, {"api_key": 12345678901}])
+    def test_a_missing_or_odd_key_is_none(self, configuration):
+        assert secret_of(configuration) is None
+
+    def test_a_key_is_the_key(self):
+        assert not is_placeholder("YOUR_API_KEY") and not is_placeholder("abc<YOUR_")
+        assert secret_of({"api_key": API_KEY}) == API_KEY
+
+
+class TestMaskedErrors:
+    @pytest.mark.parametrize("kind", [ValueError, AuthenticationError, RuntimeError])
+    def test_an_error_the_user_knows_keeps_its_kind(self, kind):
+        error = masked_error(kind(f"key {API_KEY}"), API_KEY)
+        assert type(error) is kind and str(error) == "key ***"
+
+    def test_any_other_error_becomes_a_failed_sync_naming_its_kind(self):
+        error = masked_error(KeyError(f"key {API_KEY}"), API_KEY)
+        assert type(error) is RuntimeError and str(error) == "KeyError: 'key ***'"

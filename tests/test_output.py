@@ -6,9 +6,16 @@ import pytest
 import connector
 from customer_thermometer import clock
 from customer_thermometer.answers import fetch_list
-from customer_thermometer.output import count_of
+from customer_thermometer.output import (
+    count_of,
+    note_progress,
+    quoted,
+    say,
+    upsert_row,
+    warn_first_few,
+)
 from customer_thermometer.specs import SYNC_LIMITS
-from tests.conftest import TODAY, UNDER_EVERY_PARSER, configuration
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.support import blast_xml, row_of, run, run_scripted, sync_context
 
 
@@ -124,3 +131,69 @@ class TestBoundaries:
         for number in range(3):
             row_of(context, response_id=str(number), temperature_id="hot", blast_date="never")
         assert len([m for m in captured.messages("warning") if "is not a valid" in m]) == 6
+
+
+class TestOutputUnits:
+    def test_a_message_is_said_at_its_level_with_the_key_masked(self, captured):
+        context = sync_context()
+        say(context, connector.log.warning, f"an echo of {API_KEY}")
+        assert captured.logs == [("warning", "an echo of ***")]
+        context.close()
+
+    def test_upserts_count_per_table_and_commit_the_start_state_every_so_many(
+        self, captured, monkeypatch
+    ):
+        monkeypatch.setitem(SYNC_LIMITS, "checkpoint_every_rows", 3)
+        context = sync_context({"comment_cursor": "2026-11-20"})
+        for n in range(7):
+            upsert_row(context, "comment" if n % 2 else "blast_result", {"n": n})
+        assert [row["n"] for row in captured.rows("comment")] == [1, 3, 5]
+        assert context.table_stats("comment")["rows"] == 3
+        assert context.table_stats("blast_result")["rows"] == 4
+        assert context.upserts == 7
+        assert captured.checkpoints == [{"comment_cursor": "2026-11-20"}] * 2
+        context.close()
+
+    def test_progress_is_said_at_the_rows_or_the_seconds_whichever_comes_first(
+        self, captured, monkeypatch
+    ):
+        now = [100.0]
+        monkeypatch.setattr(clock, "monotonic", lambda: now[0])
+        monkeypatch.setitem(SYNC_LIMITS, "progress_every_rows", 4)
+        monkeypatch.setitem(SYNC_LIMITS, "progress_every_seconds", 30)
+        context = sync_context()
+        stats = context.table_stats("comment")
+        note_progress(context, "comment", "getComments 2026-11-01..2026-11-02")
+        stats["rows"], stats["requests"] = 3, 1
+        note_progress(context, "comment")
+        assert captured.messages("info") == []
+        stats["rows"] = 4
+        note_progress(context, "comment")
+        now[0] = 129.9
+        stats["rows"] = 7
+        note_progress(context, "comment", "getComments 2026-11-03..2026-11-03")
+        now[0] = 130.0
+        note_progress(context, "comment")
+        assert captured.messages("info") == [
+            "comment: 4 rows so far, 1 request, reading getComments 2026-11-01..2026-11-02",
+            "comment: 7 rows so far, 1 request, reading getComments 2026-11-03..2026-11-03",
+        ]
+        context.close()
+
+    def test_a_value_is_quoted_whole_up_to_200_characters(self):
+        assert quoted("x" * 200) == repr("x" * 200)
+        assert quoted("x" * 201) == repr("x" * 200) + " (cut, of 201 characters)"
+        assert quoted("y" * 12345).endswith(" (cut, of 12,345 characters)")
+        assert quoted(5) == "5" and quoted(None) == "None"
+
+    def test_counts_of_one_and_of_thousands(self):
+        assert count_of(1, "row") == "1 row" and count_of(1234, "row") == "1,234 rows"
+
+    def test_warnings_are_counted_per_kind(self, captured):
+        context = sync_context()
+        for n in range(6):
+            warn_first_few(context, ("comment", "a"), f"a {n}")
+        warn_first_few(context, ("comment", "b"), "b 0")
+        assert captured.messages("warning") == ["a 0", "a 1", "a 2", "a 3", "a 4", "b 0"]
+        assert context.warnings == {("comment", "a"): 6, ("comment", "b"): 1}
+        context.close()

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from customer_thermometer.reports import listed_names, log_shape_report, log_table_summary
 from tests.conftest import TODAY, UNDER_EVERY_PARSER
 from tests.support import (
     SCRIPTED_SUMMARY,
@@ -14,6 +15,7 @@ from tests.support import (
     records_of,
     run,
     run_scripted,
+    sync_context,
 )
 
 
@@ -144,3 +146,95 @@ class TestMoreFailuresSay:
         assert summary.endswith(
             ", 1 row, 0 skipped, NULL for bad values (blast_date: 1, temperature_id: 1)"
         )
+
+
+def shaped(context, table="blast_result", **counts):
+    """Return the context's shape of a table, as if one answer held the documented list, with
+    these counts (fields dropped, characters repaired, records unreadable...) set."""
+    shape = context.shape(table)
+    shape.roots.add(shape.expected[0])
+    shape.records.add(shape.expected[1])
+    for name, value in counts.items():
+        setattr(shape, name, value)
+    return shape
+
+
+class TestShapeCounts:
+    def test_a_table_that_held_no_list_says_nothing(self, captured):
+        context = sync_context()
+        log_shape_report(context, "blast_result")
+        assert captured.logs == []
+        context.close()
+
+    def test_a_documented_list_says_its_shape_and_no_warning(self, captured):
+        context = sync_context()
+        shaped(context)
+        log_shape_report(context, "blast_result")
+        assert captured.logs == [
+            (
+                "info",
+                "blast_result: shape: records <thermometer_blast_response> in "
+                "<thermometer_blast_responses>; fields not in the schema: none",
+            )
+        ]
+        context.close()
+
+    def test_each_thing_dropped_repaired_skipped_or_cut_is_counted_once(self, captured):
+        context = sync_context()
+        shape = shaped(context, repaired=1, unreadable=2, cut_values=3, empty_records=1)
+        shape.dropped_fields = {"b", "a"}
+        shape.unreadable_ids = ["17"]
+        log_shape_report(context, "blast_result")
+        assert captured.messages("warning") == [
+            "blast_result: dropped 2 fields (a, b): a table takes at most 500 columns besides "
+            "its declared ones in a sync",
+            "blast_result: repaired 1 character XML does not allow (control characters, "
+            "entities it does not define, bytes that are not UTF-8...): read as the text they "
+            "stand for, or as U+FFFD (see the README, Data handling)",
+            "blast_result: skipped 2 records the XML parser could not read (a tag that does not "
+            "match...), the rest of their answers read (response_id: '17')",
+            "blast_result: cut 3 values longer than 1,048,576 characters to that length",
+            "blast_result: skipped 1 record that held no field at all",
+        ]
+        context.close()
+
+    def test_unreadable_records_without_an_id_say_none_found(self, captured):
+        context = sync_context()
+        shaped(context, unreadable=1)
+        log_shape_report(context, "blast_result")
+        (warning,) = captured.messages("warning")
+        assert warning.endswith("(response_id: none found)")
+        context.close()
+
+
+class TestListedNames:
+    def test_names_are_cut_to_60_characters(self):
+        assert listed_names(["n" * 60]) == "n" * 60
+        assert listed_names(["n" * 61]) == "n" * 57 + "..."
+
+    def test_at_most_50_names_are_listed_and_the_rest_counted(self):
+        names = [f"f{n}" for n in range(1052)]
+        listed = listed_names(names, "<{}>")
+        assert listed.startswith("<f0>, <f1>, ") and "<f49>" in listed and "<f50>" not in listed
+        assert listed.endswith("<f49> (and 1,002 more)")
+        assert listed_names(names[:50]).endswith("f49")
+
+
+class TestSummary:
+    def test_the_summary_counts_and_names_bad_values_and_unproven_windows(self, captured):
+        context = sync_context()
+        stats = context.table_stats("blast_result")
+        stats.update(requests=1, rows=1, skipped=2, bad_values={"z": 1, "a": 3})
+        context.walk("blast_result").unproven = ["one", "two"]
+        log_table_summary(context, "blast_result", "2026-11-01..2026-11-27")
+        assert captured.messages("info") == [
+            "blast_result: 2026-11-01..2026-11-27, 1 request, 1 row, 2 skipped, NULL for bad "
+            "values (a: 3, z: 1), 2 windows not proven complete (see the warnings)"
+        ]
+        context.close()
+
+    def test_a_table_without_a_walk_has_no_unproven_window(self, captured):
+        context = sync_context()
+        log_table_summary(context, "thermometer", "all")
+        assert captured.messages("info") == ["thermometer: all, 0 requests, 0 rows, 0 skipped"]
+        context.close()
