@@ -19,6 +19,10 @@ PROLOG_TOKEN_PATTERN = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 HTML_PAGE = "an HTML page, not the API's XML"
 
 
+HTML_DOCTYPE = b"<!doctype html"  # how an HTML page starts (any case), if not with <html
+HTML_START_BYTES = len(HTML_DOCTYPE)  # read before a body's start is judged, unless it ends
+
+
 LEADING_BYTES = b" \t\r\n\xef\xbb\xbf"  # white space and a UTF-8 byte order mark
 
 
@@ -53,7 +57,9 @@ def checked_prolog(pieces):
     White space before anything else is dropped as it arrives, so that a body of only white space
     is no data. The prolog (XML declaration, comments, processing instructions) is read token by
     token and must end within 64 KB; a DTD there is refused, so no entity is ever declared. A body
-    in UTF-16 or UTF-32 is refused, as its prolog could not be read that way.
+    in UTF-16 or UTF-32 is refused, as its prolog could not be read that way. Nothing is judged
+    before 14 bytes have come (or the body ended), so that the diagnosis of a body (an HTML page,
+    a DTD, a wide encoding) never depends on how its bytes arrive.
 
     Raises:
         UnexpectedBodyError: the body does not start with `<` (not XML: an error message).
@@ -64,23 +70,34 @@ def checked_prolog(pieces):
     head = b""
     for piece in pieces:
         head = (head + piece) if head else piece.lstrip(LEADING_BYTES)
-        if not head:
-            continue
-        if head.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in head[:4]:
-            raise ApiError("the XML answer is in UTF-16 or UTF-32: expected UTF-8")
-        if not head.startswith(b"<"):
-            raise UnexpectedBodyError(read_snippet(pieces, head))
-        if head[:14].lower().startswith((b"<!doctype html", b"<html")):
-            raise UnexpectedBodyError(read_snippet(pieces, head), HTML_PAGE)
-        root_start = prolog_end(head)
-        if min(len(head), root_start or len(head)) > MAX_PROLOG_BYTES:
-            raise ApiError("the XML answer's prolog is longer than 64 KB: not a list")
-        if root_start is not None:
+        if len(head) < HTML_START_BYTES:
+            continue  # too short to tell an HTML page or a wide encoding, whatever the pieces
+        if root_found(head, pieces):
             yield head
             yield from pieces
             return
     if head:
+        root_found(head, pieces)  # what the whole of a short body shows
         yield head  # the parser says what is wrong with a body that ends inside its prolog
+
+
+def root_found(head, pieces):
+    """Check the start of a body (head; pieces are the rest, for a snippet); return True once
+    the root element's start is in head, False while the prolog goes on.
+
+    Raises:
+        UnexpectedBodyError, ApiError: see checked_prolog().
+    """
+    if head.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in head[:4]:
+        raise ApiError("the XML answer is in UTF-16 or UTF-32: expected UTF-8")
+    if not head.startswith(b"<"):
+        raise UnexpectedBodyError(read_snippet(pieces, head))
+    if head[:HTML_START_BYTES].lower().startswith((HTML_DOCTYPE, b"<html")):
+        raise UnexpectedBodyError(read_snippet(pieces, head), HTML_PAGE)
+    root_start = prolog_end(head)
+    if min(len(head), root_start or len(head)) > MAX_PROLOG_BYTES:
+        raise ApiError("the XML answer's prolog is longer than 64 KB: not a list")
+    return root_start is not None
 
 
 def prolog_end(head):
@@ -95,9 +112,11 @@ def prolog_end(head):
         if token is not None:
             position = token.end()
             continue
-        rest = head[position : position + 14]
-        if rest.lower() == b"<!doctype html":
+        rest = head[position : position + HTML_START_BYTES]
+        if rest.lower() == HTML_DOCTYPE:
             raise UnexpectedBodyError(decoded(head[:SNIPPET_READ_BYTES]), HTML_PAGE)
+        if HTML_DOCTYPE.startswith(rest.lower()):
+            return None  # an HTML page's doctype, or a DTD: the next bytes tell
         if rest.startswith(b"<!") and not b"<!--".startswith(rest[:4]):
             raise ApiError("the XML answer declares a DTD, which the connector does not accept")
         if len(rest) >= 2 and rest[1:2] not in b"?!":

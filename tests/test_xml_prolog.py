@@ -3,10 +3,13 @@ declared encoding) read in any pieces, a DTD or a UTF-16/32 body refused."""
 
 import pytest
 
-from customer_thermometer.errors import (
-    ApiError,
+from customer_thermometer.errors import ApiError, UnexpectedBodyError
+from customer_thermometer.xml_prolog import (
+    checked_prolog,
+    declared_encoding,
+    prolog_end,
+    split_pieces,
 )
-from customer_thermometer.xml_prolog import checked_prolog
 from customer_thermometer.xml_stream import iter_records
 from tests.conftest import UNDER_EVERY_PARSER
 from tests.support import in_pieces, list_shape, records_of, run, run_scripted
@@ -135,3 +138,82 @@ class TestPrologs:
             iter_records([(prolog + "<r><x><id>1</id></x></r>").encode()], list_shape())
         )
         assert records == [{"id": "1"}]
+
+
+def prolog_outcome(*pieces):
+    """Return the bytes checked_prolog() hands on, or the error it raises."""
+    try:
+        return b"".join(checked_prolog(iter(pieces)))
+    except (ApiError, UnexpectedBodyError) as error:
+        return error
+
+
+class TestCheckedProlog:
+    @pytest.mark.parametrize(
+        "start", [b"\xfe\xff\x00<", b"\xff\xfe<\x00", b"\x00\x00\x00<", b"<\x00\x00\x00"]
+    )
+    def test_utf_16_or_32_is_refused_by_its_first_bytes(self, start):
+        error = prolog_outcome(start + b"rest of the body")
+        assert type(error) is ApiError
+        assert str(error) == "the XML answer is in UTF-16 or UTF-32: expected UTF-8"
+
+    def test_a_nul_past_the_fourth_byte_is_the_parsers_to_judge(self):
+        assert prolog_outcome(b"<ab>\x00") == b"<ab>\x00"
+
+    def test_a_body_that_is_not_xml_is_quoted_from_its_start(self):
+        error = prolog_outcome(b"  Service ", b"unavailable")
+        assert type(error) is UnexpectedBodyError
+        assert (error.snippet, error.kind) == ("Service unavailable", "a body that is not XML")
+
+    @pytest.mark.parametrize(
+        "page", [b"<!DOCTYPE html><p>down", b"<!doctype HTML>x", b"<HTML><body>down", b"<html>"]
+    )
+    def test_an_html_page_is_named_as_one_and_quoted(self, page):
+        error = prolog_outcome(page[:3], page[3:])
+        assert type(error) is UnexpectedBodyError
+        assert error.kind == "an HTML page, not the API's XML" and error.snippet == page.decode()
+
+    def test_an_html_doctype_after_a_prolog_is_an_html_page(self):
+        body = b"<?xml version='1.0'?>\n<!DocType Html>\n<html>down</html>"
+        error = prolog_outcome(body)
+        assert error.kind == "an HTML page, not the API's XML" and error.snippet == body.decode()
+
+    def test_a_dtd_is_refused_by_name(self):
+        error = prolog_outcome(b"<?xml version='1.0'?><!DOCTYPE list []><list/>")
+        assert type(error) is ApiError
+        assert str(error) == "the XML answer declares a DTD, which the connector does not accept"
+
+    def test_a_prolog_past_64_kb_is_refused_by_name(self):
+        error = prolog_outcome(b"<!--" + b"x" * 65536 + b"-->", b"<list/>")
+        assert str(error) == "the XML answer's prolog is longer than 64 KB: not a list"
+
+    def test_a_root_after_a_prolog_ends_it(self):
+        assert prolog_end(b"<?xml version='1.0'?>\n<!-- hi -->\n<list>") == 34
+        assert prolog_end(b"<list>") == 0
+        assert prolog_end(b"<?xml version='1.0'?>\n<") is None
+        assert prolog_end(b"<?xml version='1.0'?>\n<!-") is None
+        assert prolog_end(b"<?xml version='1.0'?>\n<!DOCTYPE h") is None
+
+
+class TestPiecesAndEncodings:
+    def test_a_chunk_is_cut_into_pieces_of_at_most_the_size(self):
+        assert list(split_pieces([b"abcdefg", b"hij", b"klmn"], 4)) == [
+            b"abcd",
+            b"efg",
+            b"hij",
+            b"klmn",
+        ]
+
+    @pytest.mark.parametrize(
+        "prolog, name",
+        [
+            (b"<?xml version='1.0' encoding='latin-1'?>", "latin-1"),
+            (b'<?xml version="1.0" encoding = "UTF-8"?>', "UTF-8"),
+            (b"<?xml version='1.0'?>", None),
+            (b"<list encoding='x'>", None),
+            (b"<?xml encoding='" + b"e" * 50 + b"'?>", "e" * 40),
+            (b"<?xml encoding='\xe9t\xe9'?>", "\ufffdt\ufffd"),
+        ],
+    )
+    def test_the_declared_encoding_is_named(self, prolog, name):
+        assert declared_encoding(prolog) == name
