@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 
+from customer_thermometer.rows import build_row
 from tests.conftest import UNDER_EVERY_PARSER
 from tests.support import blast_xml, keyed_record, row_of, run_scripted
 
@@ -154,3 +155,37 @@ class TestFailuresSay:
             "metric: getNPSValue answered 'Please upgrade your plan', which is not a finite "
             "number; no row for nps" in captured.messages("warning")
         )
+
+
+class TestKeysAndBadValues:
+    def test_a_record_without_a_key_value_is_skipped_counted_and_named(self, captured, context):
+        record = {"response_id": "17", "blast_id": "2", "date_submitted": "2026-11-20 08:15:00"}
+        assert build_row(context, "blast_result", record) is None
+        assert build_row(context, "blast_result", dict(record, thermometer_id="")) is None
+        assert context.table_stats("blast_result")["skipped"] == 2
+        assert context.table_stats("comment")["skipped"] == 0
+        assert (
+            captured.messages("warning")
+            == [
+                "blast_result: skipped a record without a primary-key value for 'thermometer_id' "
+                "(response_id '17')"
+            ]
+            * 2
+        )
+        assert context.warnings == {("blast_result", "records without a key"): 2}
+
+    def test_a_value_that_does_not_convert_is_null_counted_per_field_and_named(
+        self, captured, context
+    ):
+        row_of(context, response_id="9", temperature_id="hot", comment_hidden="maybe")
+        row = row_of(context, response_id="10", temperature_id="warm")
+        assert "temperature_id" not in row and row["response_id"] == 10
+        assert context.table_stats("blast_result")["bad_values"] == {
+            "temperature_id": 2,
+            "comment_hidden": 1,
+        }
+        assert captured.messages("warning")[0] == (
+            "blast_result: field 'temperature_id' of response_id '9' is not a valid INT; "
+            "stored as NULL"
+        )
+        assert context.warnings[("blast_result", "temperature_id")] == 2
