@@ -1,9 +1,19 @@
 """Unit tests of customer_thermometer/fields.py: a record's elements and attributes as fields,
 names normalised as Fivetran does, nested fields flattened, and values cut at their limit."""
 
+from xml.etree import ElementTree
+
 import pytest
 
-from customer_thermometer.fields import ListShape, normalised_name
+from customer_thermometer.errors import ApiError
+from customer_thermometer.fields import (
+    ListShape,
+    cut_values,
+    local_name,
+    normalised_name,
+    record_fields,
+    unreserved,
+)
 from customer_thermometer.specs import TABLE_SPECS
 from customer_thermometer.xml_stream import iter_records
 from tests.conftest import UNDER_EVERY_PARSER
@@ -182,3 +192,95 @@ class TestColumnsAndWidth:
         run_scripted(api)
         (row,) = captured.rows("thermometer")
         assert row == {"id": 1, "api__fivetran_deleted": "true"}
+
+
+def fields_of(xml, shape=None):
+    """Return record_fields() of one record given as XML text."""
+    return record_fields(ElementTree.fromstring(xml), shape or list_shape())
+
+
+class TestRecordFields:
+    def test_an_element_with_text_and_attributes_keeps_both(self):
+        assert fields_of('<r><comment src="web">fine</comment></r>') == {
+            "comment": "fine",
+            "comment_src": "web",
+        }
+
+    def test_an_element_with_only_attributes_has_no_text_field(self):
+        assert fields_of('<r><comment src="web"/></r>') == {"comment_src": "web"}
+
+    def test_a_nested_elements_attributes_are_named_after_it(self):
+        assert fields_of('<r><loc src="gps"><country>GB</country></loc></r>') == {
+            "loc_src": "gps",
+            "loc_country": "GB",
+        }
+
+    def test_a_name_met_twice_among_plain_elements_keeps_both(self):
+        assert fields_of("<r><comment>1</comment><comment>2</comment></r>") == {
+            "comment": "1",
+            "comment_2": "2",
+        }
+
+    def test_a_namespaced_prefix_is_dropped(self):
+        assert fields_of('<r xmlns:ns="urn:x"><ns:Comment>hi</ns:Comment></r>') == {
+            "comment": "hi"
+        }
+        assert local_name("ns:tag") == "tag" and local_name("{urn:x}tag") == "tag"
+
+    def test_a_record_nesting_past_32_levels_is_refused_by_name(self):
+        deep = "<a>" * 33 + "x" + "</a>" * 33
+        with pytest.raises(ApiError) as raised:
+            fields_of(f"<rec>{deep}</rec>")
+        assert str(raised.value) == "a <rec> record nests deeper than 32 levels: not a list"
+
+    @pytest.mark.parametrize(
+        "name, column",
+        [
+            ("_fivetran_synced", "api_fivetran_synced"),
+            ("__fivetran_x", "api__fivetran_x"),
+            ("fivetran_id", "fivetran_id"),
+            ("_other", "_other"),
+            ("_x_fivetran", "_x_fivetran"),
+        ],
+    )
+    def test_only_fivetrans_own_names_are_renamed(self, name, column):
+        assert unreserved(name) == column
+
+
+class TestCutValues:
+    def test_values_past_one_mebibyte_are_cut_and_counted(self):
+        limit = 2**20
+        fields = {"a": "x" * limit, "b": "y" * (limit + 1), "c": "z" * (limit + 5), "d": None}
+        assert cut_values(fields) == 2
+        assert [len(fields[name]) for name in "abc"] == [limit] * 3 and fields["d"] is None
+
+
+class TestListShape:
+    def test_a_new_shape_has_met_nothing(self):
+        shape = list_shape()
+        assert (shape.empty_records, shape.cut_values, shape.repaired, shape.unreadable) == (
+            0,
+            0,
+            0,
+            0,
+        )
+        assert shape.unreadable_ids == [] and shape.dropped_fields == set()
+        assert shape.undeclared() == [] and shape.other_names() is None
+
+    @pytest.mark.parametrize(
+        "roots, records, other",
+        [
+            ({"thermometer_blast_responses"}, {"thermometer_blast_response"}, False),
+            ({"thermometer_blast_responses"}, set(), False),
+            ({"responses"}, {"thermometer_blast_response"}, True),
+            ({"thermometer_blast_responses"}, {"response"}, True),
+            ({"thermometer_blast_response"}, {"thermometer_blast_responses"}, True),
+            ({"thermometer_blast_responses", "x"}, {"thermometer_blast_response"}, True),
+        ],
+    )
+    def test_other_names_are_any_but_the_documented_ones(self, roots, records, other):
+        shape = list_shape()
+        shape.roots, shape.records = set(roots), set(records)
+        assert (shape.other_names() is not None) == other
+        if other:
+            assert shape.other_names() == (sorted(roots), sorted(records))
