@@ -3,7 +3,13 @@ each repair counted once, and a clean answer fed unchanged."""
 
 import pytest
 
-from customer_thermometer.xml_repair import XmlRepair, _reference_code, _safe_cut, _xml_allows
+from customer_thermometer.xml_repair import (
+    XmlRepair,
+    _needs_repair,
+    _reference_code,
+    _safe_cut,
+    _xml_allows,
+)
 from customer_thermometer.xml_stream import iter_records
 from tests.conftest import UNDER_EVERY_PARSER
 from tests.support import (
@@ -160,3 +166,118 @@ class TestRepairEdges:
         assert repair.repaired == 4
         assert repair._numeric_references(b"&#xD83D;") == b"&#xFFFD;"
         assert repair._numeric_references(b"no refs") == b"no refs"
+
+
+def repair(data, utf8=True, size=None):
+    """Return (bytes fed, repairs counted) of XmlRepair over data, whole or in pieces of size."""
+    repairer = XmlRepair(utf8)
+    size = size or len(data) or 1
+    fed = b"".join(repairer.repaired_piece(data[n : n + size]) for n in range(0, len(data), size))
+    return fed + repairer.rest(), repairer.repaired
+
+
+U_FFFD = "\ufffd".encode()
+
+
+class TestRepairs:
+    @pytest.mark.parametrize(
+        "data, utf8, repaired, count",
+        [
+            (b"<c>a\x0bb\x0cc</c>", True, b"<c>a" + U_FFFD + b"b" + U_FFFD + b"c</c>", 2),
+            (b"<c>a\x0bb\x0cc</c>", False, b"<c>a&#xFFFD;b&#xFFFD;c</c>", 2),
+            (b"<c>a ]]> b ]]> c</c>", True, b"<c>a ]]&gt; b ]]&gt; c</c>", 2),
+            (b"<c>I <3 it, 1 < 2</c>", True, b"<c>I &lt;3 it, 1 &lt; 2</c>", 2),
+            (b"<c>caf\xe9 au lait " + U_FFFD + b"</c>", True, b"<c>caf" + U_FFFD, 1),
+            (b"<c>a\xef\xbf\xbeb\xef\xbf\xbfc</c>", True, b"<c>a" + U_FFFD + b"b", 2),
+            (b"<c>b\xef\xbf\xbfc</c>", True, b"<c>b" + U_FFFD + b"c</c>", 1),
+            (b"<c>b\xef\xbf\xbec</c>", True, b"<c>b" + U_FFFD + b"c</c>", 1),
+            (b"<c>&eacute;&amp;&lt;&nosuch; & x</c>", True, b"<c>&#233;&amp;&lt;&amp;nosuch;", 3),
+            (b"<c>&#xD83D;&#xDE00;</c>", True, b"<c>&#128512;</c>", 1),
+            (b"<c>&#xDBFF;&#xDFFF;</c>", True, b"<c>&#1114111;</c>", 1),
+            (b"<c>&#xD800;&#xDC00;</c>", True, b"<c>&#65536;</c>", 1),
+            (b"<c>&#xD800;&#xE000;</c>", True, b"<c>&#xFFFD;&#xE000;</c>", 1),
+            (b"<c>&#xD83D; &#xDE00;</c>", True, b"<c>&#xFFFD; &#xFFFD;</c>", 2),
+            (b"<c>&#xD7FF;&#xDC00;&#xDBFF;</c>", True, b"<c>&#xD7FF;&#xFFFD;&#xFFFD;</c>", 2),
+            (b"<c>&#0;&#65;&#x0041;&#0000065;&#xFFFE;</c>", True, b"<c>&#xFFFD;&#65;", 2),
+        ],
+    )
+    def test_each_repair_and_its_count(self, data, utf8, repaired, count):
+        fed, counted = repair(data, utf8)
+        assert fed.startswith(repaired) and counted == count
+        assert repair(data, utf8, size=3) == (fed, counted)
+
+    def test_a_clean_answer_is_fed_as_it_came_and_counts_nothing(self):
+        data = b"<c a='1'>caf\xc3\xa9 &amp; &#233; &lt;b&gt;</c>\n"
+        assert repair(data) == (data, 0) and repair(data, size=2) == (data, 0)
+
+    def test_a_cdata_section_keeps_its_text_but_no_forbidden_character(self):
+        data = b"<c><![CDATA[a < b & ]] c\x01]]> ]]> \x02</c>"
+        fed, counted = repair(data, utf8=False, size=5)
+        assert fed == b"<c><![CDATA[a < b & ]] c" + U_FFFD + b"]]> ]]&gt; &#xFFFD;</c>"
+        assert counted == 3
+
+    def test_a_cdata_section_alone_needs_no_repair(self):
+        data = b"<c><![CDATA[a < b & c]]></c><c>\x01</c>"
+        assert repair(data, utf8=False) == (
+            b"<c><![CDATA[a < b & c]]></c><c>&#xFFFD;</c>",
+            1,
+        )
+
+    def test_the_bytes_held_end_before_a_tag_or_are_given_back_at_the_end(self):
+        repairer = XmlRepair(True)
+        assert repairer.repaired_piece(b"<a>x</a><b>y") == b"<a>x</a>"
+        assert repairer.at_tag_start()
+        assert repairer.repaired_piece(b" z") == b"<b>y"
+        assert not repairer.at_tag_start()
+        assert repairer.rest() == b" z" and repairer.rest() == b""
+        assert repairer.repaired_piece(b"<b") == b"" and repairer.rest() == b"<b"
+        assert XmlRepair(True).rest() == b""
+
+    def test_a_long_text_is_cut_at_its_last_white_space(self):
+        repairer = XmlRepair(True)
+        assert repairer.repaired_piece(b"<c>one two\nthree") == b"<c>one two"
+        assert repairer.repaired_piece(b"<") == b"\nthree"
+
+
+class TestSafeCut:
+    def test_a_long_text_is_cut_64_bytes_before_its_end(self):
+        assert _safe_cut(b"x" * 100) == 36 and _safe_cut(b"x" * 64) == 0
+
+    def test_a_text_still_in_its_first_tag_is_not_cut(self):
+        assert _safe_cut(b"<" + b"x" * 99) == 0
+        assert _safe_cut(b"<" + b"x" * 35 + b">" + b"x" * 63) == 0  # ">" at the cut
+        assert _safe_cut(b"<" + b"x" * 34 + b">" + b"x" * 64) == 36
+
+    def test_a_cut_moves_back_before_a_characters_other_bytes(self):
+        data = b"x" * 35 + "é".encode() + b"x" * 63  # é's second byte at 36
+        assert _safe_cut(data) == 35
+
+    def test_a_cut_moves_back_before_a_reference_within_40_bytes(self):
+        assert _safe_cut(b"x" * 10 + b"&" + b"y" * 89) == 10
+        assert _safe_cut(b"x" * 96 + b"&" + b"y" * 103) == 96
+        assert _safe_cut(b"x" * 95 + b"&" + b"y" * 104) == 136
+        assert _safe_cut(b"&" + b"y" * 99) == 0
+
+    def test_a_cut_moves_back_before_a_run_of_references(self):
+        data = b"x" * 20 + b"&#xD83D;&#xDE00;" + b"y" * 64  # a pair ending at the cut
+        assert _safe_cut(data) == 20
+
+    def test_a_cut_moves_back_before_brackets(self):
+        assert _safe_cut(b"x" * 34 + b"]]" + b"y" * 64) == 34
+        assert _safe_cut(b"]" * 100) == 0
+
+
+class TestNeedsRepair:
+    @pytest.mark.parametrize(
+        "data, needs",
+        [
+            (b"<c>plain &amp; &lt; &gt; &quot; &apos;</c>", False),
+            (b"<c><![CDATA[x]]></c>", True),
+            (b"<c>&nbsp;</c>", True),
+            (b"<c>a\x1fb</c>", True),
+            (b"<c>a <3</c>", True),
+            (b"<c>]]></c>", True),
+        ],
+    )
+    def test_what_needs_repair(self, data, needs):
+        assert _needs_repair(data) is needs
