@@ -2,6 +2,7 @@
 stalls or trickles."""
 
 import socket
+import threading
 import time
 import types
 from datetime import timedelta
@@ -12,7 +13,7 @@ import connector
 from customer_thermometer import client
 from customer_thermometer.client import fetch_value
 from customer_thermometer.context import SyncContext
-from customer_thermometer.deadline import AnswerWatch
+from customer_thermometer.deadline import WATCHED_POOLS, AnswerWatch, WatchedAdapter
 from customer_thermometer.errors import ApiError, UnreachableError
 from tests.conftest import TODAY, configuration
 from tests.support import keys, run, trickling_server, truth_keys
@@ -156,3 +157,109 @@ class TestEveryDeadlineHolds:
             context.close()
             stopped()
         assert captured.sleeps == [1, 2, 4]
+
+
+@pytest.fixture
+def pair():
+    """A connected pair of sockets: the first as a request's, the second as the server's."""
+    ours, theirs = socket.socketpair()
+    yield ours, theirs
+    ours.close()
+    theirs.close()
+
+
+def usable(sock, other):
+    """Return True when sock still sends to other."""
+    try:
+        sock.sendall(b"x")
+        return other.recv(1) == b"x"
+    except OSError:
+        return False
+
+
+class TestAnswerWatch:
+    def test_a_watch_starts_unexpired_with_a_daemon_timer(self):
+        watch = AnswerWatch(5)
+        assert (watch.expired, watch.ended, watch.sockets, watch.copies) == (False, False, [], [])
+        assert watch.timer.daemon is True and not watch.cut()
+
+    def test_the_deadline_shuts_down_the_sockets_enlisted(self, pair):
+        ours, theirs = pair
+        with AnswerWatch(60) as watch:
+            AnswerWatch.enlist(ours)
+            AnswerWatch.enlist(ours)
+            assert watch.sockets == [ours] and usable(ours, theirs)
+            watch.expire()
+            assert watch.cut() and not usable(ours, theirs)
+
+    def test_a_deadline_with_no_socket_cut_nothing(self):
+        with AnswerWatch(60) as watch:
+            watch.expire()
+        assert watch.expired and not watch.cut()
+
+    def test_a_socket_enlisted_after_the_deadline_is_shut_down_at_once(self, pair):
+        ours, theirs = pair
+        with AnswerWatch(60) as watch:
+            watch.expire()
+            AnswerWatch.enlist(ours)
+            assert not usable(ours, theirs)
+
+    def test_the_end_of_the_answer_stops_the_watch(self, pair):
+        ours, theirs = pair
+        with AnswerWatch(60) as watch:
+            AnswerWatch.enlist(ours)
+        watch.expire()
+        assert watch.ended and not watch.expired and usable(ours, theirs)
+        AnswerWatch.enlist(ours)  # no watch any more: nothing happens
+        assert getattr(AnswerWatch.current, "watch", None) is None
+
+    def test_an_error_inside_the_watch_is_raised(self):
+        with pytest.raises(ValueError), AnswerWatch(60):
+            raise ValueError("the request's own")
+
+    def test_nothing_is_enlisted_outside_a_watch_or_without_a_socket(self, pair):
+        ours, _ = pair
+        raised = []
+        thread = threading.Thread(target=lambda: raised.append(AnswerWatch.enlist(ours)))
+        thread.start()
+        thread.join()
+        assert raised == [None]
+        with AnswerWatch(60) as watch:
+            AnswerWatch.enlist(None)
+        assert watch.sockets == []
+
+    def test_a_socket_inside_a_tls_layer_is_the_one_enlisted(self, pair):
+        ours, theirs = pair
+
+        class Layer:
+            def __init__(self, inner):
+                self.socket = inner
+
+        with AnswerWatch(60) as watch:
+            AnswerWatch.enlist(Layer(Layer(ours)))
+            assert watch.sockets == [ours]
+            watch.expire()
+        assert not usable(ours, theirs)
+
+    def test_a_copy_is_enlisted_and_closed_when_the_answer_ends(self, pair):
+        ours, theirs = pair
+        with AnswerWatch(60) as watch:
+            AnswerWatch.enlist(ours, copy=True)
+            (copy,) = watch.copies
+            assert watch.sockets == [copy] and copy is not ours
+        assert copy.fileno() == -1 and usable(ours, theirs)
+
+
+class TestWatchedAdapter:
+    def test_the_adapters_pools_are_watched_with_their_settings(self):
+        adapter = WatchedAdapter(pool_maxsize=7, pool_block=True)
+        assert adapter.poolmanager.pool_classes_by_scheme == WATCHED_POOLS
+        assert adapter.poolmanager.connection_pool_kw["maxsize"] == 7
+        assert adapter.poolmanager.connection_pool_kw["block"] is True
+
+    def test_a_proxys_pools_are_watched_too(self):
+        adapter = WatchedAdapter()
+        manager = adapter.proxy_manager_for("http://user:pw@127.0.0.1:9")
+        assert manager.pool_classes_by_scheme == WATCHED_POOLS
+        assert manager.proxy.host == "127.0.0.1"
+        assert adapter.proxy_manager_for("http://user:pw@127.0.0.1:9") is manager
