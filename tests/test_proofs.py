@@ -6,18 +6,24 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
+from customer_thermometer import proofs
 from customer_thermometer.answers import Answer
 from customer_thermometer.errors import ApiError
 from customer_thermometer.proofs import (
     bounds_mismatch,
+    by_temperature,
     check_group,
+    child_delivered,
     dates_fit,
+    defer_check,
     missing_keys,
+    own_days,
     split,
+    two_children,
 )
 from customer_thermometer.reports import log_table_summary
 from customer_thermometer.specs import SYNC_LIMITS
-from customer_thermometer.windows import log_unproven, window_params
+from customer_thermometer.windows import GroupCheck, TableWalk, log_unproven, window_params
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day
 from tests.support import (
     UPPER,
@@ -356,3 +362,306 @@ class TestMoreFailuresSay:
             f"blast_result: getBlastResults 2026-11-01..{(TODAY + timedelta(1)).isoformat()} "
             f"timed out; asking for each half instead" in captured.messages("warning")
         )
+
+
+@pytest.fixture
+def walked(captured):
+    """A sync's context whose blast_result walk has seen an answer of 10 records."""
+    context = sync_context()
+    context.walk("blast_result").largest = 10
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    """Scripted counts for fetch_count: {(start, end, temperature): count}; asked are listed."""
+    scripted, asked = {}, []
+
+    def fetch_count(context, table, window):
+        key = (window.start.isoformat(), window.end.isoformat(), window.temperature)
+        asked.append(key)
+        return scripted.get(key)
+
+    monkeypatch.setattr(proofs, "fetch_count", fetch_count)
+    scripted["asked"] = asked
+    return scripted
+
+
+def keyed(*numbers):
+    """Return the keys answer_of() gives its records of these positions."""
+    return {("key", number) for number in numbers}
+
+
+class TestMissingAndDelivered:
+    def test_missing_keys_are_counted_per_day_of_the_windows_own_days(self):
+        delivered = {day("2026-11-09"): keyed(0), day("2026-11-10"): keyed(1, 2, 3)}
+        delivered[day("2026-11-12")] = keyed(4)
+        answer = answer_of("2026-11-10", "2026-11-10")  # keys 0 and 1
+        days = window("2026-11-10", "2026-11-11", delivered=delivered)
+        assert missing_keys(days, answer) == {day("2026-11-10"): 2}
+        assert missing_keys(window("2026-11-13", "2026-11-14", delivered=delivered), answer) == {}
+
+    def test_a_child_gets_what_its_parent_and_its_answer_held_in_its_days_and_margin(self):
+        walk = TableWalk("blast_result")
+        parent = window("2026-11-01", "2026-11-30", delivered={day("2026-11-05"): keyed(7)})
+        answer = answer_of("2026-11-05", "2026-11-06", "2026-11-08")
+        child = child_delivered(walk, parent, answer, day("2026-11-05"), day("2026-11-06"))
+        assert child == {day("2026-11-05"): keyed(7, 0), day("2026-11-06"): keyed(1)}
+        walk.margin = 1
+        child = child_delivered(walk, parent, answer, day("2026-11-07"), day("2026-11-07"))
+        assert child == {day("2026-11-06"): keyed(1), day("2026-11-08"): keyed(2)}
+        assert parent.delivered == {day("2026-11-05"): keyed(7)}  # the parent's is left whole
+
+    def test_own_days_are_counted_oldest_first_within_the_window(self):
+        answer = answer_of("2026-11-12", "2026-11-10", "2026-11-12", "2026-11-20")
+        assert own_days(window("2026-11-10", "2026-11-15"), answer) == [
+            (day("2026-11-10"), 1),
+            (day("2026-11-12"), 2),
+        ]
+
+
+class TestSplit:
+    def test_a_day_alone_holding_the_records_is_read_alone_between_its_sides(self, walked):
+        answer = answer_of("2026-11-12", "2026-11-12")
+        got = split(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer, None)
+        assert spans(got) == [
+            ("2026-11-10", "2026-11-11", None, None),
+            ("2026-11-13", "2026-11-14", None, None),
+            ("2026-11-12", "2026-11-12", None, None),
+        ]
+        assert [w.side for w in got] == ["older", "newer", None]
+        assert got[2].delivered == {day("2026-11-12"): keyed(0, 1)}
+
+    @pytest.mark.parametrize(
+        "held, windows",
+        [
+            ("2026-11-10", [("2026-11-11", "2026-11-14"), ("2026-11-10", "2026-11-10")]),
+            ("2026-11-14", [("2026-11-10", "2026-11-13"), ("2026-11-14", "2026-11-14")]),
+        ],
+    )
+    def test_a_day_at_an_end_has_one_side(self, walked, held, windows):
+        answer = answer_of(held)
+        got = split(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer, None)
+        assert [(w.start.isoformat(), w.end.isoformat()) for w in got] == windows
+
+    def test_an_answer_with_no_record_in_its_days_is_halved(self, walked):
+        got = split(walked, "blast_result", window("2026-11-10", "2026-11-15"), Answer(), None)
+        assert spans(got) == [
+            ("2026-11-10", "2026-11-12", None, None),
+            ("2026-11-13", "2026-11-15", None, None),
+        ]
+
+    @pytest.mark.parametrize(
+        "sides, cut",
+        [(set(), "2026-11-12"), ({"older"}, "2026-11-10"), ({"newer"}, "2026-11-13")],
+    )
+    def test_a_split_falls_at_the_median_or_towards_the_end_a_cut_keeps(self, walked, sides, cut):
+        walked.walk("blast_result").cut_sides = sides
+        answer = answer_of("2026-11-10", "2026-11-11", "2026-11-12", "2026-11-13", "2026-11-14")
+        got = split(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer, None)
+        older, newer = sorted(got, key=lambda w: w.start)
+        assert older.end == day(cut) and newer.start == day(cut) + timedelta(days=1)
+        assert (older.side, newer.side) == ("older", "newer")
+
+    def test_the_newer_half_is_read_first_unless_a_cut_keeps_the_oldest(self, walked):
+        answer = answer_of("2026-11-10", "2026-11-14")
+        days = window("2026-11-10", "2026-11-14")
+        assert [w.side for w in split(walked, "blast_result", days, answer, None)] == [
+            "older",
+            "newer",
+        ]
+        walked.walk("blast_result").cut_sides = {"newer"}
+        assert [w.side for w in split(walked, "blast_result", days, answer, None)] == [
+            "newer",
+            "older",
+        ]
+
+
+class TestTwoChildrenWithACount:
+    def test_a_side_its_count_proves_is_not_read_again(self, walked, counts):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = 1
+        answer = answer_of("2026-11-10", "2026-11-10", "2026-11-14")
+        counts[("2026-11-10", "2026-11-12", None)] = 2
+        counts[("2026-11-13", "2026-11-14", None)] = 5
+        got = two_children(
+            walked,
+            "blast_result",
+            window("2026-11-10", "2026-11-14"),
+            answer,
+            day("2026-11-12"),
+            9,
+        )
+        assert [(w.start.isoformat(), w.counted) for w in got] == [("2026-11-13", 5)]
+        assert counts["asked"] == [("2026-11-13", "2026-11-14", None)] + [
+            ("2026-11-10", "2026-11-12", None)
+        ]
+
+    def test_where_a_cut_keeps_the_newest_only_that_side_is_counted(self, walked, counts):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed, walk.cut_sides = 1, {"older"}
+        answer = answer_of("2026-11-10", "2026-11-14")
+        counts[("2026-11-13", "2026-11-14", None)] = 1
+        got = two_children(
+            walked,
+            "blast_result",
+            window("2026-11-10", "2026-11-14"),
+            answer,
+            day("2026-11-12"),
+            7,
+        )
+        assert [(w.start.isoformat(), w.counted) for w in got] == [("2026-11-10", 6)]
+        assert counts["asked"] == [("2026-11-13", "2026-11-14", None)]
+
+    def test_a_count_above_the_largest_answer_raises_what_the_witness_can_vouch_for(
+        self, walked, counts
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = 1
+        counts[("2026-11-13", "2026-11-14", None)] = 25
+        two_children(
+            walked,
+            "blast_result",
+            window("2026-11-10", "2026-11-14"),
+            answer_of("2026-11-13"),
+            day("2026-11-12"),
+            None,
+        )
+        assert walk.witness.above == 25
+
+    def test_no_count_is_asked_while_a_claim_is_being_verified(self, walked, counts):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed, walk.verifying = 1, True
+        got = two_children(
+            walked,
+            "blast_result",
+            window("2026-11-10", "2026-11-14"),
+            answer_of("2026-11-13"),
+            day("2026-11-12"),
+            None,
+        )
+        assert len(got) == 2 and counts["asked"] == []
+
+
+class TestByTemperature:
+    def test_a_full_day_is_read_by_each_temperature_then_checked(self, walked):
+        answer = answer_of("2026-11-10", "2026-11-10")
+        days = window("2026-11-10", "2026-11-10", probe=day("2026-11-01"))
+        got = by_temperature(walked, "blast_result", days, answer, counted=4)
+        walk = walked.walk("blast_result")
+        assert got[0] == GroupCheck(1) and walk.next_group == 2
+        assert [(w.temperature, w.group, w.probe) for w in got[1:]] == [
+            (t, 1, None) for t in (1, 2, 3, 4)
+        ]
+        group = walk.groups[1]
+        assert group["keys"] == keyed(0, 1) and group["found"] == set()
+        assert (group["counted"], group["by_blast"], group["window"]) == (4, False, days)
+        assert all(w.delivered == {day("2026-11-10"): keyed(0, 1)} for w in got[1:])
+
+    def test_a_full_day_and_temperature_is_read_by_each_blast_its_records_name(self, walked):
+        walk = walked.walk("blast_result")
+        answer = answer_of("2026-11-10", "2026-11-10", "2026-11-10")
+        answer.blast_of = {("key", 0): 7, ("key", 1): 3, ("key", 2): None}
+        walk.groups[5] = {"blasts": {("key", 9): 11}}
+        days = window("2026-11-10", "2026-11-10", temperature=2, group=5)
+        got = by_temperature(walked, "blast_result", days, answer)
+        assert [(w.temperature, w.blast) for w in got[1:]] == [(2, 3), (2, 7), (2, 11)]
+        assert walk.groups[1]["by_blast"] is True and walk.groups[1]["keys"] == keyed(0, 1, 2)
+
+    def test_a_full_day_temperature_and_blast_is_a_warning(self, walked):
+        days = window("2026-11-10", "2026-11-10", temperature=2, blast=7)
+        answer = answer_of("2026-11-10", count=10)
+        assert by_temperature(walked, "blast_result", days, answer) == []
+        (unproven,) = walked.walk("blast_result").unproven
+        assert unproven.endswith(
+            "it alone held 10 records, as many as the largest answer, so it may have been cut"
+        )
+
+
+class TestCheckGroup:
+    def grouped(self, context, keys, found, counted=None, temperature=None, blasts=None):
+        walk = context.walk("blast_result")
+        walk.groups[3] = {
+            "window": window("2026-11-10", "2026-11-10", temperature=temperature),
+            "keys": keys,
+            "found": found,
+            "blasts": blasts or {},
+            "counted": counted,
+            "by_blast": temperature is not None,
+        }
+        return check_group(context, "blast_result", GroupCheck(3))
+
+    def test_a_day_whose_temperatures_found_everything_is_proven(self, walked):
+        assert self.grouped(walked, keyed(0, 1), keyed(0, 1)) == []
+        assert (
+            walked.walk("blast_result").unproven == []
+            and 3 not in walked.walk("blast_result").groups
+        )
+
+    def test_records_found_by_no_temperature_are_read_by_blast(self, walked, captured):
+        blasts = {("key", 1): 7, ("key", 2): 5, ("key", 0): 5}
+        got = self.grouped(walked, keyed(0, 1, 2), keyed(0), blasts=blasts)
+        assert got[0] == GroupCheck(3)
+        assert [(w.blast, w.group) for w in got[1:]] == [(5, 3), (7, 3)]
+        assert got[1].delivered == {day("2026-11-10"): keyed(0, 1, 2)}
+        assert walked.walk("blast_result").groups[3]["by_blast"] is True
+        assert any("2 records of 2026-11-10 are selected by no" in m for m in captured.messages())
+
+    def test_records_still_missing_are_a_warning_naming_how_many(self, walked):
+        self.grouped(walked, keyed(0, 1), keyed(0), temperature=2)
+        (unproven,) = walked.walk("blast_result").unproven
+        assert unproven.endswith(
+            "read by temperatureID or blastID, 1 record an answer held for it was found again "
+            "by none of them"
+        )
+
+    def test_two_records_missing_were_found_by_none(self, walked):
+        self.grouped(walked, keyed(0, 1, 2), keyed(0))
+        (unproven,) = walked.walk("blast_result").unproven
+        assert "2 records an answer held for it were found again by none" in unproven
+
+    def test_fewer_records_than_the_count_are_a_warning(self, walked):
+        self.grouped(walked, keyed(0, 1), keyed(0, 1), counted=3)
+        (unproven,) = walked.walk("blast_result").unproven
+        assert unproven.endswith("they held 2 records, and it counts 3")
+
+    def test_as_many_as_a_count_above_the_largest_is_proven(self, walked):
+        assert self.grouped(walked, keyed(*range(11)), keyed(*range(12)), counted=12) == []
+        walked.walk("blast_result").witness.above = 5
+        assert self.grouped(walked, keyed(0, 1), keyed(0, 1, 2), counted=3) == []
+        assert walked.walk("blast_result").unproven == []
+
+    def test_a_cut_day_without_a_vouching_count_is_a_warning(self, walked):
+        self.grouped(walked, keyed(0, 1), keyed(0, 1, 2))
+        (unproven,) = walked.walk("blast_result").unproven
+        assert "its answer was cut, and records no temperatureID selects" in unproven
+
+    def test_a_temperature_read_by_blast_without_a_count_is_a_warning(self, walked):
+        self.grouped(walked, keyed(0, 1), keyed(0, 1), temperature=2)
+        (unproven,) = walked.walk("blast_result").unproven
+        assert unproven.endswith("the records of a blast none of its records named may be missing")
+
+    def test_a_believed_count_is_asked_for_a_day_split_before_it_was(self, walked, counts):
+        walked.walk("blast_result").witness.agreed = 1
+        counts[("2026-11-10", "2026-11-10", None)] = 2
+        assert self.grouped(walked, keyed(0, 1), keyed(0, 1)) == []
+        assert counts["asked"] == [("2026-11-10", "2026-11-10", None)]
+
+
+class TestDeferCheck:
+    def test_a_check_waits_once_for_the_windows_left_while_the_witness_is_untested(self, walked):
+        walk = walked.walk("blast_result")
+        walk.groups[1] = {}
+        pending = [window("2026-11-01", "2026-11-02")]
+        assert defer_check(walk, GroupCheck(1), pending)
+        assert pending[0] == GroupCheck(1) and walk.groups[1]["deferred"]
+        assert not defer_check(walk, GroupCheck(1), pending)
+
+    @pytest.mark.parametrize("agreed, unusable, left", [(1, None, 1), (0, "no", 1), (0, None, 0)])
+    def test_a_check_does_not_wait_otherwise(self, walked, agreed, unusable, left):
+        walk = walked.walk("blast_result")
+        walk.groups[1] = {}
+        walk.witness.agreed, walk.witness.unusable = agreed, unusable
+        pending = [window("2026-11-01", "2026-11-02")] * left
+        assert not defer_check(walk, GroupCheck(1), pending) and len(pending) == left
