@@ -1,13 +1,15 @@
 """Unit tests of connector.py: the setup form and its test, the schema, and what update() does with
 each table's outcome (checkpoints, failed tables, errors no one foresaw)."""
 
+from datetime import date
+
 import pytest
 import requests
 
 import connector
 from customer_thermometer import answers
 from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration
-from tests.support import ALL_TABLES, PASSWORD, PLAIN, SCRIPTED_STATE, refused, run
+from tests.support import ALL_TABLES, PASSWORD, PLAIN, SCRIPTED_STATE, UPPER, refused, run
 
 
 class TestState:
@@ -215,3 +217,131 @@ class TestMetricRows:
         assert [q["limit"] for q in api.sent("getNPSValue")] == ["10000"]
         rows = {row["metric_name"]: row for row in captured.rows("metric")}
         assert "num_responses" not in rows and rows["nps"]["responses_counted"] is None
+
+
+NOT_FOUND = (404, "No such method")
+
+
+class TestValidateConfigurationEntry:
+    def test_each_setting_is_read_from_its_own_key(self):
+        settings = connector.validate_configuration(
+            configuration(from_date="2025-02-03", lookback_days="5", base_url="http://h.test/a")
+        )
+        assert settings == {
+            "api_key": API_KEY,
+            "from_date": date(2025, 2, 3),
+            "lookback_days": 5,
+            "base_url": "http://h.test/a",
+        }
+
+    def test_a_bad_base_url_holding_the_key_never_shows_it(self):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(configuration(base_url=f"ftp://{API_KEY}/api.php"))
+        assert "base_url" in str(raised.value) and API_KEY not in str(raised.value)
+
+
+class TestTablesFail:
+    def test_a_failed_table_is_named_with_its_error_and_the_others_are_saved(self, captured, api):
+        api.script("getThermometers", (404, f"No such method for {API_KEY}"))
+        with pytest.raises(RuntimeError) as raised:
+            run(state=SCRIPTED_STATE)
+        assert str(raised.value) == (
+            "Customer Thermometer sync failed for thermometer (see the errors above); the other "
+            "tables were saved and the failed ones will be read again next sync."
+        )
+        (error,) = captured.messages("error")
+        assert error.startswith(
+            "thermometer: failed, and is read again next sync: getThermometers answered HTTP "
+            "404: 'No such method for ***'"
+        )
+        assert len(captured.rows("metric")) == 6
+
+    def test_a_failed_metric_is_named(self, captured, api):
+        api.script("getNumResponsesValue", NOT_FOUND)
+        with pytest.raises(RuntimeError, match="sync failed for metric \\(see"):
+            run(state=SCRIPTED_STATE)
+
+    def test_when_every_table_failed_none_is_said_to_be_saved(self, captured, api):
+        for method in ("getBlastResults", "getComments", "getRecipientLists", "getThermometers"):
+            api.script(method, *[NOT_FOUND] * 30)
+        api.script("getNumResponsesValue", NOT_FOUND)
+        with pytest.raises(RuntimeError) as raised:
+            run(state=SCRIPTED_STATE)
+        assert str(raised.value) == (
+            "Customer Thermometer sync failed for blast_result, comment, recipient_list, "
+            "thermometer, metric (see the errors above); the failed ones will be read again "
+            "next sync."
+        )
+
+    def test_a_host_gone_after_a_failed_table_names_both(self, captured, api):
+        api.script("getThermometers", NOT_FOUND)
+        api.script("getNumResponsesValue", *[refused() for _ in range(4)])
+        with pytest.raises(RuntimeError) as raised:
+            run(state=SCRIPTED_STATE)
+        assert str(raised.value) == (
+            "Customer Thermometer could not be reached at ct.example.test (refused), so the sync "
+            "stopped. Not read, or not whole (only what they proved is saved): metric; failed "
+            "before: thermometer"
+        ).replace(
+            "(refused)",
+            f"(refused, on all 4 attempts of getNumResponsesValue 1970-01-01..{UPPER})",
+        ) + (". Check base_url and this machine's network (or proxy), then sync again.")
+
+    def test_an_error_no_one_foresaw_is_raised_with_the_key_masked(self, captured, monkeypatch):
+        def broken(configuration, state):
+            raise KeyError(f"lost {API_KEY}")
+
+        monkeypatch.setattr(connector, "sync_every_table", broken)
+        with pytest.raises(RuntimeError) as raised:
+            run()
+        assert str(raised.value) == "KeyError: 'lost ***'"
+
+
+class TestMetricRowsSay:
+    def test_each_metric_row_says_when_and_over_which_days(self, captured, api):
+        run(from_date="2025-01-01")
+        rows = {row["metric_name"]: row for row in captured.rows("metric")}
+        assert rows["nps"]["recorded_at"] == "2026-11-26T15:30:00Z"
+        assert (rows["nps"]["from_date"], rows["nps"]["to_date"]) == ("2025-01-01", UPPER)
+        assert rows["send_quota"]["recorded_at"] == "2026-11-26T15:30:00Z"
+        (summary,) = [m for m in captured.messages("info") if m.startswith("metric: ")]
+        assert summary.startswith(f"metric: 2025-01-01..{UPPER}, 6 requests, 6 rows")
+
+    def test_a_count_of_no_response_is_a_count(self, captured, api):
+        api.script("getNumResponsesValue", (200, "0"))
+        run(state=SCRIPTED_STATE)
+        rows = {row["metric_name"]: row for row in captured.rows("metric")}
+        assert rows["nps"]["responses_counted"] == 0
+        assert [q["limit"] for q in api.sent("getNPSValue")] == ["1"]
+
+    def test_a_metric_that_is_not_a_number_is_said_masked_and_gets_no_row(self, captured, api):
+        api.script("getNPSValue", (200, f"n/a for {API_KEY}"))
+        run(state=SCRIPTED_STATE)
+        assert "nps" not in {row["metric_name"] for row in captured.rows("metric")}
+        assert (
+            "metric: getNPSValue answered 'n/a for ***', which is not a finite number; no row "
+            "for nps"
+        ) in captured.messages("warning")
+
+
+class TestTablesReadTheirOwnState:
+    def test_each_dated_table_starts_from_its_own_cursor_and_history(self, captured, api):
+        state = {
+            "comment_cursor": "2026-11-20",
+            "blast_result_cursor": "2026-11-10",
+            "comment_history": [["2026-10-01", "2026-10-02"]],
+        }
+        run(state=state, lookback_days="0")
+        assert api.sent("getComments")[0]["fromDate"] == "2026-11-20"
+        assert api.sent("getBlastResults")[0]["fromDate"] == "2026-11-10"
+        assert any(q["fromDate"] == "2026-10-01" for q in api.sent("getComments"))
+        assert not any(q["fromDate"] == "2026-10-01" for q in api.sent("getBlastResults"))
+
+
+class TestSetupTest:
+    @pytest.mark.parametrize("answer", [(200, f"n/a {API_KEY}"), (404, f"gone {API_KEY}")])
+    def test_the_setup_test_never_says_the_key(self, captured, api, answer):
+        api.script("getSendQuota", answer)
+        result = connector.check_api_key(configuration())
+        assert not result.success
+        assert "***" in result.failure and API_KEY not in result.failure
