@@ -63,10 +63,10 @@ def upsert_answer(context, table, response, answer, delivered):
     primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
     tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
-    framed = (
-        "Content-Length" in response.headers
-        or "chunked" in response.headers.get("Transfer-Encoding", "").lower()
-    )
+    # Whether the body's end is framed (a length, or chunks): headers ignore their names' case.
+    length = "Content-Length" in response.headers  # pragma: no mutate (any case)
+    encoding = response.headers.get("Transfer-Encoding") or ""  # pragma: no mutate (any case)
+    framed = length or "chunked" in encoding.lower()
     records = iter_records(chunks, context.shape(table), context.max_record_bytes, framed)
     for fields in records:
         answer.count += 1
@@ -116,7 +116,7 @@ class Answer:
         self.other_first = self.other_last = None
         self.blast_of = {} if track_blasts else None
         self.lag_days = 0 if track_lag else None
-        self._day = self._keys = None  # the day of the last record, and its keys
+        self._day = self._keys = None  # pragma: no mutate (a cache: the last record's day, keys)
 
     def add(self, row, key):
         """File a keyed record under its day (returned; None when it has no such date)."""
@@ -125,16 +125,16 @@ class Answer:
         if other is not None:
             if self.other_first is None:
                 self.other_first = self.other_last = other
-            elif other < self.other_first:
+            elif other < self.other_first:  # pragma: no mutate (a tie changes nothing)
                 self.other_first = other
-            elif other > self.other_last:
+            elif other > self.other_last:  # pragma: no mutate (a tie changes nothing)
                 self.other_last = other
         value = row.get(self.field)
         if value is None:
             return None
         day = value.date()
         if day != self._day:  # records come a day at a time: the day's keys are looked up once
-            self._day = day
+            self._day = day  # pragma: no mutate (a cache: without it, looked up every record)
             self._keys = self.keys_by_day.get(day)
             if self._keys is None:
                 self._keys = self.keys_by_day[day] = set()

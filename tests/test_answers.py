@@ -4,14 +4,13 @@ counts as unreadable or keyless, and when it fails its table."""
 from datetime import datetime
 
 import pytest
+import requests
 
 from customer_thermometer import answers
 from customer_thermometer.answers import Answer, CountWitness, fetch_list
-from customer_thermometer.errors import (
-    AuthenticationError,
-)
+from customer_thermometer.errors import ApiError, AuthenticationError, WindowTimeoutError
 from customer_thermometer.specs import TABLE_SPECS
-from tests.conftest import UNDER_EVERY_PARSER, day
+from tests.conftest import API_KEY, UNDER_EVERY_PARSER, day
 from tests.support import (
     SCRIPTED_SUMMARY,
     blast_xml,
@@ -269,3 +268,55 @@ class TestUpsertAnswer:
         rows = [(str(n), "2026-11-20 08:00:00", None) for n in range(130)]
         self.fetched(api, body=blast_records(*rows))
         assert looks == ["blast_result"] * 3
+
+
+class TestFetchListSays:
+    def fetched(self, api, *answers, **options):
+        api.script("getBlastResults", *answers)
+        context = sync_context()
+        try:
+            return fetch_list(context, "blast_result", WINDOW, **options)
+        finally:
+            context.close()
+
+    def test_records_none_of_which_has_the_key_fail_the_answer_by_name(self, captured, api):
+        body = blast_xml({"comment": "a"}, {"comment": "b"})
+        with pytest.raises(ApiError) as raised:
+            self.fetched(api, (200, body))
+        assert str(raised.value) == (
+            "getBlastResults 2026-11-20..2026-11-23 answered 2 records, none with the primary "
+            "key ['blast_id', 'response_id', 'thermometer_id', 'date_submitted']: a shape the "
+            "connector cannot land (see the shape report)"
+        )
+
+    def test_a_body_refusing_the_key_names_the_request_and_masks_the_key(self, captured, api):
+        with pytest.raises(AuthenticationError) as raised:
+            self.fetched(api, (200, f"Invalid API key {API_KEY}"))
+        assert "getBlastResults 2026-11-20..2026-11-23" in str(raised.value)
+        assert "***" in str(raised.value) and API_KEY not in str(raised.value)
+
+    def test_a_body_that_is_not_xml_is_quoted_masked(self, captured, api):
+        with pytest.raises(ApiError) as raised:
+            self.fetched(api, (200, f"Maintenance for {API_KEY}"))
+        assert str(raised.value) == (
+            "getBlastResults 2026-11-20..2026-11-23 answered a body that is not XML: "
+            "'Maintenance for ***'"
+        )
+
+    def test_an_error_naming_what_the_body_declared_masks_the_key(self, captured, api):
+        body = f'<?xml version="1.0" encoding="{API_KEY}"?><list/>'
+        with pytest.raises(ApiError) as raised:
+            self.fetched(api, (200, body))
+        assert str(raised.value).startswith("getBlastResults 2026-11-20..2026-11-23: ")
+        assert "***" in str(raised.value) and API_KEY not in str(raised.value)
+
+    def test_a_time_out_splits_only_when_asked(self, captured, api):
+        timeout = requests.exceptions.ReadTimeout("read timed out")
+        with pytest.raises(WindowTimeoutError):
+            self.fetched(api, timeout, split_on_timeout=True)
+        assert len(api.queries) == 1
+        assert self.fetched(api, timeout, (200, blast_records(("1", "2026-11-20 08:00:00", None))))
+
+    def test_an_empty_chunked_body_is_an_empty_answer(self, captured, api):
+        answer = self.fetched(api, (200, "", {"Transfer-Encoding": "chunked"}))
+        assert answer.count == 0 and len(api.queries) == 1
