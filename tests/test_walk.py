@@ -6,7 +6,16 @@ from datetime import date, timedelta
 import pytest
 
 from customer_thermometer.specs import SYNC_LIMITS
-from customer_thermometer.walk import reordered
+from customer_thermometer.walk import (
+    log_walk_end,
+    made_progress,
+    new_cursor,
+    no_progress,
+    reordered,
+    restart,
+    start_windows,
+    still_to_read,
+)
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day
 from tests.support import (
     LIST_METHODS,
@@ -309,3 +318,164 @@ class TestBounds:
             "no day of what was left to read was proven" in m for m in captured.messages("error")
         )
         assert captured.checkpoints[-1]["blast_result_history"] == state["blast_result_history"]
+
+
+@pytest.fixture
+def synced(captured):
+    """The context of a sync on 2026-11-26 (tomorrow: 2026-11-27), from_date 2026-01-01."""
+    context = sync_context()
+    context.settings["from_date"] = day("2026-01-01")
+    yield context
+    context.close()
+
+
+def days_of(windows):
+    """Return windows as (start, end, probe) tuples of text."""
+    return [
+        (w.start.isoformat(), w.end.isoformat(), w.probe and w.probe.isoformat()) for w in windows
+    ]
+
+
+class TestStartWindows:
+    def test_a_first_sync_reads_from_from_date_to_tomorrow(self, synced):
+        assert days_of(start_windows(synced, "comment", None, [])) == [
+            ("2026-01-01", "2026-11-27", None)
+        ]
+
+    def test_a_next_sync_reads_its_lookback_proven_by_a_range_four_times_longer(self, synced):
+        got = start_windows(synced, "comment", day("2026-11-20"), [])
+        # 2026-11-18..27 is 10 days: the probe starts 40 days before it
+        assert days_of(got) == [("2026-11-18", "2026-11-27", "2026-10-09")]
+
+    def test_a_probe_starts_no_earlier_than_from_date(self, synced):
+        synced.settings["from_date"] = day("2026-11-10")
+        assert days_of(start_windows(synced, "comment", day("2026-11-20"), [])) == [
+            ("2026-11-18", "2026-11-27", "2026-11-10")
+        ]
+        synced.settings["from_date"] = day("2026-11-18")
+        assert days_of(start_windows(synced, "comment", day("2026-11-20"), [])) == [
+            ("2026-11-18", "2026-11-27", None)
+        ]
+        synced.settings["from_date"] = day("2026-11-19")
+        assert days_of(start_windows(synced, "comment", day("2026-11-20"), []))[0][0] == (
+            "2026-11-19"
+        )
+
+    def test_a_filter_on_send_dates_reads_back_as_far_as_the_longest_lag(self, synced):
+        walk = synced.walk("comment")
+        walk.field, walk.lag_days = "blast_date", 5
+        got = start_windows(synced, "comment", day("2026-11-20"), [])
+        assert got[-1].start == day("2026-11-13")
+
+    def test_history_within_from_date_is_read_before_the_lookback(self, synced):
+        history = [
+            (day("2025-12-01"), day("2025-12-31")),
+            (day("2025-12-20"), day("2026-01-05")),
+            (day("2026-03-01"), day("2026-03-02")),
+        ]
+        got = start_windows(synced, "comment", day("2026-11-20"), history)
+        assert [(w.start.isoformat(), w.end.isoformat()) for w in got] == [
+            ("2026-01-01", "2026-01-05"),
+            ("2026-03-01", "2026-03-02"),
+            ("2026-11-18", "2026-11-27"),
+        ]
+        history = [(day("2025-12-01"), day("2026-01-01"))]
+        got = start_windows(synced, "comment", day("2026-11-20"), history)
+        assert (got[0].start, got[0].end) == (day("2026-01-01"), day("2026-01-01"))
+
+
+class TestWhatIsLeft:
+    def test_days_from_the_new_cursor_on_are_left_to_the_next_window(self):
+        left = [(day("2026-11-01"), day("2026-11-10")), (day("2026-11-20"), day("2026-11-25"))]
+        got = still_to_read(left, None, day("2026-11-08"), [], day("2026-01-01"))
+        assert got == [(day("2026-11-01"), day("2026-11-07"))]
+
+    def test_days_an_earlier_sync_proved_are_not_left_but_the_saved_cursors_day_is(self):
+        left = [(day("2026-11-10"), day("2026-11-25"))]
+        history = [(day("2026-11-12"), day("2026-11-13"))]
+        got = still_to_read(left, day("2026-11-20"), day("2026-11-26"), history, day("2026-11-10"))
+        assert got == [
+            (day("2026-11-12"), day("2026-11-13")),
+            (day("2026-11-20"), day("2026-11-25")),
+        ]
+
+    def test_at_most_twenty_ranges_are_left(self):
+        left = [(day("2026-01-01") + timedelta(days=3 * n),) * 2 for n in range(30)]
+        got = still_to_read(left, None, day("2026-12-01"), [], day("2026-01-01"))
+        assert len(got) == 20 and got[0][0] == day("2026-01-01")
+
+    def test_a_cursor_is_the_newest_day_read_never_back_nor_past_tomorrow(self, synced):
+        walk = synced.walk("comment")
+        assert new_cursor(synced, walk, None) is None
+        assert new_cursor(synced, walk, day("2026-11-20")) == day("2026-11-20")
+        walk.newest = day("2026-11-22")
+        assert new_cursor(synced, walk, day("2026-11-20")) == day("2026-11-22")
+        assert new_cursor(synced, walk, None) == day("2026-11-22")
+        assert new_cursor(synced, walk, day("2026-11-24")) == day("2026-11-24")
+        walk.newest = day("2026-12-05")
+        assert new_cursor(synced, walk, None) == day("2026-11-27")
+
+    def test_progress_is_fewer_days_left_than_before(self, synced):
+        first = [window("2026-01-01", "2026-11-27")]
+        left = [(day("2026-01-01"), day("2026-06-30"))]
+        assert made_progress(synced, None, day("2026-11-20"), first, left)
+        assert not made_progress(synced, None, None, first, left)
+        assert not made_progress(synced, None, day("2026-01-02"), first, [first[0][:2]])
+        starts = [window("2026-03-01", "2026-03-10"), window("2026-11-18", "2026-11-27")]
+        cursor = day("2026-11-20")
+        assert made_progress(
+            synced, cursor, cursor, starts, [(day("2026-03-01"), day("2026-03-09"))]
+        )
+        assert not made_progress(synced, cursor, cursor, starts, [starts[0][:2]])
+
+
+class TestWalkSays:
+    def test_a_walk_that_proved_nothing_says_how_many_requests_it_made(self, synced):
+        walk = synced.walk("comment")
+        walk.requests = 3
+        assert str(no_progress(walk)).startswith(
+            "3 requests (lists and counts) made and windows still to read, and no day of what "
+            "was left to read was proven"
+        )
+
+    def test_a_restart_forgets_what_the_other_date_showed(self, synced):
+        walk = synced.walk("comment")
+        walk.restart, walk.groups, walk.unproven, walk.margin = True, {1: {}}, ["w"], 1
+        walk.newest = day("2026-11-20")
+        synced.tally[day("2026-11-20")] = {1}
+        restart(synced, walk)
+        assert (walk.restart, walk.groups, walk.unproven, walk.margin) == (False, {}, [], 0)
+        assert walk.newest is None and synced.tally == {}
+
+    def test_the_end_of_a_walk_says_what_it_could_not_prove_and_what_is_left(
+        self, synced, captured
+    ):
+        walk = synced.walk("comment")
+        walk.witness.unusable, walk.largest, walk.requests = "no count", 10, 400
+        walk.field, walk.lag_days = "blast_date", 3
+        log_walk_end(synced, "comment", [(day("2026-11-01"), day("2026-11-01"))])
+        assert captured.messages("warning") == [
+            "comment: no count could check getComments's answers in this sync, so they were "
+            "proven complete by their size alone, which holds for a cap of a fixed number of "
+            "records: if the API's cap changed during the sync, responses may be missing",
+            "comment: getComments selects by blast_date (the send date), so a sync reads sends "
+            "from 3 days before its lookback (the longest a response came after its send so "
+            "far); a response to an older send is not read",
+            "comment: 400 requests made, as many as one sync makes for a table: 1 day is still "
+            "to read (2026-11-01..2026-11-01); the rows read are kept, and the next sync goes "
+            "on from there, newest days first",
+        ]
+
+    def test_days_left_are_counted_in_the_plural(self, synced, captured):
+        log_walk_end(synced, "comment", [(day("2026-11-01"), day("2026-11-02"))])
+        (warning,) = captured.messages("warning")
+        assert "0 requests made" in warning and ": 2 days are still to read" in warning
+
+    @pytest.mark.parametrize("doubt, largest", [(True, 10), (False, 0)])
+    def test_no_size_warning_where_a_doubt_was_said_or_nothing_was_listed(
+        self, synced, captured, doubt, largest
+    ):
+        walk = synced.walk("comment")
+        walk.witness.unusable, walk.largest, synced.doubt = "no count", largest, doubt
+        log_walk_end(synced, "comment", [])
+        assert captured.messages("warning") == []
