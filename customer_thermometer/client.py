@@ -193,7 +193,8 @@ def _send_and_read(context, query, request_label, read_body, split_on_timeout):
             params=query,
             timeout=REQUEST_TIMEOUT_SECONDS,
             stream=True,
-            allow_redirects=False,  # a redirect would take the key in its URL wherever it points
+            # A redirect would take the key in its URL wherever it points.
+            allow_redirects=False,  # pragma: no mutate (None is no redirect either)
         ) as response:
             if split_on_timeout and response.status_code in TIMEOUT_STATUSES:
                 raise WindowTimeoutError(f"answered HTTP {response.status_code}")
@@ -311,7 +312,8 @@ def raise_for_status(context, response, request_label):
             f"{masked_snippet(snippet, context.api_key)!r} (not a refused key: it does not say so)"
         )
     if 300 <= status < 400:
-        target = urljoin(context.settings["base_url"], response.headers.get("Location") or "")
+        location = response.headers.get("Location") or ""  # pragma: no mutate (any case)
+        target = urljoin(context.settings["base_url"], location)
         host = mask_secrets(urlparse(target).hostname or "nowhere", context.api_key)[:100]
         raise ApiError(
             f"{request_label} answered HTTP {status}, a redirect to {host}, not followed (the key "
@@ -336,7 +338,7 @@ def check_content_encoding(context, response, request_label):
         ApiError: a `Content-Encoding` other than identity, gzip, deflate (or br or zstd where
             installed).
     """
-    coding = response.headers.get("Content-Encoding") or "identity"
+    coding = response.headers.get("Content-Encoding") or "identity"  # pragma: no mutate (any case)
     names = {name.strip().lower() for name in coding.split(",")}
     if not names <= READABLE_ENCODINGS:
         shown = mask_secrets(coding, context.api_key)
@@ -348,7 +350,7 @@ def check_content_encoding(context, response, request_label):
 
 def parse_retry_after(headers):
     """Return Retry-After in seconds when the header holds a number of seconds, else None."""
-    value = (headers.get("Retry-After") or "").strip()
+    value = (headers.get("Retry-After") or "").strip()  # pragma: no mutate (any case)
     return float(value) if NUMBER_PATTERN.fullmatch(value) and float(value) >= 0 else None
 
 
@@ -371,7 +373,8 @@ def read_snippet(chunks, head=b""):
 def decoded(data):
     """Return bytes of a body as text for a message (what is not UTF-8 replaced), stripped of
     white space and of a byte-order mark."""
-    return data.decode("utf-8", errors="replace").strip().lstrip("\ufeff").strip()
+    text = data.decode("utf-8", errors="replace")  # pragma: no mutate (UTF-8 in any case)
+    return text.strip().lstrip("\ufeff").strip()
 
 
 def raise_if_key_rejected(request_label, snippet, api_key):

@@ -11,9 +11,13 @@ import requests
 import connector
 from customer_thermometer.answers import fetch_list
 from customer_thermometer.client import (
+    decoded,
     is_read_timeout,
+    make_api_request,
     parse_retry_after,
+    past_deadline,
     raise_for_status,
+    raise_if_key_rejected,
     read_snippet,
     stream_body,
 )
@@ -24,10 +28,12 @@ from customer_thermometer.errors import (
     CustomerThermometerError,
     TransientError,
     UnexpectedBodyError,
+    UnreachableError,
+    WindowTimeoutError,
 )
 from customer_thermometer.specs import SYNC_LIMITS
 from customer_thermometer.xml_stream import iter_records
-from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
+from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.support import (
     SCRIPTED_STATE,
     UPPER,
@@ -623,3 +629,186 @@ class TestRetryAfter:
 
     def test_no_retry_after_is_none(self):
         assert parse_retry_after({}) is None
+
+
+def connect_error(cause):
+    """Return the error requests raises for a connection that failed with cause (as urllib3
+    wraps it)."""
+    from requests.packages.urllib3.exceptions import MaxRetryError
+
+    return requests.exceptions.ConnectionError(MaxRetryError(None, "http://h.test/", cause))
+
+
+def request_outcome(api, *answers, split=False, method="getThermometers"):
+    """Return what make_api_request() returns (the status read) or raises, on these answers."""
+    api.script(method, *answers)
+    context = SyncContext(connector.validate_configuration(configuration()), {})
+    try:
+        read = make_api_request(
+            context, "thermometer", method, {}, lambda r: r.status_code, split_on_timeout=split
+        )
+        return read, context
+    except CustomerThermometerError as error:
+        return error, context
+    finally:
+        context.close()
+
+
+class TestTheClientsOwnErrors:
+    def test_an_error_page_is_quoted_masked_by_the_client_itself(self):
+        for status, body in [(403, b"Forbidden: " + K.encode()), (404, b"gone " + K.encode())]:
+            error = status_outcome(status, body)
+            assert "***" in str(error) and K not in str(error)
+        refused_key = status_outcome(403, b"Invalid API key " + K.encode())
+        assert isinstance(refused_key, AuthenticationError) and K not in str(refused_key)
+        redirect = status_outcome(302, headers={"Location": f"https://{K}.example.test/"})
+        assert "a redirect to ***.example.test," in str(redirect)
+
+    def test_a_rate_limit_in_a_body_is_retried_and_quoted_masked(self):
+        with pytest.raises(TransientError) as raised:
+            raise_if_key_rejected("getX", f"Rate limit exceeded for {K}", K)
+        assert str(raised.value) == "answered 'Rate limit exceeded for ***' (rate limited)"
+        with pytest.raises(AuthenticationError) as raised:
+            raise_if_key_rejected("getX", f"Invalid API key {K}", K)
+        assert "(getX answered 'Invalid API key ***')" in str(raised.value)
+
+    def test_each_attempt_is_counted_and_the_last_reason_named_masked(self, captured, api):
+        error, context = request_outcome(api, *[(500, "x")] * 3 + [(503, "y")])
+        assert str(error) == "getThermometers failed after 4 attempts: HTTP 503"
+        assert context.table_stats("thermometer")["requests"] == 4
+        assert captured.messages("warning")[0] == (
+            "getThermometers: HTTP 500; retry 1 of 3 in 1 s"
+        )
+        cut = requests.exceptions.ChunkedEncodingError(f"cut at {K}")
+        error, _ = request_outcome(api, *[cut] * 4)
+        assert str(error) == "getThermometers failed after 4 attempts: body cut short: cut at ***"
+
+    def test_a_host_never_reached_is_named_with_its_reason_masked(self, captured, api):
+        from requests.packages.urllib3.exceptions import NewConnectionError
+
+        cause = NewConnectionError(None, f"Failed to connect to {K}: [Errno 111] refused {K}")
+        error, _ = request_outcome(api, *[connect_error(cause)] * 4)
+        assert isinstance(error, UnreachableError)
+        assert error.reason == "refused ***, on all 4 attempts of getThermometers"
+        assert str(error) == (
+            "getThermometers failed after 4 attempts: could not connect to ct.example.test: "
+            "refused ***"
+        )
+
+    def test_a_connection_timed_out_is_said_so(self, captured, api):
+        from requests.packages.urllib3.exceptions import ConnectTimeoutError
+
+        error, _ = request_outcome(api, *[connect_error(ConnectTimeoutError("slow"))] * 4)
+        assert error.reason.startswith("the connection timed out, on all 4 attempts")
+
+    def test_a_system_error_without_its_words_is_named_by_its_kind(self, captured, api):
+        from requests.packages.urllib3.exceptions import NewConnectionError
+
+        error, _ = request_outcome(api, *[connect_error(NewConnectionError(None, "no"))] * 4)
+        assert error.reason.startswith("NewConnectionError, on all 4 attempts")
+
+    def test_a_broken_connection_is_retried_and_named_masked(self, captured, api):
+        broken = requests.exceptions.ConnectionError(f"reset by {K}")
+        error, _ = request_outcome(api, *[broken] * 4)
+        assert type(error) is ApiError
+        assert str(error).endswith("attempts: ConnectionError: reset by ***")
+        empty = requests.exceptions.ConnectionError()
+        error, _ = request_outcome(api, *[empty] * 4)
+        assert str(error).endswith("attempts: ConnectionError: ")
+
+    def test_a_window_that_times_out_is_split_with_its_reason(self, captured, api):
+        timeout = requests.exceptions.ReadTimeout()
+        error, _ = request_outcome(api, timeout, split=True)
+        assert type(error) is WindowTimeoutError and str(error) == "timed out"
+        error, _ = request_outcome(api, (504, "gateway"), split=True)
+        assert str(error) == "answered HTTP 504"
+        error, _ = request_outcome(api, (504, "gateway"), (200, "ok"))
+        assert error == 200
+
+    def test_an_unknown_encoding_is_named_masked_with_what_is_read(self, captured, api):
+        error, _ = request_outcome(api, (200, "x", {"Content-Encoding": f"gzip, x-{K}"}))
+        assert "***" in str(error) and K not in str(error)
+        read = str(error).partition("(it reads ")[2].rstrip(")").split(", ")
+        assert {"gzip", "deflate", "identity"} <= set(read) and read == sorted(read)
+        for coding in ("gzip", "identity", "GZIP, Identity", "", ", ".join(read)):
+            read, _ = request_outcome(api, (200, "x", {"Content-Encoding": coding}))
+            assert read == 200, coding
+
+    def test_a_redirect_is_never_followed(self, captured, api):
+        error, _ = request_outcome(api, (302, "", {"Location": BASE_URL + "?moved=1"}))
+        assert "a redirect to ct.example.test, not followed" in str(error)
+        assert len(api.queries) == 1
+
+    def test_stalls_in_a_row_are_broken_by_any_answer_that_ends(self, captured, api):
+        context = SyncContext(connector.validate_configuration(configuration()), {})
+        context.stalls = 2
+        api.script("getThermometers", (200, "ok"))
+        make_api_request(context, "thermometer", "getThermometers", {}, lambda r: None)
+        assert context.stalls == 0
+        context.stalls = 2
+        api.script("getThermometers", (404, "no"))
+        with pytest.raises(ApiError):
+            make_api_request(context, "thermometer", "getThermometers", {}, lambda r: None)
+        assert context.stalls == 0
+        context.close()
+
+
+class TestSnippets:
+    def test_a_snippet_reads_a_thousand_bytes_and_shows_up_to_two_thousand(self):
+        assert read_snippet(iter([b"a" * 999, b"b" * 5, b"c" * 5])) == "a" * 999 + "b" * 5
+        assert read_snippet(iter([b"a" * 1000, b"b"])) == "a" * 1000
+        assert read_snippet(iter([b"a" * 2500])) == "a" * 2000
+
+    def test_a_text_is_read_as_utf_8_without_its_byte_order_mark(self):
+        assert decoded(" \ufeff caf\u00e9 \n".encode()) == "caf\u00e9"
+        assert decoded(b"caf\xe9") == "caf\ufffd"
+
+    def test_a_body_is_read_a_chunk_at_a_time(self, captured):
+        context = SyncContext(connector.validate_configuration(configuration()), {})
+        sizes = []
+
+        class Sized(RawBody):
+            def read1(self, size, decode_content=False):
+                sizes.append(size)
+                return super().read1(size, decode_content)
+
+        assert list(stream_body(context, Sized(chunks=[b"ab", b"c"]))) == [b"ab", b"c"]
+        assert sizes == [65536] * 3 and context.answer_bytes == 3
+        context.close()
+
+
+class TestPastDeadline:
+    @pytest.fixture
+    def late(self, captured):
+        context = SyncContext(connector.validate_configuration(configuration()), {})
+        context.answer_deadline_seconds = 0.5
+        yield context
+        context.close()
+
+    def test_a_late_answer_is_retried_or_its_window_split(self, late):
+        error = past_deadline(late, "getX", False)
+        assert type(error) is TransientError
+        assert str(error) == "the answer took longer than 0.5 s"
+        error = past_deadline(late, "getX", True)
+        assert type(error) is WindowTimeoutError
+        assert str(error) == "was not read whole (the answer took longer than 0.5 s)"
+
+    def test_late_answers_that_sent_little_count_as_stalls_in_a_row(self, late):
+        late.answer_bytes = 2**20 - 1
+        past_deadline(late, "getX", False)
+        past_deadline(late, "getX", False)
+        assert late.stalls == 2
+        late.answer_bytes = 2**20
+        past_deadline(late, "getX", False)
+        assert late.stalls == 0
+
+    def test_four_stalls_in_a_row_stop_the_sync_naming_the_last(self, late):
+        late.stalls = 3
+        error = past_deadline(late, "getX 2026-11-01..2026-11-02", True)
+        assert type(error) is UnreachableError
+        assert str(error) == "getX 2026-11-01..2026-11-02: the answer took longer than 0.5 s"
+        assert error.reason == (
+            "4 answers in a row stalled past their deadline of 0.5 s, the last of "
+            "getX 2026-11-01..2026-11-02"
+        )
+        assert (error.host, error.what) == ("ct.example.test", "did not finish its answers at")
