@@ -2,18 +2,25 @@
 pieces and whatever the parser, skipped records, size bounds and error documents."""
 
 import functools
+import types
 import weakref
 import zlib
 from datetime import datetime
+from xml.etree import ElementTree
 
 import pytest
 
 from customer_thermometer import xml_stream
-from customer_thermometer.errors import (
-    ApiError,
-)
+from customer_thermometer.errors import ApiError, TransientError, UnexpectedBodyError
 from customer_thermometer.specs import SYNC_LIMITS
-from customer_thermometer.xml_stream import iter_records
+from customer_thermometer.xml_stream import (
+    RecordBytes,
+    RecordParser,
+    flushed,
+    iter_records,
+    record_tags,
+    says_error,
+)
 from tests.conftest import UNDER_EVERY_PARSER
 from tests.support import (
     BLAST_RECORD,
@@ -397,3 +404,159 @@ class TestPrologs:
         assert list(iter_records([body], list_shape(), max_record_bytes=len(body)))
         with pytest.raises(ApiError, match="larger than"):
             list(iter_records([body], list_shape(), max_record_bytes=len(body) - 1))
+
+
+class TestRecordBytes:
+    def test_the_parser_catches_up_every_eighth_of_the_bound_and_at_it(self):
+        sizes = RecordBytes(800)
+        sizes.add(100)
+        assert not sizes.flush_due()
+        sizes.add(1)
+        assert sizes.flush_due()
+        sizes.caught_up()
+        assert not sizes.flush_due() and sizes.unreleased == 101
+        sizes.add(100)
+        sizes.caught_up()
+        sizes.handed_on()
+        assert (sizes.unreleased, sizes.since_caught_up) == (0, 0)
+
+    def test_a_record_past_the_bound_is_refused_by_name(self):
+        sizes = RecordBytes(800)
+        for _ in range(8):
+            sizes.add(100)
+            sizes.caught_up()
+        sizes.check()
+        sizes.add(1)
+        assert sizes.flush_due()
+        with pytest.raises(ApiError) as raised:
+            sizes.check()
+        assert str(raised.value) == "the XML answer holds a record larger than 800 bytes"
+
+    def test_a_restart_counts_what_the_new_parser_was_fed(self):
+        sizes = RecordBytes(8000)
+        sizes.add(500)
+        sizes.restarted(30)
+        assert (sizes.unreleased, sizes.since_caught_up) == (30, 30)
+
+
+class TestSaysError:
+    @pytest.mark.parametrize(
+        "root, error",
+        [
+            ("<comments/>", False),
+            ("<comments count='3' status='ok'/>", False),
+            ("<ErrorResponse/>", True),
+            ("<soap:Fault xmlns:soap='urn:s'/>", True),
+            ("<Errors/>", True),
+            ("<comments status='error'/>", True),
+            ("<comments message='Service Unavailable'/>", True),
+            ("<comments note='too many requests'/>", True),
+            ("<comments failed='yes'/>", True),
+        ],
+    )
+    def test_an_error_is_told_by_the_roots_name_or_attributes(self, root, error):
+        assert says_error(ElementTree.fromstring(root)) is error
+
+
+class TestRecordTags:
+    def test_a_records_tags_match_with_any_prefix_and_only_its_name(self):
+        tags = record_tags(b"comment", b"comments")
+        assert tags["start"].match(b"<comment>") and tags["start"].match(b"<x:comment a='1'>")
+        assert tags["start"].match(b"<comment/>") and not tags["start"].match(b"<comments>")
+        assert tags["end"].match(b"</x:comment >") and not tags["end"].match(b"</commentx>")
+
+    def test_a_records_end_is_a_boundary_only_before_a_record_or_the_roots_end(self):
+        tags = record_tags(b"comment", b"comments")
+        assert tags["boundary"].search(b"</comment>\n<!-- c --> <comment>")
+        assert tags["boundary"].search(b"</comment></comments>")
+        assert not tags["boundary"].search(b"</comment></response>")
+        assert tags["next"].match(b" <?pi?><comment>")
+
+
+class TestPositions:
+    def test_lines_end_as_xmls_do_even_split_between_pieces(self):
+        parser = RecordParser(list_shape(), None)
+        parser.advance(b"ab\r\ncd\ref\ngh")
+        assert (parser.lines, parser.column, parser.after_cr) == (3, 2, False)
+        parser.advance(b"i\r")
+        assert (parser.lines, parser.column, parser.after_cr) == (4, 0, True)
+        parser.advance(b"\nj")
+        assert (parser.lines, parser.column) == (4, 1)
+        parser.advance(b"")
+        assert (parser.lines, parser.column) == (4, 1)
+
+    def test_a_column_counts_characters_not_bytes(self):
+        parser = RecordParser(list_shape(), None)
+        parser.advance("caf\u00e9 ".encode())
+        assert parser.column == 5
+
+    def test_a_position_is_found_in_the_bytes_kept(self):
+        parser = RecordParser(list_shape(), None)
+        data = "ab\r\ncaf\u00e9<x>\ny".encode()
+        assert parser.offset(data, 2, 4) == data.index(b"<x>")
+        assert parser.offset(data, 3, 0) == data.index(b"y")
+        assert parser.offset(data, 5, 0) is None
+
+    def test_a_position_on_a_line_begun_before_the_bytes_kept_counts_from_there(self):
+        parser = RecordParser(list_shape(), None)
+        parser.marks = [(1, 10, False)] * 2
+        assert parser.offset(b"abc\nd", 2, 12) == 2
+        assert parser.offset(b"abc\nd", 2, 9) is None
+        parser.marks = [(1, 0, True)] * 2
+        assert parser.offset(b"\nabc", 2, 1) == 2
+
+
+class TestNotedIds:
+    def test_an_unreadable_records_id_is_noted_from_its_fields_or_bytes(self):
+        shape = list_shape()
+        parser = RecordParser(shape, None)
+        parser.seeking_id = True
+        parser.note_id(ElementTree.fromstring("<r><ResponseID> 17 </ResponseID></r>"), b"")
+        assert shape.unreadable_ids == ["17"] and not parser.seeking_id
+        parser.note_id(ElementTree.fromstring("<r><response_id>18</response_id></r>"), b"")
+        assert shape.unreadable_ids == ["17"]
+        parser.seeking_id = True
+        parser.note_id(ElementTree.fromstring("<r response_id='19'/>"), b"")
+        parser.seeking_id = True
+        parser.note_id(None, b"<blast_id>2</blast_id><response_id>20</response_id>")
+        parser.seeking_id = True
+        parser.note_id(None, b'<r responseId="21">')
+        parser.seeking_id = True
+        parser.note_id(ElementTree.fromstring("<r><response_id> </response_id></r>"), b"")
+        assert shape.unreadable_ids == ["17", "19", "20", "21"] and parser.seeking_id
+
+
+class TestEnds:
+    def test_an_empty_body_is_no_data_only_where_its_end_was_framed(self):
+        assert list(iter_records([b""], list_shape())) == []
+        assert list(iter_records([b"  \n "], list_shape())) == []
+        with pytest.raises(TransientError) as raised:
+            list(iter_records([b""], list_shape(), framed=False))
+        assert str(raised.value) == (
+            "empty body, with no Content-Length or chunks to say it ended"
+        )
+
+    def test_an_error_where_a_record_should_be_is_an_error_document(self):
+        body = b"<comments><comment><id>1</id></comment><Error>Date range too large</Error>"
+        with pytest.raises(UnexpectedBodyError) as raised:
+            list(iter_records([body + b"</comments>"], list_shape("comment")))
+        assert raised.value.kind == "an error document (an error where a record should be)"
+        assert raised.value.snippet == "<Error>Date range too large</Error>"
+
+    def test_records_of_only_text_beside_records_with_fields_are_counted_empty(self):
+        shape = list_shape("comment")
+        body = b"<comments><comment><id>1</id></comment><note>hi</note><x/></comments>"
+        assert list(iter_records([body], shape)) == [{"id": "1"}]
+        assert shape.empty_records == 2
+
+    def test_at_most_fifty_record_names_are_kept_for_the_report(self):
+        shape = list_shape("comment")
+        body = "".join(f"<r{n}><id>{n}</id></r{n}>" for n in range(60))
+        assert len(list(iter_records([f"<list>{body}</list>".encode()], shape))) == 60
+        assert len(shape.records) == 50
+
+    def test_a_parser_without_flush_is_left_as_it_is(self):
+        flushed(object())
+        calls = []
+        flushed(types.SimpleNamespace(flush=lambda: calls.append(1)))
+        assert calls == [1]
