@@ -14,8 +14,10 @@ from customer_thermometer.proofs import (
     by_temperature,
     check_group,
     child_delivered,
+    complete_answer,
     dates_fit,
     defer_check,
+    follow_field,
     missing_keys,
     own_days,
     split,
@@ -665,3 +667,155 @@ class TestDeferCheck:
         walk.witness.agreed, walk.witness.unusable = agreed, unusable
         pending = [window("2026-11-01", "2026-11-02")] * left
         assert not defer_check(walk, GroupCheck(1), pending) and len(pending) == left
+
+
+def held(*records, field="date_submitted"):
+    """Return an Answer of records given as (key, date_submitted text, blast_date text)."""
+    answer = Answer(field)
+    for key, submitted, sent in records:
+        row = {"date_submitted": datetime.fromisoformat(f"{submitted} 12:00")}
+        if sent:
+            row["blast_date"] = datetime.fromisoformat(f"{sent} 12:00")
+        answer.add(row, key)
+        answer.count += 1
+    return answer
+
+
+class TestDatesFit:
+    def test_an_answer_within_its_days_fits(self, walked):
+        answer = held((1, "2026-11-10", None), (2, "2026-11-12", None))
+        assert dates_fit(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer)
+        assert dates_fit(walked, "blast_result", window("2026-11-10", "2026-11-12"), Answer())
+
+    def test_records_within_a_day_outside_widen_every_window_once(self, walked, captured):
+        answer = held((1, "2026-11-09", None), (2, "2026-11-13", None))
+        days = window("2026-11-10", "2026-11-12")
+        assert not dates_fit(walked, "blast_result", days, answer)
+        assert walked.walk("blast_result").margin == 1
+        assert captured.messages("info") == [
+            "blast_result: getBlastResults 2026-11-10..2026-11-12 answered records of "
+            "2026-11-09..2026-11-13: the dates seem to follow another clock. Every window is "
+            "now asked with 1 more day on each side, and keeps the records of its own days"
+        ]
+
+    def test_records_whose_send_dates_fit_show_the_filter_follows_them(self, walked, captured):
+        answer = held((1, "2026-11-20", "2026-11-10"), (2, "2026-11-25", "2026-11-12"))
+        days = window("2026-11-10", "2026-11-12")
+        assert not dates_fit(walked, "blast_result", days, answer)
+        walk = walked.walk("blast_result")
+        assert (walk.field, walk.restart) == ("blast_date", True)
+        (warning,) = captured.messages("warning")
+        assert warning.startswith(
+            "blast_result: getBlastResults selects records by blast_date, not by date_submitted"
+        )
+        follow_field(walked, "blast_result", "date_submitted")
+        assert walk.field == "blast_date" and len(captured.messages("warning")) == 1
+
+    def test_records_far_outside_are_kept_with_a_warning_then_the_same_are_an_error(
+        self, walked, captured
+    ):
+        walk = walked.walk("blast_result")
+        walk.margin = 1
+        answer = held((1, "2026-10-01", None), (2, "2026-10-02", None))
+        days = window("2026-11-10", "2026-11-12")
+        assert dates_fit(walked, "blast_result", days, answer)
+        (warning,) = captured.messages("warning")
+        assert warning == (
+            "blast_result: getBlastResults 2026-11-10..2026-11-12 answered records dated "
+            "2026-10-01..2026-10-02, outside the days asked for: they are kept, and reading "
+            "goes on"
+        )
+        with pytest.raises(ApiError) as raised:
+            dates_fit(walked, "blast_result", window("2026-11-13", "2026-11-14"), answer)
+        assert "answered the same records as for other days, dated 2026-10-01 to 2026-10-02" in (
+            str(raised.value)
+        )
+
+
+class TestBoundsMismatch:
+    @pytest.mark.parametrize(
+        "missing, meaning",
+        [
+            ({"2026-11-12": 1}, "toDate seems to end at the start of its day (its midnight)"),
+            ({"2026-11-10": 2}, "fromDate seems to start after its day begins (another clock)"),
+            ({"2026-11-10": 1, "2026-11-12": 1}, "they seem to follow another clock or date"),
+        ],
+    )
+    def test_records_not_found_again_widen_every_window_once_saying_why(
+        self, walked, captured, missing, meaning
+    ):
+        days = window("2026-11-10", "2026-11-12")
+        lost = {day(text): count for text, count in missing.items()}
+        assert bounds_mismatch(walked, "blast_result", days, lost) == [days]
+        (info,) = captured.messages("info")
+        first, last = min(missing), max(missing)
+        count = sum(missing.values())
+        records = "record" if count == 1 else "records"
+        assert info == (
+            f"blast_result: getBlastResults 2026-11-10..2026-11-12 did not answer again {count} "
+            f"{records} an earlier answer held for {first}..{last}: {meaning}. Every window is "
+            f"now asked with 1 more day on each side, and keeps the records of its own days"
+        )
+
+    def test_a_mismatch_after_the_margin_is_a_warning(self, walked):
+        walked.walk("blast_result").margin = 1
+        days = window("2026-11-10", "2026-11-12")
+        assert bounds_mismatch(walked, "blast_result", days, {day("2026-11-11"): 3}) == []
+        (unproven,) = walked.walk("blast_result").unproven
+        assert unproven.endswith(
+            "it did not answer again 3 records an earlier answer held for 2026-11-11..2026-11-11"
+        )
+
+
+class TestCompleteAnswer:
+    def test_an_answer_lacking_what_an_earlier_one_held_is_a_bounds_mismatch(self, walked):
+        days = window("2026-11-10", "2026-11-12", delivered={day("2026-11-11"): keyed(7)})
+        assert complete_answer(walked, "blast_result", days, answer_of("2026-11-11")) == [days]
+
+    def test_a_smaller_answer_under_doubt_is_unproven(self, walked):
+        walked.doubt = True
+        days = window("2026-11-10", "2026-11-12")
+        assert complete_answer(walked, "blast_result", days, answer_of("2026-11-11")) == []
+        (unproven,) = walked.walk("blast_result").unproven
+        assert "it is smaller than the largest answer, but a count in this sync held more" in (
+            unproven
+        )
+        assert complete_answer(walked, "blast_result", days, Answer()) == []
+        assert len(walked.walk("blast_result").unproven) == 1
+
+    def test_without_a_usable_count_a_smaller_answer_is_complete(self, walked, counts):
+        walked.walk("blast_result").witness.unusable = "none"
+        days = window("2026-11-10", "2026-11-12")
+        assert complete_answer(walked, "blast_result", days, answer_of("2026-11-11")) == []
+        assert counts["asked"] == []
+
+    def test_the_first_smaller_answer_calibrates_the_count(self, walked, counts, captured):
+        counts[("2026-11-10", "2026-11-12", None)] = 2
+        days = window("2026-11-10", "2026-11-12")
+        answer = answer_of("2026-11-11", "2026-11-12")
+        assert complete_answer(walked, "blast_result", days, answer) == []
+        assert walked.walk("blast_result").witness.agreed == 1
+        (info,) = captured.messages("info")
+        assert info == (
+            "blast_result: getNumResponsesValue counted 2 for getBlastResults "
+            "2026-11-10..2026-11-12, as many as it listed: used as a witness of getBlastResults "
+            "answers in this sync, as far as it proves right"
+        )
+        assert complete_answer(walked, "blast_result", days, answer) == []
+        assert walked.walk("blast_result").witness.agreed == 1  # calibrated: not asked again
+
+    def test_a_count_below_the_list_is_not_believed(self, walked, counts):
+        counts[("2026-11-10", "2026-11-12", None)] = 1
+        days = window("2026-11-10", "2026-11-12")
+        complete_answer(walked, "blast_result", days, answer_of("2026-11-11", "2026-11-12"))
+        assert walked.walk("blast_result").witness.unusable == (
+            "it counted 1 for getBlastResults 2026-11-10..2026-11-12, which listed 2"
+        )
+
+    def test_a_count_that_its_parent_derived_proves_without_a_request(self, walked, counts):
+        walked.walk("blast_result").cut_sides = {"older"}
+        walked.walk("blast_result").witness.agreed = 1
+        days = window("2026-11-10", "2026-11-12", counted=2)
+        answer = answer_of("2026-11-11", "2026-11-12")
+        assert complete_answer(walked, "blast_result", days, answer) == []
+        assert counts["asked"] == []
