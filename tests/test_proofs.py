@@ -8,10 +8,11 @@ import requests
 
 from customer_thermometer import proofs
 from customer_thermometer.answers import Answer
-from customer_thermometer.errors import ApiError
+from customer_thermometer.errors import ApiError, WindowTimeoutError
 from customer_thermometer.proofs import (
     bounds_mismatch,
     by_temperature,
+    calibrate,
     check_group,
     child_delivered,
     complete_answer,
@@ -20,6 +21,8 @@ from customer_thermometer.proofs import (
     follow_field,
     missing_keys,
     own_days,
+    probe_proves,
+    read_window,
     split,
     two_children,
 )
@@ -819,3 +822,160 @@ class TestCompleteAnswer:
         answer = answer_of("2026-11-11", "2026-11-12")
         assert complete_answer(walked, "blast_result", days, answer) == []
         assert counts["asked"] == []
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """Scripted answers for fetch_window: {(start, end, temperature): Answer or an error}; the
+    windows asked are listed under "asked"."""
+    scripted = {"asked": []}
+
+    def fetch_window(context, table, window, keep_days=None):
+        key = (window.start.isoformat(), window.end.isoformat(), window.temperature)
+        scripted["asked"].append(key)
+        found = scripted.get(key, Answer())
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    monkeypatch.setattr(proofs, "fetch_window", fetch_window)
+    return scripted
+
+
+def grown(answer, new=0, lag=0):
+    """Return answer with new records and a lag set, as fetch_list fills them."""
+    answer.new, answer.lag_days = new, lag
+    return answer
+
+
+class TestReadWindow:
+    def test_an_answer_smaller_than_the_largest_is_complete(self, walked, answers, counts):
+        walked.walk("blast_result").witness.unusable = "none"
+        answers[("2026-11-10", "2026-11-12", None)] = grown(answer_of("2026-11-11"), new=1, lag=3)
+        assert read_window(walked, "blast_result", window("2026-11-10", "2026-11-12")) == []
+        walk = walked.walk("blast_result")
+        assert (walk.largest, walk.found_new, walk.lag_days) == (10, 1, 3)
+        assert walk.last_answer is answers[("2026-11-10", "2026-11-12", None)]
+
+    def test_an_answer_as_large_as_the_largest_is_split(self, walked, answers, counts):
+        walked.walk("blast_result").witness.unusable = "none"
+        days = ["2026-11-10"] * 6 + ["2026-11-12"] * 6
+        answers[("2026-11-10", "2026-11-12", None)] = answer_of(*days)
+        got = read_window(walked, "blast_result", window("2026-11-10", "2026-11-12"))
+        assert spans(got) == [
+            ("2026-11-10", "2026-11-10", None, None),
+            ("2026-11-11", "2026-11-12", None, None),
+        ]
+        assert walked.walk("blast_result").largest == 12
+
+    def test_a_side_that_found_new_records_shows_which_end_a_cut_keeps(self, walked, answers):
+        walked.walk("blast_result").witness.unusable = "none"
+        answers[("2026-11-10", "2026-11-11", None)] = grown(answer_of("2026-11-11"), new=1)
+        read_window(walked, "blast_result", window("2026-11-10", "2026-11-11", side="older"))
+        answers[("2026-11-12", "2026-11-12", None)] = grown(answer_of("2026-11-12"), new=0)
+        read_window(walked, "blast_result", window("2026-11-12", "2026-11-12", side="newer"))
+        assert walked.walk("blast_result").keeps == "newest"
+
+    def test_what_a_temperature_found_counts_for_its_day(self, walked, answers):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        walk.groups[2] = {"found": {("key", 9)}}
+        answers[("2026-11-10", "2026-11-10", 3)] = answer_of("2026-11-10")
+        read_window(
+            walked, "blast_result", window("2026-11-10", "2026-11-10", temperature=3, group=2)
+        )
+        assert walk.groups[2]["found"] == {("key", 9), ("key", 0)}
+
+    def test_a_window_that_times_out_is_halved_with_a_warning(self, walked, answers, captured):
+        answers[("2026-11-10", "2026-11-13", None)] = WindowTimeoutError("timed out")
+        got = read_window(walked, "blast_result", window("2026-11-10", "2026-11-13"))
+        assert spans(got) == [
+            ("2026-11-10", "2026-11-11", None, None),
+            ("2026-11-12", "2026-11-13", None, None),
+        ]
+        assert captured.messages("warning") == [
+            "blast_result: getBlastResults 2026-11-10..2026-11-13 timed out; asking for each "
+            "half instead"
+        ]
+        assert walked.walk("blast_result").last_answer is None
+
+    def test_a_window_whose_dates_did_not_fit_is_read_again_unless_the_table_restarts(
+        self, walked, answers
+    ):
+        days = window("2026-11-10", "2026-11-12")
+        answers[("2026-11-10", "2026-11-12", None)] = held((1, "2026-11-13", None))
+        assert read_window(walked, "blast_result", days) == [days]
+        answers[("2026-11-10", "2026-11-12", None)] = held(
+            (1, "2026-11-20", "2026-11-10"), (2, "2026-11-25", "2026-11-30")
+        )
+        walked.walk("blast_result").margin = 0
+        answers[("2026-11-10", "2026-11-12", None)] = held((1, "2026-11-20", "2026-11-11"))
+        assert read_window(walked, "blast_result", days) == []
+        assert walked.walk("blast_result").restart
+
+
+class TestProbe:
+    def test_a_wider_range_holding_more_and_nothing_new_proves_a_window(self, walked, answers):
+        days = window("2026-11-20", "2026-11-27", probe=day("2026-10-01"))
+        answer = answer_of(*["2026-11-21"] * 10)
+        answers[("2026-10-01", "2026-11-27", None)] = answer_of(*["2026-11-01"] * 11)
+        assert probe_proves(walked, "blast_result", days, answer)
+        assert walked.walk("blast_result").largest == 11
+
+    @pytest.mark.parametrize("size, new", [(10, 0), (11, 1)])
+    def test_a_wider_range_no_larger_or_finding_more_proves_nothing(
+        self, walked, answers, size, new
+    ):
+        days = window("2026-11-20", "2026-11-27", probe=day("2026-10-01"))
+        wide = grown(answer_of(*["2026-11-01"] * size), new=new)
+        answers[("2026-10-01", "2026-11-27", None)] = wide
+        assert not probe_proves(walked, "blast_result", days, answer_of(*["2026-11-21"] * 10))
+
+    def test_a_wider_range_that_times_out_proves_nothing(self, walked, answers):
+        days = window("2026-11-20", "2026-11-27", probe=day("2026-10-01"))
+        answers[("2026-10-01", "2026-11-27", None)] = WindowTimeoutError("timed out")
+        assert not probe_proves(walked, "blast_result", days, answer_of("2026-11-21"))
+
+
+class TestCalibrate:
+    def test_the_newest_day_of_a_full_answer_is_read_again_and_counted(
+        self, walked, answers, counts, captured
+    ):
+        answer = answer_of(*["2026-11-10"] * 5 + ["2026-11-12"] * 5)
+        again = held(*[(("key", n), "2026-11-12", None) for n in range(5, 10)])
+        answers[("2026-11-12", "2026-11-14", None)] = grown(again, new=1)
+        counts[("2026-11-12", "2026-11-14", None)] = 5
+        calibrate(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
+        walk = walked.walk("blast_result")
+        assert walk.calibrated and walk.witness.agreed == 1 and walk.found_new == 1
+        assert answers["asked"] == [("2026-11-12", "2026-11-14", None)]
+
+    def test_a_count_that_differs_is_not_used(self, walked, answers, counts):
+        answer = answer_of(*["2026-11-10"] * 5 + ["2026-11-12"] * 5)
+        again = held(*[(("key", n), "2026-11-12", None) for n in range(5, 10)])
+        answers[("2026-11-12", "2026-11-14", None)] = again
+        counts[("2026-11-12", "2026-11-14", None)] = 4
+        calibrate(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
+        assert walked.walk("blast_result").witness.unusable.startswith("it counted 4 for")
+
+    @pytest.mark.parametrize(
+        "days, temperature", [(["2026-11-10"] * 10, None), (["2026-11-10", "2026-11-12"], 2)]
+    )
+    def test_one_day_or_a_temperature_is_not_calibrated_on(
+        self, walked, answers, days, temperature
+    ):
+        calibrate(
+            walked,
+            "blast_result",
+            window("2026-11-10", "2026-11-14", temperature=temperature),
+            answer_of(*days),
+        )
+        assert answers["asked"] == [] and walked.walk("blast_result").calibrated
+
+    @pytest.mark.parametrize("part", [WindowTimeoutError("t"), "full"])
+    def test_a_part_not_proven_by_its_size_calibrates_nothing(self, walked, answers, counts, part):
+        answer = answer_of(*["2026-11-10"] * 5 + ["2026-11-12"] * 5)
+        full = answer_of(*["2026-11-12"] * 10)
+        answers[("2026-11-12", "2026-11-14", None)] = full if part == "full" else part
+        calibrate(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
+        assert counts["asked"] == [] and walked.walk("blast_result").witness.agreed == 0
