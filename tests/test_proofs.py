@@ -10,6 +10,7 @@ from customer_thermometer import proofs
 from customer_thermometer.answers import Answer
 from customer_thermometer.errors import ApiError, WindowTimeoutError
 from customer_thermometer.proofs import (
+    answer_at_risk,
     bounds_mismatch,
     by_temperature,
     calibrate,
@@ -25,6 +26,7 @@ from customer_thermometer.proofs import (
     read_window,
     split,
     two_children,
+    verify_claim,
 )
 from customer_thermometer.reports import log_table_summary
 from customer_thermometer.specs import SYNC_LIMITS
@@ -979,3 +981,165 @@ class TestCalibrate:
         answers[("2026-11-12", "2026-11-14", None)] = full if part == "full" else part
         calibrate(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
         assert counts["asked"] == [] and walked.walk("blast_result").witness.agreed == 0
+
+
+class TestCompleteAnswerCounts:
+    def test_comments_more_than_the_tally_name_blast_result_as_missing_some(
+        self, captured, counts
+    ):
+        context = sync_context()
+        walk = context.walk("comment")
+        walk.largest = 10
+        counts[("2026-11-10", "2026-11-12", None)] = 1
+        complete_answer(
+            context,
+            "comment",
+            window("2026-11-10", "2026-11-12"),
+            answer_of("2026-11-10", "2026-11-11", table="comment"),
+        )
+        assert captured.messages("warning") == [
+            "blast_result: getComments 2026-11-10..2026-11-12 listed 2 comments, more than the "
+            "1 responses with a comment it read for those days: responses of "
+            "2026-11-10..2026-11-12 may be missing from it"
+        ]
+        assert walk.witness.unusable.startswith("it counted 1 for getComments")
+        context.close()
+
+    def test_a_count_above_a_list_before_any_agreement_is_not_believed(self, walked, counts):
+        counts[("2026-11-10", "2026-11-12", None)] = 3
+        complete_answer(
+            walked, "blast_result", window("2026-11-10", "2026-11-12"), answer_of("2026-11-11")
+        )
+        assert walked.walk("blast_result").witness.unusable == (
+            "it counted 3 for getBlastResults 2026-11-10..2026-11-12, which listed 1"
+        )
+
+    def test_a_believed_count_above_a_list_reads_the_window_in_parts(
+        self, walked, counts, answers, captured
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed, walk.cut_sides = 1, {"older"}
+        counts[("2026-11-10", "2026-11-12", None)] = 4
+        answer = answer_of("2026-11-10", "2026-11-12")
+        answers[("2026-11-11", "2026-11-12", None)] = grown(answer_of("2026-11-12"), new=1)
+        got = complete_answer(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer)
+        assert captured.messages("warning")[0] == (
+            "blast_result: getBlastResults 2026-11-10..2026-11-12 listed 2 records and counted 4: "
+            "it was cut below the largest answer (a cap by size or time, or one that dropped); "
+            "reading it in parts"
+        )
+        assert ("2026-11-11", "2026-11-12", None) in answers["asked"]
+        assert walk.largest == 2 and got  # cut below the largest: parts to read again
+        assert not walk.verifying
+
+    def test_a_days_windows_are_checked_by_their_group_not_by_what_their_day_held(self, walked):
+        walked.walk("blast_result").witness.unusable = "none"
+        days = window("2026-11-10", "2026-11-10", temperature=1, group=1)
+        days = days._replace(delivered={day("2026-11-10"): keyed(5, 6)})
+        assert complete_answer(walked, "blast_result", days, answer_of("2026-11-10")) == []
+        assert walked.walk("blast_result").unproven == []
+
+    def test_an_empty_comment_answer_is_checked_against_the_tally(self, captured):
+        context = sync_context()
+        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        context.tally = {day("2026-11-10"): {1, 2}}
+        context.walk("comment").largest = 10
+        days = window("2026-11-10", "2026-11-12")
+        assert complete_answer(context, "comment", days, Answer()) == []
+        (unproven,) = context.walk("comment").unproven
+        assert unproven.endswith(
+            "it answered no record, while blast_result read 2 responses with a comment for "
+            "those days"
+        )
+        context.close()
+
+
+class TestVerifyClaim:
+    def test_parts_that_find_nothing_more_make_the_count_unbelieved(self, walked, answers):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = 1
+        answer = answer_of("2026-11-10", "2026-11-12")
+        verify_claim(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer, 4)
+        assert walk.doubt and walked.doubt
+        assert walk.witness.unusable == (
+            "it counted 4 for getBlastResults 2026-11-10..2026-11-12, and the windows that "
+            "replaced it found no record more"
+        )
+        assert walk.largest == 10 and not walk.verifying
+
+    def test_parts_that_find_more_are_read_again_with_the_count_checking_them(
+        self, walked, answers
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = 1
+        answer = answer_of("2026-11-10", "2026-11-12")
+        answers[("2026-11-10", "2026-11-10", None)] = grown(answer_of("2026-11-10"), new=1)
+        got = verify_claim(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer, 4)
+        assert walk.largest == 2 and not walk.doubt and walk.witness.unusable is None
+        again = [w for w in got if not isinstance(w, GroupCheck)]
+        assert (day("2026-11-10"), day("2026-11-10")) in [(w.start, w.end) for w in again]
+        (first,) = [w for w in again if w.start == w.end == day("2026-11-10")]
+        assert first.delivered[day("2026-11-10")] == keyed(0)
+
+
+class TestAnswerAtRisk:
+    def test_an_untested_count_is_calibrated_first_once(self, walked, answers, counts):
+        answer = answer_of(*["2026-11-10"] * 5 + ["2026-11-12"] * 5)
+        answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
+        walk = walked.walk("blast_result")
+        assert walk.calibrated and answers["asked"][0] == ("2026-11-12", "2026-11-14", None)
+        asked = len(answers["asked"])
+        answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
+        assert len(answers["asked"]) == asked
+
+    @pytest.mark.parametrize("agreed, unusable", [(1, None), (0, "none")])
+    def test_a_tested_or_unusable_count_is_not_calibrated(
+        self, walked, answers, counts, agreed, unusable
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed, walk.witness.unusable = agreed, unusable
+        answer = answer_of(*["2026-11-10"] * 5 + ["2026-11-12"] * 5)
+        answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-14"), answer)
+        assert not walk.calibrated
+
+    def test_a_full_day_its_count_agrees_with_is_proven(self, walked, counts):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = walk.calibrated = 1
+        counts[("2026-11-10", "2026-11-10", None)] = 10
+        days = window("2026-11-10", "2026-11-10")
+        assert answer_at_risk(walked, "blast_result", days, answer_of(*["2026-11-10"] * 10)) == []
+
+    def test_a_full_day_counted_below_its_list_is_read_by_temperature(self, walked, counts):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = walk.calibrated = 1
+        counts[("2026-11-10", "2026-11-10", None)] = 9
+        days = window("2026-11-10", "2026-11-10")
+        got = answer_at_risk(walked, "blast_result", days, answer_of(*["2026-11-10"] * 10))
+        assert walk.witness.unusable.startswith("it counted 9 for getBlastResults 2026-11-10")
+        assert got[0] == GroupCheck(1) and walk.groups[1]["counted"] is None
+
+    def test_a_full_day_counted_above_its_list_is_read_by_temperature_with_the_count(
+        self, walked, counts
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = walk.calibrated = 1
+        counts[("2026-11-10", "2026-11-10", None)] = 12
+        days = window("2026-11-10", "2026-11-10")
+        answer_at_risk(walked, "blast_result", days, answer_of(*["2026-11-10"] * 10))
+        assert walk.groups[1]["counted"] == 12
+
+    def test_a_longer_window_is_counted_only_below_what_the_count_can_vouch_for(
+        self, walked, counts
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.agreed = walk.calibrated = 1
+        answer = answer_of(*["2026-11-10"] * 5 + ["2026-11-12"] * 5)
+        answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer)
+        assert ("2026-11-10", "2026-11-12", None) not in counts["asked"]
+        walk.witness.above = 11
+        answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer)
+        assert ("2026-11-10", "2026-11-12", None) in counts["asked"]
+        walk.witness.above = 10
+        counts["asked"].clear()
+        answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer)
+        assert ("2026-11-10", "2026-11-12", None) not in counts["asked"]
