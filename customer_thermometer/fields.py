@@ -65,6 +65,10 @@ def local_name(tag):
     return tag.rpartition("}")[2].rpartition(":")[2]
 
 
+# Fivetran's own column names: `_fivetran_synced`, `_fivetran_deleted`, any `_..._fivetran...`.
+RESERVED_NAME_PATTERN = re.compile(r"_+fivetran")
+
+
 @functools.lru_cache(maxsize=4096)
 def normalised_name(tag):
     """Return an element or attribute name as Fivetran names columns: snake_case, lower case.
@@ -80,9 +84,7 @@ def normalised_name(tag):
 def unreserved(name):
     """Return a column name other than Fivetran's own (`_fivetran_synced`, `_fivetran_deleted`,
     or any `_..._fivetran...`): those are not the API's to set, and get `api` before them."""
-    return (
-        "api" + name if name.startswith("_") and name.lstrip("_").startswith("fivetran") else name
-    )
+    return "api" + name if RESERVED_NAME_PATTERN.match(name) else name
 
 
 def record_fields(record, shape):

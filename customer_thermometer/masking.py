@@ -95,7 +95,7 @@ def _key_forms(api_key):
     """
     if not api_key:
         return []
-    escaped = xml_escape(api_key, {'"': "&quot;", "'": "&apos;"})
+    escaped = xml_escape(api_key, {'"': "&quot;", "'": "&apos;"})  # pragma: no mutate (any case)
     return {api_key, quote_plus(api_key), quote(api_key), escaped}
 
 

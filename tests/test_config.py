@@ -140,3 +140,11 @@ class TestBoundaries:
         with pytest.raises(ValueError) as raised:
             connector.validate_configuration(configuration(lookback_days=2))
         assert str(raised.value) == "Configuration 'lookback_days' must be a string, got int."
+
+
+class TestValuesQuoted:
+    @pytest.mark.parametrize("key, value", [("from_date", "2026-13-01"), ("lookback_days", "two")])
+    def test_a_bad_value_is_quoted_in_its_error(self, key, value):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(configuration(**{key: value}))
+        assert str(raised.value).startswith(f"Configuration '{key}' is '{value}': expected")

@@ -110,3 +110,11 @@ class TestSyncContext:
         context.close()
         for name in LIBRARY_LOGGERS:
             assert context.log_filter not in logging.getLogger(name).filters, name
+
+
+class TestContextKeeps:
+    def test_the_settings_and_the_filters_key_are_the_syncs(self, captured):
+        settings = connector.validate_configuration(configuration())
+        context = SyncContext(settings, {})
+        assert context.settings is settings and context.log_filter.api_key == API_KEY
+        context.close()

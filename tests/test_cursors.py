@@ -385,3 +385,29 @@ class TestAdvancedState:
         }
         walk = Walked((day("2026-11-20"), []), field="blast_date", lag_days=3)
         assert advanced_state({}, Synced(blast_result=walk))["blast_result_lag_days"] == 3
+
+
+class TestMoreRanges:
+    def test_the_nearest_ranges_are_those_with_the_smallest_gap_between_them(self):
+        ranges = days(("2026-11-01", "2026-11-01"), ("2026-11-03", "2026-11-10"))
+        ranges += days(("2026-11-12", "2026-11-12"))
+        assert merged_ranges(ranges, most=2) == days(
+            ("2026-11-01", "2026-11-10"), ("2026-11-12", "2026-11-12")
+        )
+
+    def test_a_one_day_history_is_accepted(self):
+        validate_state({"comment_history": [["2026-11-10", "2026-11-10"]]}, TODAY_OF_STATE)
+
+
+class TestStateErrorsQuoteTheValue:
+    def test_each_corrupt_value_is_quoted(self):
+        with pytest.raises(ValueError, match="State 'comment_history' is 'soon': expected"):
+            read_history({"comment_history": "soon"}, "comment")
+        with pytest.raises(ValueError, match="State 'comment_largest_answer' is '-3': expected"):
+            read_largest_answer({"comment_largest_answer": -3}, "comment")
+        late = {"comment_history": [["2026-11-10", "2027-01-01"]]}
+        with pytest.raises(ValueError) as raised:
+            validate_state(late, TODAY_OF_STATE)
+        assert "State 'comment_history' is \"[['2026-11-10', '2027-01-01']]\", whose days" in (
+            str(raised.value)
+        )

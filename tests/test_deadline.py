@@ -263,3 +263,23 @@ class TestWatchedAdapter:
         assert manager.pool_classes_by_scheme == WATCHED_POOLS
         assert manager.proxy.host == "127.0.0.1"
         assert adapter.proxy_manager_for("http://user:pw@127.0.0.1:9") is manager
+
+
+class TestMoreWatch:
+    def test_a_layer_that_can_shut_down_is_enlisted_itself(self, pair):
+        ours, _ = pair
+
+        class Wrapper:
+            socket = ours
+
+            def shutdown(self, how):
+                pass
+
+        wrapper = Wrapper()
+        with AnswerWatch(60) as watch:
+            AnswerWatch.enlist(wrapper)
+        assert watch.sockets == [wrapper]
+
+    def test_a_proxys_settings_reach_its_pools(self):
+        manager = WatchedAdapter().proxy_manager_for("http://127.0.0.1:9", retries=5)
+        assert manager.connection_pool_kw["retries"] == 5

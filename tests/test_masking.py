@@ -323,3 +323,14 @@ class TestMaskedErrors:
     def test_any_other_error_becomes_a_failed_sync_naming_its_kind(self):
         error = masked_error(KeyError(f"key {API_KEY}"), API_KEY)
         assert type(error) is RuntimeError and str(error) == "KeyError: 'key ***'"
+
+
+class TestFilterKeepsTheTraceback:
+    def test_a_traceback_is_kept_line_by_line(self):
+        try:
+            raise ValueError(f"bad header in {API_KEY}")
+        except ValueError:
+            record = record_of("oops", exc_info=sys.exc_info())
+        KeyMaskingFilter(API_KEY).filter(record)
+        assert record.exc_text.startswith("Traceback (most recent call last):\n  File ")
+        assert record.exc_text.endswith("ValueError: bad header in ***\n")

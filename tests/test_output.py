@@ -197,3 +197,19 @@ class TestOutputUnits:
         assert captured.messages("warning") == ["a 0", "a 1", "a 2", "a 3", "a 4", "b 0"]
         assert context.warnings == {("comment", "a"): 6, ("comment", "b"): 1}
         context.close()
+
+
+class TestProgressClock:
+    def test_the_seconds_count_from_the_last_line_said(self, captured, monkeypatch):
+        now = [100.0]
+        monkeypatch.setattr(clock, "monotonic", lambda: now[0])
+        monkeypatch.setitem(SYNC_LIMITS, "progress_every_rows", 4)
+        context = sync_context()
+        note_progress(context, "comment", "getComments 2026-11-01..2026-11-02")
+        now[0] = 110.0
+        context.table_stats("comment")["rows"] = 4
+        note_progress(context, "comment")
+        now[0] = 135.0
+        note_progress(context, "comment")
+        assert len(captured.messages("info")) == 1
+        context.close()

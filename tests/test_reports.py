@@ -238,3 +238,20 @@ class TestSummary:
         log_table_summary(context, "thermometer", "all")
         assert captured.messages("info") == ["thermometer: all, 0 requests, 0 rows, 0 skipped"]
         context.close()
+
+
+class TestMoreNames:
+    def test_one_name_past_fifty_is_counted(self):
+        assert listed_names([f"f{n}" for n in range(51)]).endswith("f49 (and 1 more)")
+
+    def test_unreadable_ids_are_listed_and_a_list_without_records_says_so(self, captured):
+        context = sync_context()
+        shape = shaped(context, unreadable=2)
+        shape.unreadable_ids = ["17", "18"]
+        shape.records.clear()
+        log_shape_report(context, "blast_result")
+        (info,) = captured.messages("info")
+        assert info.startswith("blast_result: shape: records - in <thermometer_blast_responses>")
+        (warning,) = captured.messages("warning")
+        assert warning.endswith("(response_id: '17', '18')")
+        context.close()
