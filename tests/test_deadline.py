@@ -282,4 +282,4 @@ class TestMoreWatch:
 
     def test_a_proxys_settings_reach_its_pools(self):
         manager = WatchedAdapter().proxy_manager_for("http://127.0.0.1:9", retries=5)
-        assert manager.connection_pool_kw["retries"] == 5
+        assert manager.connection_pool_kw["retries"].total == 5
