@@ -2,14 +2,19 @@
 windows without reading them again."""
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import requests
 
+from customer_thermometer.errors import WindowTimeoutError
 from customer_thermometer.windows import (
     TableWalk,
     asked_days,
     distrust,
+    empty_but_tallied,
+    fetch_count,
+    fetch_window,
     log_unproven,
     new_window,
     tallied,
@@ -20,7 +25,17 @@ from customer_thermometer.windows import (
     witnessed,
 )
 from tests.conftest import API_KEY, TODAY, day
-from tests.support import UPPER, capped_account, keys, run, sync_context, truth_keys, window
+from tests.support import (
+    UPPER,
+    blast_xml,
+    capped_account,
+    keyed_record,
+    keys,
+    run,
+    sync_context,
+    truth_keys,
+    window,
+)
 
 
 class TestRequests:
@@ -239,4 +254,134 @@ class TestUnproven:
         log_unproven(context, "comment")
         assert len(captured.messages("warning")) == 5
         assert context.warnings[("comment", "unproven")] == 7
+        context.close()
+
+
+class TestWalkFlags:
+    def test_a_new_walks_flags_are_false_not_just_unset(self):
+        walk = TableWalk("blast_result")
+        flags = (walk.calibrated, walk.doubt, walk.verifying, walk.restart)
+        assert flags == (False, False, False, False) and all(flag is False for flag in flags)
+
+    def test_a_table_that_nothing_counts_has_no_witness(self):
+        walk = TableWalk("thermometer")
+        assert walk.witness.unusable == "no value method counts what it lists"
+
+    def test_a_window_keeps_the_range_that_proves_it(self):
+        assert window("2026-11-10", "2026-11-11", probe=day("2026-10-01")).probe == day(
+            "2026-10-01"
+        )
+
+    def test_a_one_day_window_is_tallied(self, captured):
+        context = sync_context()
+        context.tally_days = [(day("2026-11-10"), day("2026-11-10"))]
+        context.tally = {day("2026-11-10"): {1, 2}}
+        assert tallied(context, context.walk("comment"), window("2026-11-10", "2026-11-10")) == 2
+        context.close()
+
+
+class TestFetches:
+    def test_a_window_is_asked_with_its_days_and_files_its_newest(self, captured, api):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        api.script(
+            "getBlastResults", (200, blast_xml(keyed_record(date_submitted="2026-11-20 08:00:00")))
+        )
+        answer = fetch_window(context, "blast_result", window("2026-11-18", "2026-11-21"))
+        assert answer.count == 1 and walk.requests == 1 and walk.newest == day("2026-11-20")
+        (sent,) = api.sent("getBlastResults")
+        assert (sent["fromDate"], sent["toDate"], sent["limit"]) == (
+            "2026-11-18",
+            "2026-11-21",
+            "10000",
+        )
+        api.script(
+            "getBlastResults", (200, blast_xml(keyed_record(date_submitted="2026-11-19 08:00:00")))
+        )
+        fetch_window(context, "blast_result", window("2026-11-18", "2026-11-21"))
+        assert walk.newest == day("2026-11-20") and walk.requests == 2
+        context.close()
+
+    def test_a_one_day_answer_tracks_blasts_and_a_send_date_filter_tracks_lags(
+        self, captured, api
+    ):
+        context = sync_context({"blast_result_date_field": "blast_date"})
+        record = keyed_record(
+            date_submitted="2026-11-25 08:00:00", blast_date="2026-11-20 09:00:00"
+        )
+        api.script("getBlastResults", (200, blast_xml(record)))
+        answer = fetch_window(context, "blast_result", window("2026-11-20", "2026-11-20"))
+        assert answer.blast_of == {(2, 1, 3, datetime(2026, 11, 25, 8)): 2}
+        assert answer.lag_days == 5 and answer.field == "blast_date"
+        api.script("getBlastResults", (200, blast_xml(record)))
+        wide = fetch_window(context, "blast_result", window("2026-11-19", "2026-11-20"))
+        assert wide.blast_of is None
+        context.close()
+
+    def test_only_the_kept_days_are_upserted(self, captured, api):
+        context = sync_context()
+        records = [
+            keyed_record(response_id=str(n), date_submitted=f"2026-11-{n} 08:00:00")
+            for n in (18, 20)
+        ]
+        api.script("getBlastResults", (200, blast_xml(*records)))
+        keep = (day("2026-11-19"), day("2026-11-21"))
+        fetch_window(context, "blast_result", window("2026-11-18", "2026-11-21"), keep_days=keep)
+        assert [row["response_id"] for row in captured.rows("blast_result")] == [20]
+        context.close()
+
+    def test_a_long_window_that_times_out_is_split_and_a_day_retried(self, captured, api):
+        context = sync_context()
+        api.script("getBlastResults", requests.exceptions.ReadTimeout())
+        with pytest.raises(WindowTimeoutError):
+            fetch_window(context, "blast_result", window("2026-11-18", "2026-11-19"))
+        api.script("getBlastResults", requests.exceptions.ReadTimeout())
+        assert fetch_window(context, "blast_result", window("2026-11-18", "2026-11-18")).count
+        context.close()
+
+    def test_a_count_is_asked_without_a_limit_and_counts_as_a_request(self, captured, api):
+        context = sync_context()
+        api.script("getNumResponsesValue", (200, "7"))
+        assert fetch_count(context, "blast_result", window("2026-11-18", "2026-11-21")) == 7
+        (sent,) = api.sent("getNumResponsesValue")
+        assert "limit" not in sent and sent["fromDate"] == "2026-11-18"
+        assert context.walk("blast_result").requests == 1
+        context.close()
+
+    def test_a_count_that_is_not_a_number_is_not_used_again(self, captured, api):
+        context = sync_context()
+        api.script("getNumResponsesValue", (200, f"n/a for {API_KEY}"))
+        assert fetch_count(context, "blast_result", window("2026-11-18", "2026-11-21")) is None
+        assert context.walk("blast_result").witness.unusable == "it answered 'n/a for ***'"
+        context.close()
+
+    def test_an_empty_comment_answer_is_warned_of_when_the_tally_read_some(self, captured):
+        context = sync_context()
+        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        context.tally = {day("2026-11-10"): {1}}
+        assert empty_but_tallied(context, "comment", window("2026-11-10", "2026-11-10")) == []
+        (unproven,) = context.walk("comment").unproven
+        assert unproven.endswith(
+            "it answered no record, while blast_result read 1 response with a comment for "
+            "those days"
+        )
+        context.close()
+
+    @pytest.mark.parametrize("unusable, verifying", [("no", False), (None, True)])
+    def test_no_tally_check_without_a_witness_or_while_verifying(
+        self, captured, unusable, verifying
+    ):
+        context = sync_context()
+        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        context.tally = {day("2026-11-10"): {1}}
+        walk = context.walk("comment")
+        walk.witness.unusable, walk.verifying = unusable, verifying
+        assert empty_but_tallied(context, "comment", window("2026-11-10", "2026-11-10")) == []
+        assert walk.unproven == []
+        context.close()
+
+    def test_an_empty_blast_result_answer_is_taken_as_it_is(self, captured, api):
+        context = sync_context()
+        assert empty_but_tallied(context, "blast_result", window("2026-11-10", "2026-11-10")) == []
+        assert api.queries == []
         context.close()
