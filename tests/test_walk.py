@@ -15,6 +15,7 @@ from customer_thermometer.walk import (
     restart,
     start_windows,
     still_to_read,
+    sync_windowed_table,
 )
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day
 from tests.support import (
@@ -479,3 +480,74 @@ class TestWalkSays:
         walk.witness.unusable, walk.largest, synced.doubt = "no count", largest, doubt
         log_walk_end(synced, "comment", [])
         assert captured.messages("warning") == []
+
+
+def small_account(**options):
+    """Return a stand-in of 60 responses over 30 days with these options."""
+    values = {"responses": 60, "days": 30, "seed": 5, "api_key": API_KEY, "today": TODAY}
+    return FakeCustomerThermometer(**{**values, **options})
+
+
+class TestWalkWhole:
+    def test_a_filter_on_send_dates_restarts_the_walk_and_lands_every_row(self, captured, api):
+        fake = api.fake = small_account(cap=10, date_filter="blast_date")
+        run()
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(fake)
+        state = captured.checkpoints[-1]
+        assert state["blast_result_date_field"] == "blast_date"
+        assert state["blast_result_cursor"] == TODAY.isoformat()
+        (summary,) = [m for m in captured.messages("info") if m.startswith("blast_result: 1970")]
+        assert summary.startswith(f"blast_result: 1970-01-01..{UPPER}, ")
+
+    def test_a_restart_keeps_a_next_syncs_cursor_and_history(self, captured, api):
+        fake = api.fake = small_account(cap=10, date_filter="blast_date")
+        state = {
+            "blast_result_cursor": "2026-11-20",
+            "blast_result_history": [["2026-11-01", "2026-11-03"]],
+        }
+        run(state=state)
+        sent = {(q["fromDate"], q["toDate"]) for q in api.sent("getBlastResults")}
+        assert ("2026-11-01", "2026-11-03") in sent
+        assert "blast_result_history" not in captured.checkpoints[-1]
+        assert fake.truth("blast_result")
+
+    def test_a_full_table_says_it_read_the_whole_list(self, captured, api):
+        run()
+        (summary,) = [m for m in captured.messages("info") if m.startswith("thermometer: wh")]
+        assert summary.startswith("thermometer: whole list, 1 request, ")
+
+    def test_a_table_read_whole_and_proven_becomes_the_comments_witness(self, captured, api):
+        context = sync_context()
+        context.settings["from_date"] = day("2026-11-01")
+        assert sync_windowed_table(context, "blast_result", None) == TODAY.isoformat()
+        assert context.tally_days == [(day("2026-11-01"), TODAY + timedelta(days=1))]
+        assert context.walk("blast_result").progress == (TODAY, [])
+        context.close()
+
+    def test_comments_are_no_witness_and_an_unproven_table_neither(self, captured, api):
+        context = sync_context()
+        context.settings["from_date"] = day("2026-11-01")
+        sync_windowed_table(context, "comment", None)
+        assert context.tally_days == []
+        walk = context.walk("blast_result")
+        walk.unproven.append("a window")
+        sync_windowed_table(context, "blast_result", None)
+        assert context.tally_days == []
+        context.close()
+
+    def test_a_table_with_nothing_answered_and_no_cursor_keeps_none(self, captured, api):
+        api.fake = small_account(responses=0)
+        context = sync_context()
+        assert sync_windowed_table(context, "blast_result", None) is None
+        assert context.walk("blast_result").progress == (None, [])
+        context.close()
+
+    def test_a_walk_stops_at_its_budget_and_leaves_the_rest(self, captured, api, monkeypatch):
+        api.fake = capped_account()
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", 6)
+        context = sync_context()
+        sync_windowed_table(context, "blast_result", None)
+        walk = context.walk("blast_result")
+        assert walk.requests == 6 and walk.progress[1]
+        assert any("6 requests made, as many as" in m for m in captured.messages("warning"))
+        context.close()
