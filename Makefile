@@ -38,9 +38,8 @@ test: $(INSTALLED)
 	$(RUN) $(PYTHON) -m pytest $(PYTEST_ARGS) tests
 	$(RUN) $(PYTHON) -m tools.deferring_python $(PYTEST_ARGS) tests
 
-# The unit tests only (no run of fivetran debug, no second Python).
-# The unit tests: every test module but the two that run fivetran debug, in two processes (the
-# deadline tests mostly wait on sockets: pytest-xdist).
+# The unit tests: every test module but the two that run fivetran debug (and no second Python),
+# in two processes (pytest-xdist: the deadline tests mostly wait on sockets).
 UNIT_TESTS := tests --ignore=tests/test_end_to_end.py --ignore=tests/test_user_path.py
 test-unit: $(INSTALLED)
 	$(RUN) $(PYTHON) -m pytest $(PYTEST_ARGS) -n 2 $(UNIT_TESTS)

@@ -53,6 +53,8 @@ from customer_thermometer import (
 )
 from customer_thermometer.context import SyncContext
 
+SETUP_TEST_TABLE = "metric"  # the table whose counters the setup test's one request adds to
+
 
 def validate_configuration(configuration):
     """Check every configuration value and return the settings the sync uses.
@@ -288,7 +290,7 @@ def check_api_key(configuration: dict):
         return Test.failure(str(error))
     context = SyncContext(settings, {})
     try:
-        client.fetch_value(context, "metric", "getSendQuota", {})  # pragma: no mutate (counters)
+        client.fetch_value(context, SETUP_TEST_TABLE, "getSendQuota", {})
         return Test.success()
     except errors.AuthenticationError:
         return Test.failure(
@@ -324,10 +326,10 @@ def configuration_form():
         form_field.TextField(
             "from_date",
             "Sync responses from",
-            form_field.TextField.plain_text,  # pragma: no mutate (the default, written out)
+            form_field.TextField.plain_text,
             description="Where the first sync starts, as YYYY-MM-DD. Later syncs continue from "
             "their saved state. Default: 1970-01-01 (everything).",
-            required=False,  # pragma: no mutate (the default, written out)
+            required=False,
             placeholder="2024-01-01",
         )
     )
@@ -335,10 +337,10 @@ def configuration_form():
         form_field.TextField(
             "lookback_days",
             "Lookback days",
-            form_field.TextField.plain_text,  # pragma: no mutate (the default, written out)
+            form_field.TextField.plain_text,
             description="How many days before the last sync each sync reads again, for "
             "responses that reach the API late. A whole number from 0 to 365. Default: 2.",
-            required=False,  # pragma: no mutate (the default, written out)
+            required=False,
             placeholder="2",
         )
     )
@@ -346,10 +348,10 @@ def configuration_form():
         form_field.TextField(
             "base_url",
             "API URL",
-            form_field.TextField.plain_text,  # pragma: no mutate (the default, written out)
+            form_field.TextField.plain_text,
             description="Where to send requests, for a proxy or a stand-in of the API. An "
             "http(s) URL with a host. Default: https://app.customerthermometer.com/api.php.",
-            required=False,  # pragma: no mutate (the default, written out)
+            required=False,
             placeholder="https://app.customerthermometer.com/api.php",
         )
     )

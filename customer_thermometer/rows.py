@@ -42,7 +42,7 @@ def _to_naive_datetime(text):
         value = datetime.fromisoformat(text)
     except ValueError:
         text = text.strip()
-        if text.endswith(("Z", "z")):  # pragma: no mutate (3.10 only: 3.11 reads Z)
+        if text.endswith(("Z", "z")):
             text = text[:-1]  # Python 3.10 reads no `Z`, which is dropped anyway
         value = datetime.fromisoformat(text)
     return value.replace(tzinfo=None)

@@ -94,8 +94,11 @@ def root_found(head, pieces):
         raise UnexpectedBodyError(read_snippet(pieces, head))
     if head[:HTML_START_BYTES].lower().startswith((HTML_DOCTYPE, b"<html")):
         raise UnexpectedBodyError(read_snippet(pieces, head), HTML_PAGE)
-    root_start = prolog_end(head)
-    if min(len(head), root_start or len(head)) > MAX_PROLOG_BYTES:
+    try:
+        root_start = prolog_end(head)
+    except UnexpectedBodyError as error:  # an HTML page after a prolog: quoted as any other
+        raise UnexpectedBodyError(read_snippet(pieces, head), error.kind) from None
+    if (len(head) if root_start is None else root_start) > MAX_PROLOG_BYTES:
         raise ApiError("the XML answer's prolog is longer than 64 KB: not a list")
     return root_start is not None
 

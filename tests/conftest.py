@@ -53,8 +53,9 @@ def xml_parser(request, monkeypatch):
 
 
 # Set by `make mutate`: a test that runs this many seconds has hung (a mutant that breaks a
-# deadline leaves a request waiting on a socket, which costs no CPU time, so mutmut's own limit
-# never ends it); it fails instead of holding the run. Unset (or 0): no limit.
+# deadline leaves a request waiting on a socket, which costs no CPU time: mutmut's own limits,
+# in CPU seconds and a long wall time, end it only minutes later); it fails instead. Unset (or
+# 0): no limit.
 WALL_LIMIT_SECONDS = float(os.environ.get("TEST_WALL_LIMIT_SECONDS") or 0)
 
 

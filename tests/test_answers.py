@@ -320,3 +320,26 @@ class TestFetchListSays:
     def test_an_empty_chunked_body_is_an_empty_answer(self, captured, api):
         answer = self.fetched(api, (200, "", {"Transfer-Encoding": "chunked"}))
         assert answer.count == 0 and len(api.queries) == 1
+
+
+class TestFraming:
+    def fetched(self, api, *answers):
+        api.script("getBlastResults", *answers)
+        context = sync_context()
+        try:
+            return fetch_list(context, "blast_result", WINDOW)
+        finally:
+            context.close()
+
+    def test_an_empty_body_with_its_length_is_an_empty_answer(self, captured, api):
+        assert self.fetched(api, (200, "", {"Content-Length": "0"})).count == 0
+        assert len(api.queries) == 1
+
+    def test_an_empty_body_of_no_known_end_is_retried(self, captured, api, monkeypatch):
+        monkeypatch.setattr(answers, "CONTENT_LENGTH", "X-No-Such-Header")
+        answer = self.fetched(
+            api,
+            (200, "", {"Transfer-Encoding": "identity"}),
+            (200, "", {"Transfer-Encoding": "Chunked"}),
+        )
+        assert answer.count == 0 and len(api.queries) == 2

@@ -812,3 +812,10 @@ class TestPastDeadline:
             "getX 2026-11-01..2026-11-02"
         )
         assert (error.host, error.what) == ("ct.example.test", "did not finish its answers at")
+
+
+class TestRequestsThatCannotBeSent:
+    def test_a_request_that_cannot_be_sent_is_named_masked_by_the_client(self, captured, api):
+        error, _ = request_outcome(api, requests.exceptions.InvalidURL(f"bad {K}"))
+        assert type(error) is ApiError
+        assert str(error) == "getThermometers failed: InvalidURL: bad ***"

@@ -8,7 +8,7 @@ import requests
 
 import connector
 from customer_thermometer import answers
-from tests.conftest import API_KEY, BASE_URL, TODAY, UNDER_EVERY_PARSER, configuration
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
 from tests.support import ALL_TABLES, PASSWORD, PLAIN, SCRIPTED_STATE, UPPER, refused, run
 
 
@@ -99,8 +99,10 @@ class TestTablesFailCleanly:
         assert captured.checkpoints[-1] == SCRIPTED_STATE
 
 
-def test_the_mocked_api_is_the_default(api):
-    assert BASE_URL.startswith("https://")
+def test_the_mocked_api_answers_every_request_with_the_stand_ins_data(captured, api):
+    run()
+    assert api.queries and {q["apiKey"] for q in api.queries} == {API_KEY}
+    assert len(captured.rows("thermometer")) == len(api.fake.truth("thermometer")) > 0
 
 
 def test_the_setup_form_field_by_field():

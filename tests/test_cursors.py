@@ -411,3 +411,14 @@ class TestStateErrorsQuoteTheValue:
         assert "State 'comment_history' is \"[['2026-11-10', '2027-01-01']]\", whose days" in (
             str(raised.value)
         )
+
+
+class TestCursorForms:
+    @pytest.mark.parametrize("value", ["2026-11-20x", "2026-11-20 ", "2026-11-20T25:00"])
+    def test_a_date_with_anything_after_it_must_be_a_whole_timestamp(self, value):
+        with pytest.raises(ValueError, match="State 'comment_cursor' is"):
+            read_cursor({"comment_cursor": value}, "comment")
+
+    @pytest.mark.parametrize("value", ["2026-11-20T23:00:00Z", "2026-11-20T23:00:00+05:00"])
+    def test_a_timestamp_with_a_zone_is_read_by_its_date(self, value):
+        assert read_cursor({"comment_cursor": value}, "comment") == day("2026-11-20")

@@ -189,3 +189,13 @@ class TestKeysAndBadValues:
             "stored as NULL"
         )
         assert context.warnings[("blast_result", "temperature_id")] == 2
+
+
+class TestZones:
+    @pytest.mark.parametrize(
+        "text", ["2026-11-20T08:15:00Z", "2026-11-20T08:15:00z", " 2026-11-20T08:15:00z "]
+    )
+    def test_a_utc_mark_in_either_case_is_dropped_with_its_wall_clock(self, context, text):
+        assert row_of(context, date_submitted=text)["date_submitted"] == datetime(
+            2026, 11, 20, 8, 15
+        )

@@ -217,3 +217,15 @@ class TestPiecesAndEncodings:
     )
     def test_the_declared_encoding_is_named(self, prolog, name):
         assert declared_encoding(prolog) == name
+
+
+class TestWholeDiagnoses:
+    def test_an_html_page_after_a_prolog_is_quoted_whatever_the_pieces(self):
+        page = b"<?xml version='1.0'?>\n<!DocType Html>\n<html>down</html>"
+        for size in (1, 3, len(page)):
+            error = prolog_outcome(*in_pieces(page, size))
+            assert error.snippet == page.decode(), size
+
+    def test_a_root_at_the_start_of_a_long_first_piece_is_no_long_prolog(self):
+        body = b"<list>" + b"<r>x</r>" * 10000 + b"</list>"
+        assert prolog_outcome(body) == body

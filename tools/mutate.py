@@ -4,8 +4,9 @@ module's own unit tests (`tests/test_<module>.py`), with its score and time.
 Each module runs in a folder of its own, `files/mutation/<module>/`: a copy of the project whose
 `pyproject.toml` tells mutmut to mutate that module only and to judge its mutants by its test
 module only. So a module's score says what its own tests catch, not what a sync through every
-module happens to catch, and one module's run is minutes, not hours. The folder is kept: a
-second run re-tests only the functions that changed (mutmut's cache).
+module happens to catch, and one module's run is minutes, not hours. The folder is made afresh
+at each run: mutmut's cache re-tests only the functions whose code changed, so a score kept
+from an earlier run would not see tests that changed since.
 
 Prints, per module, the outcome counts, the score (killed, timed out or caught by a type check,
 over all mutants that ran) against the target of 90%, and the survivors, one name a line (`cd
@@ -54,14 +55,14 @@ def source_path(module):
 
 
 def prepare(module):
-    """Copy the project into the module's folder (its earlier results kept) and write the
-    settings that confine mutmut to the module and its tests; return the folder."""
+    """Copy the project into a new folder of the module (an earlier run's removed) and write
+    the settings that confine mutmut to the module and its tests; return the folder."""
     folder = WORK / module
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     for name in COPIED:
         source, target = REPOSITORY / name, folder / name
         if source.is_dir():
-            shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target)
@@ -89,24 +90,26 @@ def outcomes_in(folder):
 
 
 def run_module(module, children):
-    """Run one module's mutants; print its counts, score and survivors; return (mutants that
-    ran, killed, seconds)."""
-    if "def " not in (REPOSITORY / source_path(module)).read_text():
-        print(f"{module}: no function, so no mutant (mutmut mutates functions only)")
-        return 0, 0, 0.0
+    """Run one module's mutants; print its counts and survivors; return (mutants that ran,
+    killed, seconds), or None when nothing judged them (no test module, or mutmut failed)."""
     if not (REPOSITORY / "tests" / f"test_{module}.py").exists():
         print(f"{module}: no tests/test_{module}.py to judge its mutants")
-        return 0, 0, 0.0
+        return None
     folder = prepare(module)
     started = time.monotonic()
-    subprocess.run(
+    run = subprocess.run(
         [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
         cwd=folder,
         env=dict(os.environ, TEST_WALL_LIMIT_SECONDS=str(WALL_LIMIT_SECONDS)),
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
         check=False,
     )
     seconds = time.monotonic() - started
+    if run.returncode != 0:  # its tests failed unmutated, say: no mutant was judged
+        said = (run.stdout + run.stderr).strip().splitlines()[-15:]
+        print(f"{module}: mutmut failed (exit {run.returncode}):\n  " + "\n  ".join(said))
+        return None
     outcomes = outcomes_in(folder)
     counts = collections.Counter(outcomes.values())
     ran = sum(count for outcome, count in counts.items() if outcome != "skipped")
@@ -119,6 +122,20 @@ def run_module(module, children):
     return ran, killed, seconds
 
 
+def row(module, result):
+    """Return a module's row of the table, and whether it meets the target."""
+    source = (REPOSITORY / source_path(module)).read_text()
+    marked = source.count("# pragma: no mutate")
+    if "def " not in source:  # mutmut mutates functions only
+        return f"| `{module}` | 0 | - | no function to mutate | {marked} | - |", True
+    if result is None or not result[0]:
+        return f"| `{module}` | ? | - | not judged (see above) | {marked} | - |", False
+    ran, killed, seconds = result
+    score = killed / ran
+    line = f"| `{module}` | {ran} | {killed} | {score:.1%} | {marked} | {seconds / 60:.1f} min |"
+    return line, score >= TARGET
+
+
 def main(arguments):
     """Run the named modules (default: all); print the table; exit 1 if one is under TARGET."""
     wanted = arguments or modules()
@@ -126,21 +143,20 @@ def main(arguments):
     if unknown:
         print(f"No such module: {', '.join(unknown)}; expected one of {', '.join(modules())}")
         return 2
-    table, short = [], []
+    table, short, total = [], [], 0.0
     for module in wanted:
-        ran, killed, seconds = run_module(module, children=2)
-        score = killed / ran if ran else 0.0
-        marked = (REPOSITORY / source_path(module)).read_text().count("# pragma: no mutate")
-        table.append(
-            f"| `{module}` | {ran} | {killed} | {score:.1%} | {marked} | {seconds / 60:.1f} min |"
-        )
-        if ran and score < TARGET:
+        has_code = "def " in (REPOSITORY / source_path(module)).read_text()
+        result = run_module(module, children=2) if has_code else None
+        line, met = row(module, result)
+        table.append(line)
+        total += result[2] if result else 0.0
+        if not met:
             short.append(module)
-    print(
-        "\n| module | mutants | killed | score | lines marked | time |\n|---|---|---|---|---|---|"
-    )
+    print("\n| module | mutants | killed | score | lines marked | time |")
+    print("|---|---|---|---|---|---|")
     print("\n".join(table))
-    print(f"target {TARGET:.0%}: " + (f"under it: {', '.join(short)}" if short else "all met"))
+    print(f"{len(wanted)} modules in {total / 60:.1f} min")
+    print(f"target {TARGET:.0%}: " + (f"not met by {', '.join(short)}" if short else "all met"))
     return 1 if short else 0
 
 
