@@ -13,6 +13,9 @@ from .specs import MAX_RECORD_BYTES, MAX_REPORTED_NAMES, SNIPPET_READ_BYTES
 from .xml_prolog import checked_prolog, declared_encoding, prolog_end, split_pieces
 from .xml_repair import XmlRepair
 
+DEFAULT_CODEC = "utf-8"  # of a body that declares no encoding
+
+
 FEED_BYTES = 8192  # handed to the XML parser at a time (see iter_records())
 
 
@@ -88,7 +91,7 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
     reader = repair = None  # made once the declared encoding is known
     sizes = RecordBytes(max_record_bytes)
     head = b""  # the body's start (empty until a piece came), quoted for an error document
-    seen = {"fields": 0, "text": 0}  # records with fields, and records of only text
+    seen = {"fields": False, "text": False}  # whether records with fields, of only text came
     # Small pieces keep the elements alive at once (those of one piece's records) under the
     # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser builds
     # some 2,000 elements at once, which makes parsing twice as slow.
@@ -262,28 +265,28 @@ class RecordParser:
     def __init__(self, shape, declared):
         self.shape = shape
         self.declared = declared
-        self.codec = declared or "utf-8"
+        self.codec = declared or DEFAULT_CODEC
         self.opening = None  # the prolog and the root's start tag, once the root began
         self.first = b""  # the bytes fed until then
-        # The pieces fed since the hand-on before last, and since the last one; where each
-        # group starts (marks: lines before it, characters of its line before it, whether a CR
-        # ends what came before); and where the bytes fed end.
-        self.pieces, self.marks = [[], []], [(0, 0, False)] * 2
-        self.lines = self.column = 0
-        self.after_cr = False
         self.boundary = None  # a skipped record's end, while it has not come
-        self.seeking_id = False  # for a skipped record, while none was found
-        self.error = None  # the parser's, on the last record skipped
         self.names = None  # the record's and the root's names, once a record began
         self.unreadable = 0  # records of this answer skipped
-        self.guarded = False  # no record may start before the one skipped ends
-        self.starts = None  # the pattern of a record start tag, once one was skipped
-        self.held = b""  # bytes skipped that may begin it
         self.restarted = False  # a new parser went on after a record skipped
+        # Set by recovered() before they are read, for the record skipped last:
+        self.seeking_id = False  # pragma: no mutate (whether its id is still looked for)
+        self.error = None  # pragma: no mutate (the parser's error in it)
+        self.guarded = False  # pragma: no mutate (no record may start before it ends)
+        self.starts = None  # pragma: no mutate (the pattern of a record start tag)
+        self.held = b""  # pragma: no mutate (bytes skipped that may begin its end)
         self.start()
 
     def start(self):
-        """Make a new parser, with the answer's opening fed when it is known."""
+        """Make a new parser, with the answer's opening fed when it is known.
+
+        It keeps the pieces fed since the hand-on before last, and since the last one; where
+        each group starts (marks: lines before it, characters of its line before it, whether a
+        CR ends what came before); and where the bytes fed end (lines, column, after_cr).
+        """
         self.builder = TreeBuilder()
         self.holder = self.builder.start("answer", {})
         self.parser = XMLParser(target=self.builder)
@@ -521,10 +524,10 @@ def _tag_bytes(element):
 
 
 def _handed_on(records, shape, seen):
-    """Yield the fields of records that have some, counting those without any in shape, and in
-    seen those with fields and those of only text; for a record that could not be read (None),
-    yield no field. Each record is let go once read: none stays alive in records while the
-    later ones are read."""
+    """Yield the fields of records that have some, counting those without any in shape, and
+    noting in seen whether records with fields, or of only text, came; for a record that could
+    not be read (None), yield no field. Each record is let go once read: none stays alive in
+    records while the later ones are read."""
     records.reverse()
     while records:
         record = records.pop()
@@ -536,7 +539,7 @@ def _handed_on(records, shape, seen):
         fields = record_fields(record, shape)
         shape.cut_values += cut_values(fields)
         if fields:
-            seen["fields"] += 1
+            seen["fields"] = True
             yield fields
         elif local_name(record.tag).lower() in ERROR_ROOTS:  # `<error>` among the records
             raise UnexpectedBodyError(
@@ -545,4 +548,5 @@ def _handed_on(records, shape, seen):
             )
         else:
             shape.empty_records += 1
-            seen["text"] += bool(record.text and record.text.strip())
+            if record.text and record.text.strip():
+                seen["text"] = True

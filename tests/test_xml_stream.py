@@ -560,3 +560,32 @@ class TestEnds:
         calls = []
         flushed(types.SimpleNamespace(flush=lambda: calls.append(1)))
         assert calls == [1]
+
+
+class TestCountsAcrossAnswers:
+    def test_values_cut_and_characters_repaired_add_up_over_a_tables_answers(self):
+        shape = list_shape("comment")
+        long = "x" * (2**20 + 1)
+        body = f"<comments><c><id>1</id><t>{long}</t><u>{long}</u></c></comments>".encode()
+        list(iter_records([body], shape))
+        list(iter_records([body], shape))
+        assert shape.cut_values == 4
+        broken = b"<comments><c><id>1</id><t>a\x01b\x02</t></c></comments>"
+        list(iter_records([broken], shape))
+        list(iter_records([broken], shape))
+        assert shape.repaired == 4
+
+    def test_a_declared_encoding_is_read_as_declared(self):
+        body = "<?xml version='1.0' encoding='latin-1'?><l><c><t>caf\u00e9</t></c></l>"
+        (record,) = iter_records([body.encode("latin-1")], list_shape("comment"))
+        assert record == {"t": "caf\u00e9"}
+
+    def test_an_answer_may_hold_100_unreadable_records_and_no_more(self):
+        good = b"<c><id>1</id></c>"
+        bad = b"<c><id>2</id><t>a<br>b</t></c>"
+        shape = list_shape("comment")
+        read = list(iter_records([b"<l>" + good + bad * 100 + good + b"</l>"], shape))
+        assert len([r for r in read if r]) == 2 and shape.unreadable == 100
+        with pytest.raises(ApiError) as raised:
+            list(iter_records([b"<l>" + good + bad * 101 + b"</l>"], list_shape("comment")))
+        assert str(raised.value) == "malformed XML: more than 100 records unreadable"
