@@ -45,7 +45,7 @@ def _to_naive_datetime(text):
         if text.endswith(("Z", "z")):
             text = text[:-1]  # Python 3.10 reads no `Z`, which is dropped anyway
         value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=None)
+    return value if value.tzinfo is None else value.replace(tzinfo=None)  # a copy only if needed
 
 
 CONVERTERS = {
