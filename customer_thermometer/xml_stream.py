@@ -61,6 +61,11 @@ ERROR_WORD_PATTERN = re.compile(
 )
 
 
+# What an attribute named like an error says when there is none (`error="0"`,
+# `error_count="0"`, `failed="false"`, `errors="none"`, `error=""`): a list, not an error.
+NO_ERROR_PATTERN = re.compile(r"\s*(?:0+|false|no|none|null|nil|ok|success)?\s*", re.IGNORECASE)
+
+
 def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
     """Yield each record of a streamed XML list as a dict of field name to text (or None).
 
@@ -197,11 +202,15 @@ def _ended_records(reader, sizes):
 
 def says_error(root):
     """Return True for a root that is an error document by its name (`error`, `errors`,
-    `fault`, `ErrorResponse`...) or by its attributes (`<comments status="error" message=..>`)."""
+    `fault`, `ErrorResponse`...) or by its attributes (`<comments status="error" message=..>`),
+    unless what they say is that there is none (`<comments error="0">`)."""
     name = local_name(root.tag).lower()
     if "error" in name or "fault" in name:  # error, errors, fault, ErrorResponse...
         return True
-    return any(ERROR_WORD_PATTERN.search(f"{key} {value}") for key, value in root.items())
+    return any(
+        ERROR_WORD_PATTERN.search(f"{key} {value}") and not NO_ERROR_PATTERN.fullmatch(value)
+        for key, value in root.items()
+    )
 
 
 def _records_after_the_end(reader, shape, read):

@@ -452,6 +452,13 @@ class TestSaysError:
             ("<comments message='Service Unavailable'/>", True),
             ("<comments note='too many requests'/>", True),
             ("<comments failed='yes'/>", True),
+            ("<comments error='1'/>", True),
+            ("<comments error='Invalid key'/>", True),
+            ("<comments error='0'/>", False),
+            ("<comments error_count='0'/>", False),
+            ("<comments errors='None' failed='false'/>", False),
+            ("<comments error='' fault=' no '/>", False),
+            ("<comments ErrorCount='000' status='OK'/>", False),
         ],
     )
     def test_an_error_is_told_by_the_roots_name_or_attributes(self, root, error):
@@ -589,3 +596,19 @@ class TestCountsAcrossAnswers:
         with pytest.raises(ApiError) as raised:
             list(iter_records([b"<l>" + good + bad * 101 + b"</l>"], list_shape("comment")))
         assert str(raised.value) == "malformed XML: more than 100 records unreadable"
+
+
+class TestNoErrorSaid:
+    @pytest.mark.parametrize("attributes", ["error='0'", "error_count='0' status='ok'"])
+    def test_a_list_whose_root_says_no_error_is_read(self, attributes):
+        body = f"<comments {attributes}><comment><id>1</id></comment></comments>".encode()
+        assert list(iter_records([body], list_shape("comment"))) == [{"id": "1"}]
+
+    def test_a_dated_tables_list_saying_no_error_lands_its_rows(self, captured, api):
+        record = "<thermometer_blast_response><response_id>7</response_id><blast_id>2</blast_id>"
+        record += "<thermometer_id>3</thermometer_id><date_submitted>2026-11-20 08:00:00"
+        record += "</date_submitted></thermometer_blast_response>"
+        body = f"<thermometer_blast_responses error='0' error_count='0'>{record}"
+        api.script("getBlastResults", (200, body + "</thermometer_blast_responses>"))
+        run_scripted(api)
+        assert [row["response_id"] for row in captured.rows("blast_result")] == [7]
