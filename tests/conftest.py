@@ -221,3 +221,27 @@ def context(captured):
     context = SyncContext(connector.validate_configuration(configuration()), {})
     yield context
     context.close()
+
+
+def small_account(**options):
+    """Return a stand-in of 60 responses over 30 days (options change them or add to them)."""
+    values = {"responses": 60, "days": 30, "seed": 5, "api_key": API_KEY, "today": TODAY}
+    return FakeCustomerThermometer(**{**values, **options})
+
+
+@pytest.fixture
+def blast_body(fake):
+    """A getBlastResults answer of the small stand-in data set (60 records)."""
+    return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
+
+
+@pytest.fixture
+def capped(api):
+    """Return a maker of the stand-in the mocked API answers with: 60 responses over 30 days,
+    with a variant's options (a cap, an order...)."""
+
+    def make(**variant):
+        api.fake = small_account(**variant)
+        return api.fake
+
+    return make

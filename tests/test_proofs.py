@@ -66,19 +66,6 @@ class TestRequests:
 
 
 class TestWindows:
-    @pytest.fixture
-    def capped(self, api):
-        """Make the stand-in answer at most 10 records, newest kept, whatever `limit` says."""
-
-        def make(**variant):
-            fake = FakeCustomerThermometer(
-                responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, **variant
-            )
-            api.fake = fake
-            return fake
-
-        return make
-
     @pytest.mark.parametrize(
         "variant",
         [

@@ -3,8 +3,6 @@ summary line."""
 
 from datetime import timedelta
 
-import pytest
-
 from customer_thermometer.reports import listed_names, log_shape_report, log_table_summary
 from tests.conftest import TODAY, UNDER_EVERY_PARSER
 from tests.support import (
@@ -21,11 +19,6 @@ from tests.support import (
 
 @UNDER_EVERY_PARSER
 class TestParser:
-    @pytest.fixture
-    def blast_body(self, fake):
-        """A getBlastResults answer of the small stand-in data set (60 records)."""
-        return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-
     def test_the_shape_names_fields_the_schema_does_not_declare(self):
         shape = list_shape("thermometer")
         records_of(

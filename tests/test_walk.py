@@ -17,7 +17,7 @@ from customer_thermometer.walk import (
     still_to_read,
     sync_windowed_table,
 )
-from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day, small_account
 from tests.support import (
     LIST_METHODS,
     UPPER,
@@ -62,19 +62,6 @@ class TestRequests:
 
 
 class TestWindows:
-    @pytest.fixture
-    def capped(self, api):
-        """Make the stand-in answer at most 10 records, newest kept, whatever `limit` says."""
-
-        def make(**variant):
-            fake = FakeCustomerThermometer(
-                responses=60, days=30, seed=5, api_key=API_KEY, today=TODAY, **variant
-            )
-            api.fake = fake
-            return fake
-
-        return make
-
     def test_a_capped_account_takes_few_requests(self, captured, api):
         api.fake = FakeCustomerThermometer(
             responses=1000, days=700, seed=3, api_key=API_KEY, today=TODAY, cap=100
@@ -480,12 +467,6 @@ class TestWalkSays:
         walk.witness.unusable, walk.largest, synced.doubt = "no count", largest, doubt
         log_walk_end(synced, "comment", [])
         assert captured.messages("warning") == []
-
-
-def small_account(**options):
-    """Return a stand-in of 60 responses over 30 days with these options."""
-    values = {"responses": 60, "days": 30, "seed": 5, "api_key": API_KEY, "today": TODAY}
-    return FakeCustomerThermometer(**{**values, **options})
 
 
 class TestWalkWhole:

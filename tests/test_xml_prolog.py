@@ -30,11 +30,6 @@ class TestBodies:
 
 @UNDER_EVERY_PARSER
 class TestParser:
-    @pytest.fixture
-    def blast_body(self, fake):
-        """A getBlastResults answer of the small stand-in data set (60 records)."""
-        return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-
     @pytest.mark.parametrize(
         "body",
         [

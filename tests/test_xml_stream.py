@@ -83,11 +83,6 @@ class TestRecords:
 
 @UNDER_EVERY_PARSER
 class TestParser:
-    @pytest.fixture
-    def blast_body(self, fake):
-        """A getBlastResults answer of the small stand-in data set (60 records)."""
-        return fake.answer({"getMethod": "getBlastResults", "apiKey": fake.api_key})[2]
-
     def test_a_parser_fed_byte_by_byte_yields_the_same_records(self, blast_body):
         whole = list(iter_records([blast_body], list_shape()))
         one_by_one = list(iter_records(in_pieces(blast_body, 1), list_shape()))
