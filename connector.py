@@ -32,7 +32,6 @@ See the Fivetran Connector SDK documentation: https://fivetran.com/docs/connecto
 
 import functools
 import json
-from urllib.parse import urlparse
 
 from fivetran_connector_sdk import ConfigurationForm, Connector, Test, form_field
 from fivetran_connector_sdk import Logging as log
@@ -303,7 +302,7 @@ def check_api_key(configuration: dict):
         )
     except errors.ApiError as error:
         return Test.failure(
-            f"Could not reach Customer Thermometer at {urlparse(settings['base_url']).hostname}: "
+            f"Could not reach Customer Thermometer at {context.host}: "
             f"{masking.mask_secrets(error, settings['api_key'])}"
         )
     finally:
@@ -328,7 +327,7 @@ def configuration_form():
             "Sync responses from",
             form_field.TextField.plain_text,
             description="Where the first sync starts, as YYYY-MM-DD. Later syncs continue from "
-            "their saved state. Default: 1970-01-01 (everything).",
+            "their saved state. From 1970-01-01 on; default: 1970-01-01 (everything).",
             required=False,
             placeholder="2024-01-01",
         )

@@ -6,14 +6,14 @@ import re
 from datetime import date
 from urllib.parse import urlparse
 
+import requests
+from urllib3.util import parse_url
+
 from . import clock
 from .masking import cited, is_placeholder, mask_secrets
-from .specs import MAX_LOOKBACK_DAYS
+from .specs import EARLIEST_DATE, MAX_LOOKBACK_DAYS
 
 DEFAULT_BASE_URL = "https://app.customerthermometer.com/api.php"
-
-
-DEFAULT_FROM_DATE = "1970-01-01"
 
 
 DEFAULT_LOOKBACK_DAYS = 2
@@ -53,8 +53,12 @@ def validated_api_key(api_key):
 
 
 def validated_from_date(text):
-    """Return from_date as a date (1970-01-01 when not set), or raise ValueError."""
-    text = text or DEFAULT_FROM_DATE
+    """Return from_date as a date (EARLIEST_DATE when not set), or raise ValueError.
+
+    A date before EARLIEST_DATE is refused: the state a sync saves holds no earlier day (see
+    cursors.validate_state()), and an empty value reads every response already.
+    """
+    text = text or EARLIEST_DATE.isoformat()
     try:
         from_date = date.fromisoformat(text) if DATE_PATTERN.fullmatch(text) else None
     except ValueError:
@@ -63,6 +67,12 @@ def validated_from_date(text):
         raise ValueError(
             f"Configuration 'from_date' is {cited(text)}: expected a real date as YYYY-MM-DD, "
             f"such as 2024-01-31."
+        )
+    if from_date < EARLIEST_DATE:
+        raise ValueError(
+            f"Configuration 'from_date' is {text}, before {EARLIEST_DATE}, the earliest day the "
+            f"connector reads: expected a date from {EARLIEST_DATE} on (leave it empty to read "
+            f"every response)."
         )
     today = clock.utc_now().date()
     if from_date > today:
@@ -87,14 +97,56 @@ def validated_lookback_days(text):
 
 
 def validated_base_url(text, api_key):
-    """Return base_url (the API's own when not set), or raise ValueError (credentials masked)."""
+    """Return base_url (the API's own when not set), or raise ValueError (credentials masked).
+
+    The URL is read as requests reads it to send the key: one that another reader would take
+    to another host (a backslash, user information before an `@`) is refused, so that the host
+    validated, named in messages and sent the key are one.
+    """
     base_url = text or DEFAULT_BASE_URL
     if not is_http_url(base_url):
-        raise ValueError(
-            f"Configuration 'base_url' is {cited(mask_secrets(base_url, api_key))}: expected an "
-            f"http(s) URL with a valid host name or IP address, such as {DEFAULT_BASE_URL}."
+        problem = (
+            f"an http(s) URL with a valid host name or IP address, such as {DEFAULT_BASE_URL}"
         )
-    return base_url
+    elif sending_address(base_url) != named_address(base_url):
+        problem = (
+            "a URL that names one host: it reads as {} to one URL parser, but requests, which "
+            "sends the key, would send it to {}".format(
+                *(address_text(address(base_url)) for address in (named_address, sending_address))
+            )
+        )
+    elif "\\" in base_url:
+        problem = "a URL without a backslash (URL parsers disagree on what it means)"
+    elif "@" in urlparse(base_url).netloc:
+        problem = "a URL without user information (user@ before the host): the API takes the key"
+    else:
+        return base_url
+    raise ValueError(
+        f"Configuration 'base_url' is {cited(mask_secrets(base_url, api_key))}: expected "
+        f"{problem}."
+    )
+
+
+def named_address(url):
+    """Return the (host, port) the standard library's URL parser reads in url."""
+    parsed = urlparse(url)
+    return parsed.hostname, parsed.port
+
+
+def address_text(address):
+    """Return a (host, port) for a message."""
+    host, port = address
+    return f"{host}:{port}" if port is not None else f"{host}"
+
+
+def sending_address(url):
+    """Return the (host, port) requests sends a request for url to ((None, None) when it
+    cannot prepare one)."""
+    try:
+        sent = parse_url(requests.Request("GET", url).prepare().url)  # as its adapter reads it
+    except (requests.RequestException, ValueError):
+        return None, None
+    return (sent.host or "").strip("[]").lower() or None, sent.port
 
 
 def is_http_url(url):

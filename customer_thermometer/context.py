@@ -3,11 +3,11 @@ shape met and the counts; made by update() and handed to every table."""
 
 import logging
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import requests
 
 from . import clock
+from .config import sending_address
 from .cursors import read_date_filter
 from .deadline import WatchedAdapter
 from .fields import ListShape
@@ -42,7 +42,7 @@ class SyncContext:
         self.started_at = clock.utc_now()
         self.today = self.started_at.date()
         self.upper_bound = self.today + timedelta(days=1)
-        self.host = urlparse(settings["base_url"]).hostname  # for messages
+        self.host = sending_address(settings["base_url"])[0]  # where the key goes, for messages
         self.session = requests.Session()
         for prefix in ("https://", "http://"):
             self.session.mount(prefix, WatchedAdapter())

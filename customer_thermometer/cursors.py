@@ -4,7 +4,7 @@ read, and the date filter the answers showed, every saved value validated before
 from datetime import date, datetime, timedelta
 
 from .masking import cited
-from .specs import DATE_FIELDS, DATED_TABLES, MAX_LOOKBACK_DAYS, RECORD_LIMIT
+from .specs import DATE_FIELDS, DATED_TABLES, EARLIEST_DATE, MAX_LOOKBACK_DAYS, RECORD_LIMIT
 
 
 def read_cursor(state, table):
@@ -61,29 +61,31 @@ def validate_state(state, today):
 
     Raises:
         ValueError: naming the state key: a cursor that is not a date, lies after tomorrow or
-            before 1970 (a state that no sync of this connection wrote: reading from there
-            would skip responses or walk back through decades), history ranges that are not
-            days within those bounds, or a saved date filter that is not one the connector knows.
+            before EARLIEST_DATE (from_date's earliest: reading from there would skip
+            responses or walk back through decades), history ranges that are not days within
+            those bounds, or a saved date filter that is not one the connector knows.
     """
     tomorrow = today + timedelta(days=1)  # a cursor is the newest day the answers held
     for table in DATED_TABLES:
         cursor = read_cursor(state, table)
-        if cursor is not None and not date(1970, 1, 1) <= cursor <= tomorrow:
+        if cursor is not None and not EARLIEST_DATE <= cursor <= tomorrow:
             key = f"{table}_cursor" if state.get(f"{table}_cursor") else f"{table}_last_sync"
-            raise ValueError(
-                f"State '{key}' is {cited(state[key])}, which is not between 1970-01-01 and "
-                f"tomorrow ({tomorrow}): no sync of this connection saved it. Re-sync the table "
-                f"(in Fivetran, or `fivetran reset` locally) to read it again from 'from_date'."
-            )
+            raise ValueError(out_of_bounds(key, state[key], "which is", tomorrow))
         history = read_history(state, table)
-        if history and not date(1970, 1, 1) <= history[0][0] <= history[-1][1] <= tomorrow:
-            raise ValueError(
-                f"State '{table}_history' is {cited(state[f'{table}_history'])}, whose days are "
-                f"not between 1970-01-01 and tomorrow ({tomorrow}): no sync of this connection "
-                f"saved it. Re-sync the table (in Fivetran, or `fivetran reset` locally)."
-            )
+        if history and not EARLIEST_DATE <= history[0][0] <= history[-1][1] <= tomorrow:
+            key = f"{table}_history"
+            raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
         read_date_filter(state, table)
         read_largest_answer(state, table)
+
+
+def out_of_bounds(key, value, what, tomorrow):
+    """Return the error of a saved date outside the days a sync reads, and how to start over."""
+    return (
+        f"State '{key}' is {cited(value)}, {what} not between {EARLIEST_DATE} and tomorrow "
+        f"({tomorrow}), the days a sync reads. To start the table over, re-sync it (in "
+        f"Fivetran, or `fivetran reset` locally): it is read again from 'from_date'."
+    )
 
 
 def read_largest_answer(state, table):

@@ -2,7 +2,12 @@
 names, primary key and declared columns, the metrics' value methods, and what one answer and one
 table's windows may take."""
 
+from datetime import date
+
 MAX_LOOKBACK_DAYS = 365
+
+
+EARLIEST_DATE = date(1970, 1, 1)  # the earliest day a sync reads, from_date's default
 
 
 RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it

@@ -5,6 +5,7 @@ import pytest
 
 import connector
 from customer_thermometer.config import is_http_url
+from customer_thermometer.context import SyncContext
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration, day
 from tests.support import run
 
@@ -24,6 +25,9 @@ class TestValidateConfiguration:
             ({"from_date": "01/02/2024"}, "from_date", "YYYY-MM-DD"),
             ({"from_date": "20240101"}, "from_date", "YYYY-MM-DD"),
             ({"from_date": "2026-11-27"}, "from_date", "future"),
+            ({"from_date": "1900-01-01"}, "from_date", "expected a date from 1970-01-01 on"),
+            ({"from_date": "0001-01-01"}, "from_date", "expected a date from 1970-01-01 on"),
+            ({"from_date": "1969-12-31"}, "from_date", "leave it empty to read every response"),
             ({"lookback_days": "-1"}, "lookback_days", "0 to 365"),
             ({"lookback_days": "366"}, "lookback_days", "0 to 365"),
             ({"lookback_days": "2.5"}, "lookback_days", "0 to 365"),
@@ -31,6 +35,14 @@ class TestValidateConfiguration:
             ({"base_url": "ftp://ct.example.test/api.php"}, "base_url", "http(s) URL"),
             ({"base_url": "app.customerthermometer.com"}, "base_url", "http(s) URL"),
             ({"base_url": "https:///api.php"}, "base_url", "http(s) URL"),
+            ({"base_url": "https://ct.example.test/a\\b.php"}, "base_url", "without a backslash"),
+            ({"base_url": "https://me@ct.example.test/"}, "base_url", "without user information"),
+            ({"base_url": "https://me:pw@ct.example.test/"}, "base_url", "user information"),
+            (
+                {"base_url": "https://ct.example.test%2f@evil.test/"},
+                "base_url",
+                "user information",
+            ),
         ],
     )
     def test_bad_value_raises_naming_the_key(self, captured, overrides, named, expected):
@@ -126,6 +138,39 @@ class TestConfigurationSays:
         host = host[:length]
         assert len(host) == length
         assert is_http_url(f"https://{host}/api.php") is valid
+
+
+class TestTheKeyGoesOnlyToTheHostChecked:
+    @pytest.mark.parametrize(
+        "url, named, sent",
+        [
+            ("http://127.0.0.2:8080\\@127.0.0.1:9090/api.php", "127.0.0.1:9090", "127.0.0.2:8080"),
+            ("http://127.0.0.1:8080\\@127.0.0.1:9090/api.php", "127.0.0.1:9090", "127.0.0.1:8080"),
+            ("https://evil.test\\@ct.example.test/api.php", "ct.example.test", "evil.test"),
+        ],
+    )
+    def test_a_url_read_as_two_hosts_is_refused_naming_both(self, captured, url, named, sent):
+        with pytest.raises(ValueError) as raised:
+            connector.validate_configuration(configuration(base_url=url))
+        assert str(raised.value).endswith(
+            f"expected a URL that names one host: it reads as {named} to one URL parser, but "
+            f"requests, which sends the key, would send it to {sent}."
+        )
+
+    @pytest.mark.parametrize(
+        "url, host",
+        [
+            ("https://CT.Example.test./api.php", "ct.example.test."),
+            ("http://[::1]:8765/api.php", "::1"),
+            ("https://10.0.0.1/api.php?from=a@b", "10.0.0.1"),
+            ("https://ct.example.test/api.php#@evil.test", "ct.example.test"),
+        ],
+    )
+    def test_messages_name_the_host_the_requests_go_to(self, captured, url, host):
+        settings = connector.validate_configuration(configuration(base_url=url))
+        context = SyncContext(settings, {})
+        context.close()
+        assert context.host == host
 
 
 class TestBoundaries:

@@ -1,14 +1,18 @@
 """Unit tests of connector.py: the setup form and its test, the schema, and what update() does with
 each table's outcome (checkpoints, failed tables, errors no one foresaw)."""
 
-from datetime import date
+import functools
+import random
+from datetime import date, timedelta
 
 import pytest
 import requests
 
 import connector
 from customer_thermometer import answers
-from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration
+from customer_thermometer.cursors import validate_state
+from customer_thermometer.specs import EARLIEST_DATE, SYNC_LIMITS
+from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, configuration, small_account
 from tests.support import ALL_TABLES, PASSWORD, PLAIN, SCRIPTED_STATE, UPPER, refused, run
 
 
@@ -126,7 +130,7 @@ def test_the_setup_form_field_by_field():
             PLAIN,
             False,
             "Where the first sync starts, as YYYY-MM-DD. Later syncs continue from their saved "
-            "state. Default: 1970-01-01 (everything).",
+            "state. From 1970-01-01 on; default: 1970-01-01 (everything).",
             "2024-01-01",
         ),
         (
@@ -347,3 +351,67 @@ class TestSetupTest:
         result = connector.check_api_key(configuration())
         assert not result.success
         assert "***" in result.failure and API_KEY not in result.failure
+
+
+def random_sync(rng):
+    """Return (configuration overrides, saved state, stand-in options, ending) for one random
+    sync: a from_date anywhere from year 1 to today, a saved state that validation accepts or
+    none, and one way for the sync to end."""
+    ordinal = rng.choice(
+        [
+            rng.randint(date(1, 1, 1).toordinal(), EARLIEST_DATE.toordinal()),
+            rng.randint(EARLIEST_DATE.toordinal(), TODAY.toordinal()),
+            TODAY.toordinal() - rng.randint(0, 120),
+        ]
+    )
+    from_date = date.fromordinal(ordinal)
+    overrides = {"from_date": from_date.isoformat(), "lookback_days": str(rng.randint(0, 40))}
+    state = {}
+    if rng.random() < 0.5:
+        cursor = TODAY - timedelta(days=rng.randint(-1, 60))
+        state["blast_result_cursor"] = state["comment_cursor"] = cursor.isoformat()
+        if rng.random() < 0.5:
+            last = cursor - timedelta(days=rng.randint(1, 20))
+            first_day = max(EARLIEST_DATE, last - timedelta(days=rng.randint(0, 400)))
+            state["blast_result_history"] = [[first_day.isoformat(), last.isoformat()]]
+    options = {"days": rng.randint(1, 90), "cap": rng.choice([None, 7, 25])}
+    ending = rng.choice(["success", "failed table", "budget", "unreachable", "exception"])
+    return overrides, state, options, ending
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_every_state_a_sync_saves_the_next_sync_accepts(captured, api, monkeypatch, seed):
+    rng = random.Random(seed)
+    overrides, state, options, ending = random_sync(rng)
+    try:
+        connector.validate_configuration(configuration(**overrides))
+    except ValueError as refused_value:
+        assert "Configuration 'from_date'" in str(refused_value)
+        assert date.fromisoformat(overrides["from_date"]) < EARLIEST_DATE
+        return
+    validate_state(state, TODAY)  # a state the last sync could have saved
+    api.fake = small_account(**options)
+    if ending == "failed table":
+        api.script("getBlastResults", *[(500, "oops")] * rng.randint(4, 12))
+    elif ending == "budget":
+        monkeypatch.setitem(SYNC_LIMITS, "max_windows_per_table", rng.randint(1, 4))
+    elif ending == "unreachable":
+        for method in ("getComments", "getBlastResults"):
+            api.script(method, *[requests.ConnectionError("refused")] * 4)
+    elif ending == "exception":
+        upserts = rng.randint(0, 40)
+        monkeypatch.setattr(connector.op, "upsert", functools.partial(fail_after, [upserts]))
+    try:
+        run(state=state, **overrides)
+    except RuntimeError:
+        assert ending != "success"
+    assert captured.checkpoints or ending != "success"
+    for saved in captured.checkpoints:
+        validate_state(saved, TODAY)  # the next sync accepts it (it raises where it would not)
+
+
+def fail_after(left, table, data):
+    """An op.upsert that raises once left[0] rows were upserted."""
+    if left[0] == 0:
+        raise RuntimeError("the destination went away")
+    left[0] -= 1

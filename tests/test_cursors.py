@@ -18,7 +18,7 @@ from customer_thermometer.cursors import (
     without,
 )
 from tests.conftest import TODAY, UNDER_EVERY_PARSER, day
-from tests.support import run
+from tests.support import UPPER, run
 
 
 class TestState:
@@ -97,7 +97,10 @@ class TestTablesFailCleanly:
             run(state={"blast_result_cursor": saved})
         message = str(raised.value)
         assert "State 'blast_result_cursor'" in message and why in message
-        assert "Re-sync" in message or "expected a date" in message
+        assert "re-sync it (in Fivetran, or `fivetran reset` locally)" in message or (
+            "expected a date" in message
+        )
+        assert "saved it" not in message  # it says what is wrong, not who did it
         assert len(message) < 400
         assert api.queries == [] and captured.checkpoints == []
 
@@ -108,6 +111,19 @@ class TestTablesFailCleanly:
             "State 'comment_last_sync' is '2099-01-01T00:00:00Z', which is not between "
             "1970-01-01 and tomorrow"
         )
+
+    def test_a_history_out_of_range_says_how_to_start_over_and_not_who_saved_it(
+        self, captured, api
+    ):
+        with pytest.raises(ValueError) as raised:
+            run(state={"comment_history": [["1900-01-01", "2026-11-01"]]})
+        assert str(raised.value) == (
+            "State 'comment_history' is \"[['1900-01-01', '2026-11-01']]\", whose days are not "
+            f"between 1970-01-01 and tomorrow ({UPPER}), the days a sync reads. To start the "
+            "table over, re-sync it (in Fivetran, or `fivetran reset` locally): it is read again "
+            "from 'from_date'."
+        )
+        assert api.queries == []
 
     def test_a_cursor_of_tomorrow_is_accepted(self, captured, api):
         # The newest day the answers held may be tomorrow in UTC, in a zone ahead of it.

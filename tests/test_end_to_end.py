@@ -311,6 +311,7 @@ def test_a_wrong_key_fails_fast_without_retries_or_state(runner, small_api):
     [
         ({"api_key": "<YOUR_CUSTOMER_THERMOMETER_API_KEY>"}, "api_key"),
         ({"from_date": "2024-13-01"}, "from_date"),
+        ({"from_date": "1900-01-01"}, "from_date"),
         ({"lookback_days": "1000"}, "lookback_days"),
         ({"base_url": "not a url"}, "base_url"),
     ],
@@ -320,6 +321,19 @@ def test_a_bad_configuration_value_fails_before_any_request(runner, small_api, o
     assert result.returncode != 0
     assert f"Configuration '{named}'" in result.output
     assert small_api.requests == []
+    assert runner.project.state() is None
+
+
+def test_a_base_url_read_as_two_hosts_sends_the_key_to_neither(runner, small_api):
+    # One URL parser reads the stand-in's port here; requests would send to the other listener.
+    with FakeCustomerThermometer(responses=10, days=5, seed=2, api_key=API_KEY) as other:
+        other_port = other.base_url.split(":")[2].split("/")[0]
+        url = small_api.base_url.replace("//", f"//127.0.0.1:{other_port}\\@", 1)
+        result = runner.sync(small_api, base_url=url)
+        assert other.requests == [] and small_api.requests == []
+    assert result.returncode != 0
+    assert "Configuration 'base_url'" in result.output
+    assert f"would send it to 127.0.0.1:{other_port}." in result.output
     assert runner.project.state() is None
 
 
