@@ -61,17 +61,15 @@ mutate: $(INSTALLED)
 
 # The CLI writes configuration.json where it runs: it runs in the configuration's folder, and the
 # result is saved as CONFIGURATION (an existing one is shown to it first, so that it asks before
-# replacing it). tools/local_account.py does the folder's book-keeping: see its docstring.
+# replacing it); what it wrote is removed however it ends. tools/local_account.py does the
+# folder's book-keeping: see its docstring.
 configure: $(INSTALLED)
-	@folder="$$($(ACCOUNT_TOOL) before-configure)" || exit 2; \
-		(cd "$$folder" && $(RUN) fivetran configuration); \
-		$(ACCOUNT_TOOL) after-configure $$?
+	@$(ACCOUNT_TOOL) configure
 
+# The CLI reads configuration.json where it runs: the folder gets a link to CONFIGURATION, never a
+# copy, removed however the CLI ends (Ctrl-C too).
 check: $(INSTALLED)
-	@folder="$$($(ACCOUNT_TOOL) prepare)" || exit 2; \
-		cp "$$CONFIGURATION" "$$folder/configuration.json" || exit 2; \
-		(cd "$$folder" && $(RUN) fivetran configuration --test); status=$$?; \
-		rm -f "$$folder/configuration.json"; exit $$status
+	@$(ACCOUNT_TOOL) check
 
 debug: $(INSTALLED)
 	@folder="$$($(ACCOUNT_TOOL) prepare)" || exit 2; \

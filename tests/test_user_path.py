@@ -13,8 +13,12 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -334,3 +338,95 @@ def test_a_configuration_path_with_spaces_syncs_whole(checkout, tmp_path):
             checkout / "files" / "accounts" / "acme corp", "blast_result", ["response_id"]
         )
         assert len(rows) == len(account.truth("blast_result"))
+
+
+def silent_listener():
+    """Return (URL, connections): a server on 127.0.0.1 that accepts and never answers, and the
+    list of connections it accepted (closed when the test's process ends)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    connections = []
+
+    def accept():
+        while True:
+            try:
+                connections.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/api.php", connections, server
+
+
+def stop_midway(checkout, tmp_path, target, signal_number, started):
+    """Run make target for b.local.json in a process group of its own, send it signal_number
+    once started() is true, and return (its output, the folder's configuration.json)."""
+    environment = {**user_environment(), "HOME": str(tmp_path / "home")}
+    process = subprocess.Popen(
+        ["make", target, "CONFIGURATION=b.local.json"],
+        cwd=checkout,
+        env=environment,
+        stdin=subprocess.PIPE,  # left open: a prompt waits on it
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: a terminal's Ctrl-C reaches them all
+    )
+    shown = account_folder(checkout, "b.local.json") / "configuration.json"
+    try:
+        deadline = time.monotonic() + 120
+        while not started(shown) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started(shown), f"make {target} ended or hung before the CLI began"
+        os.killpg(process.pid, signal_number)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode != 0
+    assert not shown.exists() and not shown.is_symlink(), output
+    for path in (checkout / "files").rglob("*"):
+        assert not path.is_file() or SECOND_KEY.encode() not in path.read_bytes(), path
+    assert git(checkout, "status", "--porcelain") == ""
+    return output
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_check_stopped_midway_leaves_no_copy_of_the_configuration(checkout, tmp_path, number):
+    url, connections, server = silent_listener()
+    (checkout / "b.local.json").write_text(json.dumps({"api_key": SECOND_KEY, "base_url": url}))
+
+    def asking(shown):
+        # The CLI reads the file itself, not a copy of the key: its folder holds a link.
+        return bool(connections) and shown.is_symlink()
+
+    try:
+        stop_midway(checkout, tmp_path, "check", number, asking)
+    finally:
+        server.close()
+
+
+def test_configure_stopped_at_its_prompt_leaves_no_copy_of_the_configuration(checkout, tmp_path):
+    (checkout / "b.local.json").write_text(json.dumps({"api_key": SECOND_KEY}))
+    shown_at = []
+
+    def prompting(shown):  # the existing file is shown to the CLI, which asks about it
+        if shown.is_file() and not shown_at:
+            shown_at.append(time.monotonic())
+        return bool(shown_at) and time.monotonic() - shown_at[0] > 2
+
+    said = stop_midway(checkout, tmp_path, "configure", signal.SIGINT, prompting)
+    assert "Stopped: nothing of the configuration is left in the folder." in said
+    assert json.loads((checkout / "b.local.json").read_text()) == {"api_key": SECOND_KEY}
+
+
+def test_check_leaves_no_copy_after_a_refused_key_nor_after_success(checkout, tmp_path):
+    env = {"HOME": str(tmp_path / "home")}
+    shown = account_folder(checkout, "b.local.json") / "configuration.json"
+    with FakeCustomerThermometer(responses=10, days=5, seed=3, api_key=THIRD_KEY) as account:
+        for key, succeed in ((SECOND_KEY, False), (THIRD_KEY, True)):
+            configuration = {"api_key": key, "base_url": account.base_url}
+            (checkout / "b.local.json").write_text(json.dumps(configuration))
+            said = make(checkout, "check", "CONFIGURATION=b.local.json", env=env, succeed=succeed)
+            assert ("PASSED" in said) == succeed
+            assert not shown.exists() and not shown.is_symlink()

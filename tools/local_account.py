@@ -15,13 +15,20 @@ Usage (the Makefile's): `python -m tools.local_account COMMAND`, where COMMAND i
   git-ignored: `*.local.json`, or outside the repository), with a copy of the existing one in the
   folder as `configuration.json`, where the CLI writes; print the folder;
 - `after-configure STATUS`: save what the CLI wrote as the file (or say it was kept), say what to
-  run next, and warn when the folder holds a sync of what the file named before.
+  run next, and warn when the folder holds a sync of what the file named before;
+- `configure`: `before-configure`, `fivetran configuration` in the folder, `after-configure`;
+- `check`: `prepare`, then `fivetran configuration --test` in the folder, which reads only a
+  `configuration.json` there: a link to the file, never a copy of the key.
+`configure` and `check` remove what they put in the folder however the CLI ends: success, an
+error, Ctrl-C or a termination signal (a file the CLI wrote holds the key, encrypted or not).
 Messages go to standard error; exit code 2 means the command must not go on.
 """
 
 import os
 import shlex
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -147,6 +154,50 @@ def after_configure(given, status):
     return 0
 
 
+class Stopped(BaseException):
+    """A termination signal, raised where the command is so that its clean-up runs."""
+
+
+def stop_on_signals():
+    """Make SIGTERM and SIGHUP raise Stopped, and Ctrl-C (SIGINT) KeyboardInterrupt even where
+    the parent ignored it."""
+
+    def stop(number, frame):
+        raise Stopped(number)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def run_cli(folder, *arguments):
+    """Run the fivetran CLI in folder (standard input and output the user's); return its exit
+    code."""
+    return subprocess.run(["fivetran", *arguments], cwd=folder).returncode
+
+
+def configure(given):
+    """See the module's `configure`; return the exit code."""
+    try:
+        status = run_cli(before_configure(given), "configuration")
+    except (KeyboardInterrupt, Stopped):  # nothing is saved, and nothing is left in the folder
+        (folder_of(given) / WRITTEN).unlink(missing_ok=True)
+        raise
+    return after_configure(given, status)
+
+
+def check(given):
+    """See the module's `check`; return the exit code."""
+    folder = prepare(given)
+    link = folder / WRITTEN
+    link.unlink(missing_ok=True)
+    link.symlink_to(Path(given).resolve())
+    try:
+        return run_cli(folder, "configuration", "--test")
+    finally:
+        link.unlink(missing_ok=True)
+
+
 def main(argv):
     """Run one command; return the exit code."""
     given = configuration()
@@ -162,14 +213,22 @@ def main(argv):
             print(before_configure(given))
         elif command == "after-configure":
             return after_configure(given, int(argv[1]))
+        elif command == "configure":
+            return configure(given)
+        elif command == "check":
+            return check(given)
         else:
             say(__doc__)
             return 2
     except Refused as refused:
         say(str(refused))
         return 2
+    except (KeyboardInterrupt, Stopped):
+        say("Stopped: nothing of the configuration is left in the folder.")
+        return 130
     return 0
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     sys.exit(main(sys.argv[1:]))
