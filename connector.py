@@ -240,6 +240,14 @@ def sync_every_table(configuration, state):
     settings = validate_configuration(configuration)
     # A corrupt saved value fails before any request.
     cursors.validate_state(state, clock.utc_now().date())
+    state, dropped = cursors.bounded_state(state)
+    if dropped:
+        names = ", ".join(masking.cited(key) for key in dropped[: specs.MAX_REPORTED_NAMES])
+        log.warning(
+            f"State keys the connector does not know are saved again up to "
+            f"{cursors.UNKNOWN_STATE_BYTES:,} bytes in all; {len(dropped):,} more are not: "
+            f"{masking.mask_secrets(names, settings['api_key'])}"
+        )
     context = SyncContext(settings, state)
     steps = [
         # blast_result first: the responses with a comment it read whole witness the comments.

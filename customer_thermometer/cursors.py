@@ -1,10 +1,61 @@
 """The state a sync reads and saves: each dated table's cursor, the history of days still to
 read, and the date filter the answers showed, every saved value validated before any request."""
 
+import json
 from datetime import date, datetime, timedelta
 
 from .masking import cited
-from .specs import DATE_FIELDS, DATED_TABLES, EARLIEST_DATE, MAX_LOOKBACK_DAYS, RECORD_LIMIT
+from .specs import (
+    DATE_FIELDS,
+    DATED_TABLES,
+    EARLIEST_DATE,
+    MAX_HISTORY_RANGES,
+    MAX_LOOKBACK_DAYS,
+    RECORD_LIMIT,
+)
+
+STATE_SUFFIXES = (
+    "_cursor",
+    "_last_sync",
+    "_history",
+    "_date_field",
+    "_lag_days",
+    "_largest_answer",
+)
+
+
+UNKNOWN_STATE_BYTES = 1024  # of the keys the connector does not know, carried forward in all
+
+
+def bounded_state(state):
+    """Return (the state, the keys dropped from it): the keys the connector knows (a dated
+    table's name and one of STATE_SUFFIXES; a history of more than MAX_HISTORY_RANGES ranges
+    merged to that many, which only widens what is read), and as many others, in name order, as
+    fit in UNKNOWN_STATE_BYTES of JSON. The runner logs the whole state at every checkpoint: a
+    large value no sync reads would be saved, and printed, again and again.
+
+    The state must have passed validate_state().
+    """
+    known = {table + suffix for table in DATED_TABLES for suffix in STATE_SUFFIXES}
+    bounded, dropped, room = {}, [], UNKNOWN_STATE_BYTES
+    for table in DATED_TABLES:
+        history = read_history(state, table)
+        if len(history) > MAX_HISTORY_RANGES:
+            bounded[f"{table}_history"] = [
+                [first.isoformat(), last.isoformat()]
+                for first, last in merged_ranges(history, MAX_HISTORY_RANGES)
+            ]
+    for key in sorted(state):
+        if key in known:
+            bounded.setdefault(key, state[key])
+            continue
+        size = len(json.dumps({key: state[key]}, default=str))
+        if size <= room:
+            bounded[key] = state[key]
+            room -= size
+        else:
+            dropped.append(key)
+    return bounded, dropped
 
 
 def read_cursor(state, table):
@@ -173,7 +224,8 @@ def advanced_state(state, context):
     showed it follows another date than date_submitted.
 
     A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
-    answer an earlier version kept (a cap can change: it proves nothing); other keys are kept.
+    answer an earlier version kept (a cap can change: it proves nothing); other keys are kept
+    (the state given is bounded_state()'s).
     """
     new_state = dict(state)
     for table in DATED_TABLES:

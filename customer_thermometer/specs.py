@@ -10,6 +10,9 @@ MAX_LOOKBACK_DAYS = 365
 EARLIEST_DATE = date(1970, 1, 1)  # the earliest day a sync reads, from_date's default
 
 
+MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest ones merged)
+
+
 RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it
 
 

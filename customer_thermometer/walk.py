@@ -13,11 +13,8 @@ from .errors import ApiError
 from .output import count_of, say
 from .proofs import check_group, child_delivered, defer_check, read_window
 from .reports import log_shape_report, log_table_summary
-from .specs import DATE_FIELDS
+from .specs import DATE_FIELDS, MAX_HISTORY_RANGES
 from .windows import GroupCheck, Window, log_unproven, new_window
-
-MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest ones merged)
-
 
 RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days first
 

@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 
 from customer_thermometer.cursors import (
+    STATE_SUFFIXES,
     advanced_state,
+    bounded_state,
     day_total,
     describe_ranges,
     merged_ranges,
@@ -17,6 +19,7 @@ from customer_thermometer.cursors import (
     validate_state,
     without,
 )
+from customer_thermometer.specs import DATED_TABLES, SYNC_LIMITS
 from tests.conftest import TODAY, UNDER_EVERY_PARSER, day
 from tests.support import UPPER, run
 
@@ -438,3 +441,55 @@ class TestCursorForms:
     @pytest.mark.parametrize("value", ["2026-11-20T23:00:00Z", "2026-11-20T23:00:00+05:00"])
     def test_a_timestamp_with_a_zone_is_read_by_its_date(self, value):
         assert read_cursor({"comment_cursor": value}, "comment") == day("2026-11-20")
+
+
+class TestABoundedState:
+    def test_a_large_unknown_key_is_saved_at_no_checkpoint_and_named_once(
+        self, captured, api, monkeypatch
+    ):
+        monkeypatch.setitem(SYNC_LIMITS, "checkpoint_every_rows", 10)
+        start = {"comment_cursor": "2026-11-20", "left_by_a_tool": "x" * 10**7, "note": "kept"}
+        run(state=start)
+        assert len(captured.checkpoints) > 2
+        for saved in captured.checkpoints:
+            assert "left_by_a_tool" not in saved and saved["note"] == "kept"
+        (warning,) = [line for line in captured.messages("warning") if "State keys" in line]
+        assert warning == (
+            "State keys the connector does not know are saved again up to 1,024 bytes in all; "
+            "1 more are not: 'left_by_a_tool'"
+        )
+
+    def test_unknown_keys_are_kept_in_name_order_while_they_fit(self):
+        # As JSON, a is 989 bytes, b 24, c 109 and d 9: a and b fit, c does not, d does.
+        state = {"d": "", "c": "y" * 100, "b": "x" * 15, "a": "z" * 980}
+        state["blast_result_cursor"] = "2026-11-01"
+        bounded, dropped = bounded_state(state)
+        assert bounded == {k: state[k] for k in ("a", "b", "d", "blast_result_cursor")}
+        assert dropped == ["c"]
+
+    @pytest.mark.parametrize("size, kept", [(1024, True), (1025, False)])
+    def test_the_room_for_unknown_keys_is_1024_bytes_of_json(self, size, kept):
+        value = "v" * (size - len('{"k": ""}'))
+        assert ("k" in bounded_state({"k": value})[0]) is kept
+
+    def test_every_key_the_connector_knows_is_kept_whatever_its_size(self):
+        state = {
+            f"{table}{suffix}": "2026-11-01" for table in DATED_TABLES for suffix in STATE_SUFFIXES
+        }
+        for table in DATED_TABLES:
+            state[f"{table}_history"] = [
+                ["2020-01-01", "2026-01-01"],
+                ["2026-11-01", "2026-11-02"],
+            ]
+        assert bounded_state(state) == (state, [])
+
+    def test_a_history_of_more_ranges_than_a_sync_saves_is_merged_to_that_many(self):
+        ranges = [[(day("2026-01-01") + timedelta(days=3 * n)).isoformat()] * 2 for n in range(25)]
+        bounded, _ = bounded_state(
+            {"comment_history": ranges, "blast_result_history": ranges[:20]}
+        )
+        merged = read_history(bounded, "comment")
+        assert len(merged) == 20 and merged[0][0] == day("2026-01-01")
+        assert merged[-1][1] == day(ranges[-1][1])
+        assert bounded["blast_result_history"] == ranges[:20]
+        assert all(any(a <= day(d) <= b for a, b in merged) for d, _ in ranges)
