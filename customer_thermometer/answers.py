@@ -32,7 +32,9 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
         An Answer: how many records it held, how many were new, their keys by day.
     Raises:
         ApiError: besides make_api_request()'s errors, an answer holding records none of which
-            has the table's primary key (a shape the connector cannot land).
+            names the table's primary-key fields (a shape the connector cannot land). A record
+            that names them but whose values cannot be read is skipped, counted and warned of,
+            even alone in its answer.
     """
     spec = TABLE_SPECS[table]
     request_label = describe_request(spec["method"], params)
@@ -49,7 +51,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
             ) from None
         except ApiError as error:
             raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
-        if answer.count and not answer.any_keyed:
+        if answer.unnamed and not answer.any_named:
             raise ApiError(
                 f"{request_label} answered {count_of(answer.count, 'record')}, none with the "
                 f"primary key {spec['primary_key']}: a shape the connector cannot land (see the "
@@ -64,7 +66,8 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
 
 def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
-    primary_key_of = operator.itemgetter(*TABLE_SPECS[table]["primary_key"])
+    key_fields = TABLE_SPECS[table]["primary_key"]
+    primary_key_of = operator.itemgetter(*key_fields)
     tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
     # Whether the body's end is framed (a length, or chunks): headers ignore their names' case.
@@ -79,6 +82,11 @@ def upsert_answer(context, table, response, answer, delivered):
         if not fields:  # a record that could not be read: in the answer, counted, warned of
             context.table_stats(table)["skipped"] += 1
             continue
+        if not answer.any_named:
+            if names_every(fields, key_fields):
+                answer.any_named = True
+            else:
+                answer.unnamed += 1
         row = build_row(context, table, fields)
         if row is None:
             continue
@@ -96,6 +104,15 @@ def upsert_answer(context, table, response, answer, delivered):
     note_progress(context, table)
 
 
+def names_every(fields, key_fields):
+    """Return True when a record's fields name each primary-key field, whatever their values
+    (date_submitted may be named by response_date, its fallback: see build_row())."""
+    return all(
+        name in fields or (name == "date_submitted" and "response_date" in fields)
+        for name in key_fields
+    )
+
+
 class Answer:
     """What one list answer held, for the window logic.
 
@@ -111,7 +128,8 @@ class Answer:
     ):
         self.keep_days = keep_days
         self.count = 0  # records in the answer, keyed or not
-        self.any_keyed = False  # whether any record had every primary-key value
+        self.any_named = False  # whether any record named every primary-key field
+        self.unnamed = 0  # records read before one did, naming not every primary-key field
         self.new = 0  # records not delivered before in this sync
         self.field = field
         self.keys_by_day = {}
@@ -124,7 +142,6 @@ class Answer:
 
     def add(self, row, key):
         """File a keyed record under its day (returned; None when it has no such date)."""
-        self.any_keyed = True
         other = row.get(self.other)
         if other is not None:
             if self.other_first is None:

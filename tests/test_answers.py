@@ -12,6 +12,7 @@ from customer_thermometer.errors import ApiError, AuthenticationError, WindowTim
 from customer_thermometer.specs import TABLE_SPECS
 from tests.conftest import API_KEY, UNDER_EVERY_PARSER, day
 from tests.support import (
+    SCRIPTED_STATE,
     SCRIPTED_SUMMARY,
     blast_xml,
     comments_body,
@@ -61,6 +62,61 @@ class TestRecords:
         assert any("'date_submitted'" in m for m in warnings)
         (summary,) = [m for m in captured.messages("info") if m.startswith(SCRIPTED_SUMMARY)]
         assert "2 skipped" in summary
+
+
+@UNDER_EVERY_PARSER
+class TestARecordAloneIsTheUnitOfFailure:
+    @pytest.mark.parametrize(
+        "fields, named",
+        [
+            ({"response_id": str(2**63)}, "response_id"),
+            ({"response_id": "18446744073709551616"}, "response_id"),
+            ({"response_id": None}, "response_id"),
+            ({"response_id": ""}, "response_id"),
+            ({"date_submitted": None}, "date_submitted"),
+            ({"date_submitted": "0000-00-00 00:00:00"}, "date_submitted"),
+            ({"blast_id": "x"}, "blast_id"),
+        ],
+    )
+    def test_a_lone_record_whose_key_cannot_be_read_is_skipped_and_the_table_goes_on(
+        self, captured, api, fields, named
+    ):
+        api.script("getBlastResults", (200, blast_xml(keyed_record(**fields))))
+        run_scripted(api)  # no table fails
+        assert captured.rows("blast_result") == [] and captured.messages("error") == []
+        (warning,) = [m for m in captured.messages("warning") if "primary-key" in m]
+        assert warning.startswith(
+            f"blast_result: skipped a record without a primary-key value for '{named}'"
+        )
+        (summary,) = [m for m in captured.messages("info") if m.startswith(SCRIPTED_SUMMARY)]
+        assert "1 skipped" in summary
+        (saved,) = captured.checkpoints  # the sync succeeded; no record moved the cursor
+        assert saved["blast_result_cursor"] == SCRIPTED_STATE["blast_result_cursor"]
+
+    def test_a_lone_record_that_cannot_be_read_at_all_is_skipped_and_the_table_goes_on(
+        self, captured, api
+    ):
+        api.script("getComments", (200, comments_body(b"<br>")))
+        run_scripted(api)
+        assert captured.rows("comment") == [] and captured.messages("error") == []
+        (summary,) = [m for m in captured.messages("info") if m.startswith("comment: 2026-11-18")]
+        assert "1 skipped" in summary
+
+    def test_records_that_name_no_key_field_still_fail_the_table_as_a_shape(self, captured, api):
+        body = blast_xml({"ResponseID": "1", "DateSubmitted": "2026-11-20 08:15:00"})
+        api.script("getBlastResults", (200, body))
+        with pytest.raises(RuntimeError, match="blast_result"):
+            run_scripted(api)
+        (error,) = captured.messages("error")
+        assert "answered 1 record, none with the primary key" in error
+
+    def test_one_record_naming_the_key_clears_the_shape_whatever_comes_before(self, captured, api):
+        body = blast_xml(
+            {"note": "a"}, {"note": "b"}, keyed_record(response_id=""), keyed_record(note="c")
+        )
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        assert [row["response_id"] for row in captured.rows("blast_result")] == [1]
 
 
 @UNDER_EVERY_PARSER
@@ -122,7 +178,6 @@ class TestAnswer:
         assert days == [day("2026-11-20"), day("2026-11-20"), day("2026-11-21"), day("2026-11-20")]
         assert answer.keys_by_day == {day("2026-11-20"): {"1", "2", "4"}, day("2026-11-21"): {"3"}}
         assert answer.keys() == {"1", "2", "3", "4"}
-        assert answer.any_keyed
         assert answer.span("date_submitted") == (day("2026-11-20"), day("2026-11-21"))
         assert answer.span("blast_date") == (day("2026-11-17"), day("2026-11-19"))
 
@@ -148,7 +203,7 @@ class TestAnswer:
     def test_a_record_without_the_date_is_keyed_but_filed_under_no_day(self):
         answer = Answer()
         assert answer.add(blast_row("1", sent="2026-11-18 09:00"), "1") is None
-        assert answer.any_keyed and answer.keys_by_day == {} and answer.keys() == set()
+        assert answer.keys_by_day == {} and answer.keys() == set()
         assert answer.span("date_submitted") == (None, None)
         assert answer.span("blast_date") == (day("2026-11-18"), day("2026-11-18"))
         assert Answer().span("blast_date") == (None, None)
@@ -183,7 +238,7 @@ class TestAnswer:
 
     def test_a_new_answer_holds_nothing(self):
         answer = Answer()
-        assert (answer.count, answer.new, answer.any_keyed) == (0, 0, False)
+        assert (answer.count, answer.new, answer.any_named, answer.unnamed) == (0, 0, False, 0)
         assert answer.keep_days is None and answer.field == "date_submitted"
         assert answer.other == "blast_date"
 

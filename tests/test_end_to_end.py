@@ -337,6 +337,22 @@ def test_a_base_url_read_as_two_hosts_sends_the_key_to_neither(runner, small_api
     assert runner.project.state() is None
 
 
+def test_a_record_alone_in_its_answer_whose_key_cannot_be_read_fails_no_table(runner):
+    with FakeCustomerThermometer(responses=0, days=5, seed=8, api_key=API_KEY) as api:
+        api.add_response(response_id=2**64, comment="the only response, its id past 64 bits")
+        first = runner.sync(api)
+        assert first.succeeded, first.output[-3000:]
+        for table in ("blast_result", "comment"):
+            assert (
+                f"{table}: skipped a record without a primary-key value for 'response_id' "
+                f"(response_id '18446744073709551616')"
+            ) in first.output
+        good = api.add_responses(20, days_ago=(0, 1))
+        assert runner.sync(api).succeeded
+    landed = runner.table("blast_result", ["response_id"])
+    assert landed == sorted((response["response_id"],) for response in good)
+
+
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
