@@ -6,7 +6,7 @@ import operator
 from .client import describe_request, make_api_request, raise_if_key_rejected, stream_body
 from .errors import ApiError, UnexpectedBodyError
 from .masking import mask_secrets, masked_snippet
-from .output import count_of, note_progress, upsert_row
+from .output import count_of, note_progress, quoted, upsert_row, warn_first_few
 from .rows import build_row
 from .specs import DATE_FIELDS, TABLE_SPECS
 from .xml_stream import iter_records
@@ -68,6 +68,7 @@ def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
     key_fields = TABLE_SPECS[table]["primary_key"]
     primary_key_of = operator.itemgetter(*key_fields)
+    texts_of = KeyTexts(table)
     tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
     # Whether the body's end is framed (a length, or chunks): headers ignore their names' case.
@@ -92,6 +93,7 @@ def upsert_answer(context, table, response, answer, delivered):
             continue
         key = primary_key_of(row)
         day = answer.add(row, key)
+        texts_of.check(context, fields, row, key, answer.repeated)
         if key in delivered.get(day, ()):
             continue  # upserted already in this sync
         if answer.keep_days is None or (day is not None and answer.keeps(day)):
@@ -113,6 +115,45 @@ def names_every(fields, key_fields):
     )
 
 
+class KeyTexts:
+    """The texts of one answer's id key fields, so that two records whose distinct texts type
+    to one key (`7` and `007`, `10` and `1_0`, `3` and `٣`) are a warning naming both: the
+    later one's row replaces the earlier's, as any upsert of a key does.
+
+    Only texts that are not how their number is written are kept: an answer holds few, if any.
+
+    Args:
+        table: the table whose records are checked.
+    """
+
+    def __init__(self, table):
+        spec = TABLE_SPECS[table]
+        self.table = table
+        self.names = [name for name in spec["primary_key"] if spec["columns"][name] == "LONG"]
+        self.odd = {}  # key -> its first record's texts, where one was not its number's
+
+    def check(self, context, fields, row, key, repeated):
+        """Remember a record's key texts when odd; warn when its key came before in the answer
+        with other texts."""
+        texts = tuple(fields.get(name) for name in self.names)
+        plain = tuple(str(row[name]) for name in self.names)
+        first = self.odd.get(key, plain) if repeated else None
+        if texts != plain:
+            self.odd.setdefault(key, texts)
+        if first is not None and first != texts:
+            differing = ", ".join(
+                f"{name} {quoted(a)} and {quoted(b)}"
+                for name, a, b in zip(self.names, first, texts, strict=True)
+                if a != b
+            )
+            warn_first_few(
+                context,
+                (self.table, "key texts read as one"),
+                f"{self.table}: two records of one answer whose texts differ, {differing}, are "
+                f"read as one key; the later record's row is the one kept",
+            )
+
+
 class Answer:
     """What one list answer held, for the window logic.
 
@@ -130,6 +171,7 @@ class Answer:
         self.count = 0  # records in the answer, keyed or not
         self.any_named = False  # whether any record named every primary-key field
         self.unnamed = 0  # records read before one did, naming not every primary-key field
+        self.repeated = False  # whether the record added last had a key added before
         self.new = 0  # records not delivered before in this sync
         self.field = field
         self.keys_by_day = {}
@@ -142,6 +184,7 @@ class Answer:
 
     def add(self, row, key):
         """File a keyed record under its day (returned; None when it has no such date)."""
+        self.repeated = False
         other = row.get(self.other)
         if other is not None:
             if self.other_first is None:
@@ -159,6 +202,7 @@ class Answer:
             self._keys = self.keys_by_day.get(day)
             if self._keys is None:
                 self._keys = self.keys_by_day[day] = set()
+        self.repeated = key in self._keys
         self._keys.add(key)
         if self.blast_of is not None:
             self.blast_of[key] = row.get("blast_id")

@@ -120,6 +120,61 @@ class TestARecordAloneIsTheUnitOfFailure:
 
 
 @UNDER_EVERY_PARSER
+class TestIdsThatTypeToOneKey:
+    @pytest.mark.parametrize(
+        "first, later",
+        [("7", "007"), ("007", "7"), ("10", "1_0"), ("3", "\u0663"), ("4", " +4"), ("-0", "0")],
+    )
+    def test_two_texts_read_as_one_key_are_a_warning_naming_both(
+        self, captured, api, first, later
+    ):
+        body = blast_xml(
+            keyed_record(response_id=first, comment="first"),
+            keyed_record(response_id="99"),
+            keyed_record(response_id=later, comment="later"),
+        )
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        (warning,) = [m for m in captured.messages("warning") if "read as one key" in m]
+        assert warning == (
+            f"blast_result: two records of one answer whose texts differ, response_id "
+            f"{first!r} and {later!r}, are read as one key; the later record's row is the one "
+            f"kept"
+        )
+        upserted = [row.get("comment") for row in captured.rows("blast_result")]
+        assert upserted == ["first", None, "later"]  # the warehouse keeps the last upsert
+
+    def test_each_differing_field_is_named(self, captured, api):
+        body = blast_xml(
+            keyed_record(blast_id="2", thermometer_id="3"),
+            keyed_record(blast_id="02", thermometer_id="+3"),
+        )
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        (warning,) = [m for m in captured.messages("warning") if "read as one key" in m]
+        assert "blast_id '2' and '02', thermometer_id '3' and '+3', are" in warning
+
+    @pytest.mark.parametrize("text", ["7", "007"])
+    def test_the_same_text_twice_is_no_warning(self, captured, api, text):
+        body = blast_xml(keyed_record(response_id=text), keyed_record(response_id=text))
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        assert not [m for m in captured.messages("warning") if "read as one key" in m]
+
+    def test_distinct_keys_with_odd_texts_are_no_warning(self, captured, api):
+        body = blast_xml(
+            keyed_record(response_id="007"),
+            keyed_record(response_id="7", date_submitted="2026-11-20 08:15:01"),
+            keyed_record(response_id="8"),
+            keyed_record(response_id="08", blast_id="5"),
+        )
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        assert not [m for m in captured.messages("warning") if "read as one key" in m]
+        assert len(captured.rows("blast_result")) == 4
+
+
+@UNDER_EVERY_PARSER
 class TestListShapes:
     def test_an_answer_whose_records_all_lack_the_key_fails_the_table(self, captured, api):
         body = "<response><error><code>7</code><message>try later</message></error></response>"
@@ -207,6 +262,15 @@ class TestAnswer:
         assert answer.span("date_submitted") == (None, None)
         assert answer.span("blast_date") == (day("2026-11-18"), day("2026-11-18"))
         assert Answer().span("blast_date") == (None, None)
+
+    def test_a_key_added_before_is_a_repeat_of_that_record_only(self):
+        answer = Answer(field="blast_date")
+        row = blast_row("1", "2026-11-20 08:00", "2026-11-18 09:00")
+        repeats = []
+        for added in (row, row, blast_row("1", "2026-11-20 08:00"), row):
+            answer.add(added, "1")
+            repeats.append(answer.repeated)
+        assert repeats == [False, True, False, True]  # one without the date is filed nowhere
 
     def test_a_day_seen_again_after_another_keeps_its_earlier_keys(self):
         answer = Answer()
