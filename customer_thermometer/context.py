@@ -11,7 +11,7 @@ from .config import sending_address
 from .cursors import read_date_filter
 from .deadline import WatchedAdapter
 from .fields import ListShape
-from .masking import KeyMaskingFilter
+from .masking import KeyFinder, KeyMaskingFilter, masked_column
 from .specs import SYNC_LIMITS, TABLE_SPECS
 from .windows import TableWalk
 
@@ -49,6 +49,7 @@ class SyncContext:
         self.stalls = 0  # answers in a row that passed their deadline with little read
         self.answer_bytes = 0  # of the answer being read, decompressed
         self.log_filter = KeyMaskingFilter(self.api_key)
+        self.key_finder = KeyFinder(self.api_key)  # the key among a record's values
         for name in LIBRARY_LOGGERS:
             logging.getLogger(name).addFilter(self.log_filter)
         self.upserts = 0
@@ -74,10 +75,14 @@ class SyncContext:
             self.stats[table] = {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
         return self.stats[table]
 
+    def masked_column(self, name):
+        """Return a new field's column name with the key masked in it."""
+        return masked_column(name, self.api_key)
+
     def shape(self, table):
         """Return the ListShape of a list table's answers in this sync, created on first use."""
         if table not in self.shapes:
-            self.shapes[table] = ListShape(TABLE_SPECS[table])
+            self.shapes[table] = ListShape(TABLE_SPECS[table], self.masked_column)
         return self.shapes[table]
 
     def walk(self, table):

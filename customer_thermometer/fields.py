@@ -25,9 +25,11 @@ class ListShape:
 
     Args:
         spec: the table's TABLE_SPECS entry.
+        safe_name: returns a new field's column name with the key masked in it (see
+            masking.masked_column()); None: names are kept as they are.
     """
 
-    def __init__(self, spec):
+    def __init__(self, spec, safe_name=None):
         self.expected = (spec["root"], spec["record"])
         self.declared = set(spec["columns"])
         self.roots = set()
@@ -40,6 +42,16 @@ class ListShape:
         self.repaired = 0  # characters XML does not allow, repaired (see XmlRepair)
         self.unreadable = 0  # records the parser could not read, skipped (see RecordParser)
         self.unreadable_ids = []  # the first response_ids found in them
+        self.safe_name = safe_name
+        self.renamed = {}  # field name -> its column name, for each new name safe_name met
+
+    def column_of(self, name):
+        """Return the column of a field name not met before (see safe_name)."""
+        if self.safe_name is None:
+            return name
+        if name not in self.renamed:
+            self.renamed[name] = self.safe_name(name)
+        return self.renamed[name]
 
     def names(self):
         """Return the root names and the record names found, without namespaces, sorted."""
@@ -117,6 +129,11 @@ def record_fields(record, shape):
     if not names.issuperset(fields):
         room = MAX_COLUMNS + len(shape.declared) - len(names)
         for name in [name for name in fields if name not in names]:
+            column = shape.column_of(name)
+            if column != name:  # a name holding the key: its column is masked
+                name = _put_field(fields, column, fields.pop(name))
+                if name in names:
+                    continue
             if room > 0:
                 names.add(name)
                 room -= 1
@@ -193,9 +210,11 @@ def _is_mixed(element):
 
 
 def _put_field(fields, name, value):
-    """Set a field, renaming it `name_2`, `name_3`... when the name is taken already."""
+    """Set a field, renaming it `name_2`, `name_3`... when the name is taken already; return
+    the name it got."""
     unique, number = name, 1
     while unique in fields:
         number += 1
         unique = f"{name}_{number}"
     fields[unique] = value
+    return unique

@@ -2,6 +2,7 @@
 in any text before it is logged or raised; the filter that does it for the HTTP libraries' own
 log lines."""
 
+import base64
 import functools
 import html.entities
 import logging
@@ -19,6 +20,9 @@ MASKED_PIECE_CHARS = 6  # no piece of the key this long survives mask_secrets()
 XML_QUOTES = {'"': "&quot;", "'": "&apos;"}  # escaped as XML escapes them in an attribute
 
 
+URL_SAFE = str.maketrans("+/", "-_")  # base64's URL-safe alphabet
+
+
 MAX_DECODINGS = 10  # URL and entity decodings of a text, until nothing changes
 
 
@@ -28,15 +32,23 @@ KEY_IN_URL_PATTERN = re.compile(r"(apiKey=)[^&\s'\"]*", re.IGNORECASE)
 URL_CREDENTIALS_PATTERN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
 
 
+JSON_ESCAPE_PATTERN = re.compile(r"\\u([0-9A-Fa-f]{4})")  # \u0041, as JSON writes any character
+
+
+NON_NAME_PATTERN = re.compile(r"[^0-9A-Za-z]+")  # what a column name holds as `_`
+
+
 def mask_secrets(text, api_key):
     """Return text with the API key masked in every form, and with any URL's credentials masked.
 
     The key is masked in any case (upper, lower, mixed), as given, URL-encoded both ways
-    (`quote_plus` encodes what `quote` keeps, such as `/`) and XML-escaped, then any `apiKey=`
-    value and any `user:password@` of a URL, then any 6-character piece of a form of the key that
-    is still there (from a key cut short or encoded another way). Where the text, once its URL
-    encoding and its entities and character references are read (again and again, until nothing
-    changes, at most ten times), holds a piece of the key, that decoded text is masked instead.
+    (`quote_plus` encodes what `quote` keeps, such as `/`), XML-escaped, base64-encoded (at each
+    of the three alignments, both alphabets) and as a column name (`_` for what is not a letter or
+    digit), then any `apiKey=` value and any `user:password@` of a URL, then any 6-character
+    piece of a form of the key that is still there (from a key cut short or encoded another way).
+    Where the text, once its URL encoding, its JSON `\\uXXXX` escapes and its entities and
+    character references are read (again and again, until nothing changes, at most ten times),
+    holds a piece of the key, that decoded text is masked instead.
     Mask whole texts before cutting them: a cut key is no longer recognised whole.
 
     Args:
@@ -51,13 +63,25 @@ def mask_secrets(text, api_key):
     pieces = _key_patterns(api_key)[1]
     decoded = text
     for _ in range(MAX_DECODINGS):
-        once_more = html.unescape(unquote_plus(decoded))
+        once_more = html.unescape(unquote_plus(json_unescaped(decoded)))
         if once_more == decoded:
             break
         decoded = once_more
         if pieces.search(decoded):
             text = decoded = _masked_once(decoded, api_key)
     return text
+
+
+def json_unescaped(text):
+    """Return text with its JSON `\\uXXXX` escapes read (a lone surrogate is left as it is)."""
+    return JSON_ESCAPE_PATTERN.sub(_json_character, text)
+
+
+def _json_character(match):
+    """Return the character a `\\uXXXX` escape stands for (the escape itself for a surrogate,
+    which is no character alone: a text holding one could not be written out)."""
+    code = int(match.group(1), 16)
+    return match.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 def _masked_once(text, api_key):
@@ -99,7 +123,50 @@ def _key_forms(api_key):
     if not api_key:
         return []
     escaped = xml_escape(api_key, XML_QUOTES)
-    return {api_key, quote_plus(api_key), quote(api_key), escaped}
+    named = NON_NAME_PATTERN.sub("_", api_key)
+    return {api_key, quote_plus(api_key), quote(api_key), escaped, named} | base64_cores(api_key)
+
+
+def base64_cores(api_key):
+    """Return the characters the key's bytes alone decide in a base64 text, at each of the three
+    places it may start within a group of three bytes, in both alphabets (standard, URL-safe)."""
+    data = api_key.encode()
+    cores = set()
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + data).decode()
+        first = -(-8 * offset // 6)  # the characters holding a bit of the bytes before it
+        last = 8 * (offset + len(data)) // 6  # and from here, of the bytes after it
+        core = encoded[first:last]
+        cores |= {core, core.translate(URL_SAFE)}
+    return cores
+
+
+def masked_column(name, api_key):
+    """Return a column name with the key masked in it (`key_***` becomes `key_masked`), or the
+    name as it was when it holds no piece of the key."""
+    masked = mask_secrets(name, api_key)
+    if masked == name:
+        return name
+    return NON_NAME_PATTERN.sub("_", masked.replace(MASK, "_masked_")).strip("_").lower()
+
+
+class KeyFinder:
+    """Finds the key, whole, in any case and in its plain text forms (URL-encoded, XML-escaped),
+    among a record's values: one search of them all joined, so that a record costs little.
+
+    Args:
+        api_key: the configured key (None: nothing is ever found).
+    """
+
+    def __init__(self, api_key):
+        forms = _key_forms(api_key)
+        textual = forms - base64_cores(api_key) if api_key else set()
+        self.forms = sorted({form.lower() for form in textual})
+
+    def holds(self, texts):
+        """Return True when one of texts holds the key in one of its forms."""
+        joined = "\0".join(texts).lower()
+        return any(form in joined for form in self.forms)
 
 
 def masked_snippet(text, api_key):

@@ -3,6 +3,7 @@ left NULL with a warning, and the primary key checked before any row reaches the
 
 from datetime import datetime
 
+from .masking import mask_secrets
 from .output import quoted, warn_first_few
 from .specs import TABLE_SPECS
 
@@ -82,6 +83,8 @@ def build_row(context, table, fields):
         The row, or None when a primary-key value is missing (counted and logged).
     """
     row = {name: text for name, text in fields.items() if text}
+    if context.key_finder.holds(row.values()):
+        mask_key_values(context, table, row)
     for name, convert in TABLE_CONVERTERS[table]:
         text = row.get(name)
         if text is None:
@@ -105,6 +108,19 @@ def build_row(context, table, fields):
             )
             return None
     return row
+
+
+def mask_key_values(context, table, row):
+    """Mask the key in each value of a row that holds it, and log the first few of each field."""
+    for name, text in row.items():
+        if context.key_finder.holds([text]):
+            row[name] = mask_secrets(text, context.api_key)
+            warn_first_few(
+                context,
+                (table, name, "the key"),
+                f"{table}: field '{name}' of response_id {quoted(row.get('response_id'))} holds "
+                f"the API key; it lands with the key masked",
+            )
 
 
 def warn_bad_value(context, table, field, column_type, response_id):

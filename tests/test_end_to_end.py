@@ -2,6 +2,7 @@
 stand-in API, into a real DuckDB warehouse. Each run's whole output and crash reports are checked
 for the API key."""
 
+import base64
 import re
 import socket
 from datetime import datetime, timedelta, timezone
@@ -445,6 +446,26 @@ def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_rep
     for text in [result.output, *reports]:
         lowered = text.lower()
         assert not [piece for piece in key_pieces(key.lower()) if piece in lowered]
+
+
+@pytest.mark.parametrize("alignment", [0, 1, 2])
+def test_a_key_echoed_in_base64_or_json_escapes_reaches_no_output_or_crash_report(
+    runner, alignment
+):
+    key = "Kq+Zvw/Xwq-9876abcJ"
+    echoed = base64.b64encode(b"k:"[:alignment] + key.encode()).decode()
+    escaped = "".join(f"\\u{ord(character):04x}" for character in key)
+    with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=key) as api:
+        api.overrides["getBlastResults"] = (
+            f'Invalid API Key: "{echoed}" {{"key": "{escaped}"}}'.encode()
+        )
+        result = runner.project.debug({"api_key": key, "base_url": api.base_url})
+    assert result.returncode != 0 and "rejected the API key" in result.output
+    reports = runner.project.crash_reports()
+    assert reports
+    for text in [result.output, *reports]:
+        assert echoed[4:16] not in text and escaped[:36] not in text
+        assert not [piece for piece in key_pieces(key.lower()) if piece in text.lower()]
 
 
 @UNDER_EVERY_PARSER

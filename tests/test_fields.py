@@ -5,6 +5,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from customer_thermometer import fields as fields_module
 from customer_thermometer.errors import ApiError
 from customer_thermometer.fields import (
     ListShape,
@@ -279,3 +280,29 @@ class TestListShape:
         assert (shape.other_names() is not None) == other
         if other:
             assert shape.other_names() == (sorted(roots), sorted(records))
+
+
+class TestMaskedColumns:
+    def shape(self):
+        return ListShape(TABLE_SPECS["thermometer"], lambda name: name.replace("secret", "masked"))
+
+    def test_a_name_holding_the_key_gets_its_masked_column_in_every_record(self):
+        shape = self.shape()
+        for _ in range(2):
+            fields = fields_of("<t><id>1</id><a_secret>x</a_secret></t>", shape)
+            assert fields == {"id": "1", "a_masked": "x"}
+        assert "a_masked" in shape.fields and "a_secret" not in shape.fields
+        assert shape.renamed == {"a_secret": "a_masked"}
+
+    def test_a_masked_column_taken_by_another_field_gets_a_number(self):
+        fields = fields_of("<t><a_masked>1</a_masked><a_secret>2</a_secret></t>", self.shape())
+        assert fields == {"a_masked": "1", "a_masked_2": "2"}
+
+    def test_masked_columns_count_towards_the_500(self, monkeypatch):
+        monkeypatch.setattr(fields_module, "MAX_COLUMNS", 1)
+        shape = self.shape()
+        fields = fields_of("<t><b_secret>1</b_secret><c>2</c></t>", shape)
+        assert fields == {"b_masked": "1"} and shape.dropped_fields == {"c"}
+
+    def test_without_a_masker_names_are_kept(self):
+        assert fields_of("<t><a_secret>x</a_secret></t>") == {"a_secret": "x"}

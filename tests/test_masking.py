@@ -1,6 +1,7 @@
 """Unit tests of customer_thermometer/masking.py: the API key masked in every form in which an
 answer, an error or a log line may hold it."""
 
+import base64
 import html
 import logging
 import sys
@@ -12,11 +13,16 @@ import requests
 
 import connector
 from customer_thermometer.errors import AuthenticationError
+from customer_thermometer.fields import normalised_name
 from customer_thermometer.masking import (
+    KeyFinder,
     KeyMaskingFilter,
+    base64_cores,
     cited,
     is_placeholder,
+    json_unescaped,
     mask_secrets,
+    masked_column,
     masked_error,
     masked_snippet,
     secret_of,
@@ -28,6 +34,7 @@ from tests.support import (
     assert_no_piece_of,
     blast_xml,
     everything_said,
+    keyed_record,
     run,
     run_scripted,
 )
@@ -236,6 +243,78 @@ class TestNoPathForTheKey:
         assert_no_piece_in_any_case(API_KEY, captured.messages())
 
 
+class TestTheKeyInTheWarehouse:
+    def test_a_field_named_after_the_key_lands_in_a_masked_column(self, captured, api):
+        tag = "key_" + API_KEY
+        body = blast_xml(keyed_record(**{tag: "a"}), keyed_record(response_id="8", **{tag: "b"}))
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        rows = captured.rows("blast_result")
+        assert [row.get("key_masked") for row in rows] == ["a", "b"]
+        columns = [name for row in rows for name in row]
+        assert_no_piece_in_any_case(API_KEY, columns + captured.messages())
+
+    def test_a_value_holding_the_key_lands_masked_with_a_warning_naming_the_field(
+        self, captured, api
+    ):
+        echoes = [f"sent by {API_KEY}", API_KEY.upper(), quote_plus(f"k={API_KEY}&x")]
+        body = blast_xml(
+            *(keyed_record(response_id=str(n), comment=e) for n, e in enumerate(echoes))
+        )
+        api.script("getBlastResults", (200, body))
+        run_scripted(api)
+        comments = [row["comment"] for row in captured.rows("blast_result")]
+        assert comments[0] == "sent by ***" and len(comments) == 3
+        assert_no_piece_in_any_case(API_KEY, comments + captured.messages())
+        warnings = [m for m in captured.messages("warning") if "holds the API key" in m]
+        assert warnings[0] == (
+            "blast_result: field 'comment' of response_id '0' holds the API key; it lands with "
+            "the key masked"
+        )
+        assert len(warnings) == 3
+
+    def test_a_value_without_the_key_lands_as_it_is(self, captured, api):
+        text = f"{API_KEY[:5]} and {API_KEY[-5:]}, Keyboard"
+        api.script("getBlastResults", (200, blast_xml(keyed_record(comment=text))))
+        run_scripted(api)
+        assert captured.rows("blast_result")[0]["comment"] == text
+        assert not [m for m in captured.messages("warning") if "holds the API key" in m]
+
+
+class TestFinding:
+    @pytest.mark.parametrize(
+        "texts, found",
+        [
+            (["a", "b"], False),
+            (["a", MIXED_KEY], True),
+            ([MIXED_KEY.swapcase()], True),
+            ([quote_plus(MIXED_KEY)], True),
+            ([MIXED_KEY[:10], MIXED_KEY[10:]], False),  # split across two values
+            ([], False),
+        ],
+    )
+    def test_the_key_is_found_whole_in_any_case_and_its_text_forms(self, texts, found):
+        assert KeyFinder(MIXED_KEY).holds(texts) is found
+
+    def test_an_xml_escaped_key_is_found(self):
+        assert KeyFinder("ab&cd<0123456").holds(["x ab&amp;CD&lt;0123456 y"])
+
+    def test_no_key_finds_nothing(self):
+        assert KeyFinder(None).holds(["anything"]) is False
+
+    @pytest.mark.parametrize(
+        "name, column",
+        [
+            ("comment", "comment"),
+            ("key_adv_0123456789_abcdef", "key_masked"),
+            ("adv_0123456789_abcdef_x", "masked_x"),
+            ("a_adv_0123456789_abcdef_b", "a_masked_b"),
+        ],
+    )
+    def test_a_column_holding_the_key_is_masked_to_a_column_name(self, name, column):
+        assert masked_column(name, "adv-0123456789-abcdef") == column
+
+
 class TestMasking:
     def test_every_form_of_a_key_with_quotes_slashes_and_ampersands_is_masked(self):
         key = "ab\"cd'ef/gh&ij0"
@@ -259,6 +338,44 @@ class TestMasking:
         assert mask_secrets("..ghijkl..", key) == "..***.."
         assert mask_secrets("..abcdef..", key) == "..***.."
         assert mask_secrets("..hijkl..abcde..", key) == "..hijkl..abcde.."
+
+
+class TestEncodedForms:
+    @pytest.mark.parametrize("before", [b"", b"k", b"k:", b"key:", b'{"a":"'])
+    @pytest.mark.parametrize("alphabet", [base64.b64encode, base64.urlsafe_b64encode])
+    def test_the_key_in_base64_at_any_alignment_is_masked(self, before, alphabet):
+        key = "K?y>Adv~Secret-9876abc"  # its base64 holds both + and / (- and _ URL-safe)
+        echo = alphabet(before + key.encode() + b" and more").decode()
+        masked = mask_secrets(f"refused: {echo}", key)
+        assert "***" in masked
+        # The characters whose 6 bits all come from the key's bytes.
+        core = echo[(8 * len(before) + 5) // 6 : 8 * (len(before) + len(key)) // 6]
+        assert len(core) >= 28
+        assert not [core[n : n + 8] for n in range(len(core) - 7) if core[n : n + 8] in masked]
+
+    def test_base64_cores_are_the_characters_the_key_alone_decides(self):
+        assert base64_cores("abc") == {"YWJj", "FiY", "hYm"}  # after 0, 1 and 2 bytes
+        # "abcd" is YWJjZA== alone (A== holds bits of what follows), AGFiY2Q= after one byte
+        # (AG holds bits of it), AABhYmNk after two.
+        assert base64_cores("abcd") == {"YWJjZ", "FiY2", "hYmNk"}
+        assert base64_cores("a?>") == {"YT8+", "YT8-", "E/P", "E_P", "hPz"}  # both alphabets
+        assert all(len(core) >= 4 for core in base64_cores("0123456789"))
+
+    def test_json_escapes_are_read_and_the_key_masked(self):
+        echo = "".join(f"\\u{ord(character):04X}" for character in MIXED_KEY)
+        masked = mask_secrets(f'{{"error": "bad key {echo}"}}', MIXED_KEY)
+        assert masked.startswith('{"error": "bad key ') and "***" in masked
+        assert_no_piece_in_any_case(MIXED_KEY, [masked])
+        plain = "".join(f"\\u{ord(character):04x}" for character in "adv-0123456789")
+        assert mask_secrets(f"k={plain}.", "adv-0123456789") == "k=***."
+
+    def test_json_escapes_are_read_one_by_one_and_a_surrogate_is_kept(self):
+        assert json_unescaped("a\\u0041\\u00e9\\ud83d!") == "aA\u00e9\\ud83d!"
+        assert json_unescaped("\\u004") == "\\u004"
+
+    def test_a_column_name_made_from_the_key_is_masked(self):
+        name = normalised_name("key_" + MIXED_KEY.replace("+", "-").replace("/", "."))
+        assert mask_secrets(f"column {name}", MIXED_KEY) == "column key_***"
 
 
 def record_of(message, *args, exc_info=None):
