@@ -133,7 +133,8 @@ def sync_metrics(context):
 def sync_comments(context, state):
     """Sync the `comment` table from getComments; return its new cursor."""
     cursor, history = cursors.read_cursor(state, "comment"), cursors.read_history(state, "comment")
-    return walk.sync_windowed_table(context, "comment", cursor, history)
+    unproven = cursors.read_unproven(state, "comment")
+    return walk.sync_windowed_table(context, "comment", cursor, history, unproven)
 
 
 def sync_blast_results(context, state):
@@ -142,7 +143,8 @@ def sync_blast_results(context, state):
         cursors.read_cursor(state, "blast_result"),
         cursors.read_history(state, "blast_result"),
     )
-    return walk.sync_windowed_table(context, "blast_result", cursor, history)
+    unproven = cursors.read_unproven(state, "blast_result")
+    return walk.sync_windowed_table(context, "blast_result", cursor, history, unproven)
 
 
 def sync_recipient_lists(context):

@@ -99,10 +99,11 @@ def upsert_answer(context, table, response, answer, delivered):
         if answer.keep_days is None or (day is not None and answer.keeps(day)):
             # Upsert the record: a primary key seen again later in this sync is skipped above.
             upsert_row(context, table, row)
-            answer.new += 1
+            answer.count_new(day)
             if tally is not None and "comment" in row and day is not None:
                 # A record of a margin day may be upserted twice: the tally keeps distinct ones.
                 tally.setdefault(day, set()).add(row["response_id"])
+    answer.bytes = context.answer_bytes
     note_progress(context, table)
 
 
@@ -173,6 +174,8 @@ class Answer:
         self.unnamed = 0  # records read before one did, naming not every primary-key field
         self.repeated = False  # whether the record added last had a key added before
         self.new = 0  # records not delivered before in this sync
+        self.first_new = None  # the oldest day of those records
+        self.bytes = 0  # of the answer, decompressed
         self.field = field
         self.keys_by_day = {}
         # The first and last value of the other date a filter may follow.
@@ -209,6 +212,12 @@ class Answer:
         if self.lag_days is not None and "date_submitted" in row:
             self.lag_days = max(self.lag_days, (row["date_submitted"].date() - day).days)
         return day
+
+    def count_new(self, day):
+        """Count a record not delivered before in this sync, of day (or None)."""
+        self.new += 1
+        if day is not None and (self.first_new is None or day < self.first_new):
+            self.first_new = day
 
     def span(self, name):
         """Return the first and last day of a date field among the records (None, None: none)."""

@@ -11,6 +11,7 @@ from .specs import (
     EARLIEST_DATE,
     MAX_HISTORY_RANGES,
     MAX_LOOKBACK_DAYS,
+    MAX_UNPROVEN_TRIES,
     RECORD_LIMIT,
 )
 
@@ -21,6 +22,7 @@ STATE_SUFFIXES = (
     "_date_field",
     "_lag_days",
     "_largest_answer",
+    "_unproven",
 )
 
 
@@ -45,6 +47,9 @@ def bounded_state(state):
                 [first.isoformat(), last.isoformat()]
                 for first, last in merged_ranges(history, MAX_HISTORY_RANGES)
             ]
+        unproven = read_unproven(state, table)
+        if len(unproven) > MAX_HISTORY_RANGES:
+            bounded[f"{table}_unproven"] = saved_unproven(unproven)
     for key in sorted(state):
         if key in known:
             bounded.setdefault(key, state[key])
@@ -107,6 +112,60 @@ def read_history(state, table):
     return sorted(ranges)
 
 
+def read_unproven(state, table):
+    """Return the windows a table's earlier syncs read and could not prove complete, as
+    (first, last, tries): the days, and how many syncs in a row read them without a proof;
+    oldest first ([] when none).
+
+    Raises:
+        ValueError: a saved value that is not a list of [first, last, tries], first <= last,
+            tries a whole number from 1 to MAX_UNPROVEN_TRIES.
+    """
+    value = state.get(f"{table}_unproven")
+    if value is None:
+        return []
+    ranges = []
+    try:
+        for first, last, tries in value:
+            first, last = date.fromisoformat(first), date.fromisoformat(last)
+            if first > last or type(tries) is not int or not 1 <= tries <= MAX_UNPROVEN_TRIES:
+                raise ValueError
+            ranges.append((first, last, tries))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"State '{table}_unproven' is {cited(value)}: expected a list of [first, last, "
+            f"tries]: days (YYYY-MM-DD) read again as not proven, each first no later than its "
+            f"last, and the syncs that tried them, from 1 to {MAX_UNPROVEN_TRIES}."
+        ) from None
+    return sorted(ranges)
+
+
+def merged_tries(ranges, most=MAX_HISTORY_RANGES):
+    """Return (first, last, tries) ranges merged where they touch or overlap, oldest first, the
+    nearest merged too until at most `most` are left; a merged range has the most tries of its
+    parts (so that no day is tried more often than the bound)."""
+    merged = []
+    for first, last, tries in sorted(ranges):
+        if merged and first <= merged[-1][1] + timedelta(days=1):
+            before = merged[-1]
+            merged[-1] = (before[0], max(before[1], last), max(before[2], tries))
+        else:
+            merged.append((first, last, tries))
+    while len(merged) > most:
+        gaps = [(merged[n + 1][0] - merged[n][1], n) for n in range(len(merged) - 1)]
+        _, n = min(gaps)
+        (first, _, low), (_, last, high) = merged[n : n + 2]
+        merged[n : n + 2] = [(first, last, max(low, high))]
+    return merged
+
+
+def saved_unproven(ranges):
+    """Return (first, last, tries) ranges as the state saves them, merged and bounded."""
+    return [
+        [first.isoformat(), last.isoformat(), tries] for first, last, tries in merged_tries(ranges)
+    ]
+
+
 def validate_state(state, today):
     """Check the saved state of the dated tables before any request.
 
@@ -125,6 +184,12 @@ def validate_state(state, today):
         history = read_history(state, table)
         if history and not EARLIEST_DATE <= history[0][0] <= history[-1][1] <= tomorrow:
             key = f"{table}_history"
+            raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
+        unproven = read_unproven(state, table)
+        if unproven and not (
+            EARLIEST_DATE <= unproven[0][0] and max(last for _, last, _ in unproven) <= tomorrow
+        ):
+            key = f"{table}_unproven"
             raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
         read_date_filter(state, table)
         read_largest_answer(state, table)
@@ -219,9 +284,10 @@ def describe_ranges(ranges):
 
 
 def advanced_state(state, context):
-    """Return the state to save: each dated table's cursor and the history it still has to read,
-    as far as its walk proved (a failed table's too), and its date filter when the answers
-    showed it follows another date than date_submitted.
+    """Return the state to save: each dated table's cursor, the history it still has to read and
+    the windows it read but could not prove (read again, see walk.unproven_to_save()), as far
+    as its walk proved (a failed table's too), and its date filter when the answers showed it
+    follows another date than date_submitted.
 
     A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
     answer an earlier version kept (a cap can change: it proves nothing); other keys are kept
@@ -232,7 +298,7 @@ def advanced_state(state, context):
         walk = context.walks.get(table)
         if walk is None or walk.progress is None or walk.progress[0] is None:
             continue  # not read, or nothing proven: the saved state stands
-        cursor, left = walk.progress
+        cursor, left, unproven = walk.progress
         new_state[f"{table}_cursor"] = cursor.isoformat()
         if left:
             new_state[f"{table}_history"] = [
@@ -240,6 +306,10 @@ def advanced_state(state, context):
             ]
         else:
             new_state.pop(f"{table}_history", None)
+        if unproven:
+            new_state[f"{table}_unproven"] = saved_unproven(unproven)
+        else:
+            new_state.pop(f"{table}_unproven", None)
         new_state.pop(f"{table}_last_sync", None)
         new_state.pop(f"{table}_largest_answer", None)  # an earlier version's: proves nothing
         if walk.field != DATE_FIELDS[0]:

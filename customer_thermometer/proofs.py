@@ -18,6 +18,8 @@ from .windows import (
     fetch_count,
     fetch_window,
     new_window,
+    note_cut,
+    size_proven,
     warn_unproven,
     window_label,
     witness_name,
@@ -57,25 +59,44 @@ def read_window(context, table, window):
     walk.found_new += answer.new
     if window.side is not None and answer.new:
         walk.cut_sides.add(window.side)  # its parent lacked records on this side
-    at_risk = answer.count > 0 and answer.count >= walk.largest
+    if window.cut_at is not None and answer.first_new is not None:
+        if answer.first_new < context.today - timedelta(days=1):  # not one that came since
+            note_cut(walk, *window.cut_at)
+    near = near_cut(walk, answer) and not walk.verifying  # verify_claim() reads those again
+    at_risk = answer.count > 0 and (answer.count >= walk.largest or near)
     walk.largest = max(walk.largest, answer.count)
     if not at_risk:
         return complete_answer(context, table, window, answer)
     return answer_at_risk(context, table, window, answer)
 
 
+def near_cut(walk, answer):
+    """Return True when an answer smaller than the largest may have been cut all the same: once
+    the size rule is refuted, as many records as an answer that was cut; and, with at least 90%
+    of its records, as many bytes, within one record, as the answer cut at the fewest bytes (a
+    cap by size cuts answers of a few records fewer, of as many bytes)."""
+    if walk.refuted is not None and answer.count >= min(walk.cut_sizes):
+        return True
+    if walk.cut_bytes is None:
+        return False
+    size, records = walk.cut_bytes
+    return 10 * answer.count >= 9 * records and answer.bytes >= size - size // records
+
+
 def complete_answer(context, table, window, answer):
     """Check a window whose answer is smaller than another (so not cut by a record cap).
 
-    It must find again what an earlier answer held in its days (else the date bounds do not
-    mean what was assumed). The first such window calibrates the count witness; once some answer
-    was cut, the count checks each of them (a cap by size or time, or one that dropped, cuts
-    answers smaller than the largest).
+    It must find again what an earlier answer held in its days: records missing from the edges
+    of its days show that the date bounds do not mean what was assumed; records missing from
+    within them, that it was cut all the same (by a cap that is not one number of records). The
+    first such window calibrates the count witness; once some answer was cut, the count checks
+    each of them (a cap by size or time, or one that dropped, cuts answers smaller than the
+    largest).
     """
     walk = context.walk(table)
     missing = missing_keys(window, answer) if window.group is None else {}
     if missing:
-        return bounds_mismatch(context, table, window, missing)
+        return lacking(context, table, window, answer, missing)
     witness = walk.witness
     if (walk.doubt or context.doubt) and answer.count:
         warn_unproven(
@@ -88,14 +109,16 @@ def complete_answer(context, table, window, answer):
         return []
     if answer.count == 0:
         return empty_but_tallied(context, table, window)
-    if witness.unusable or walk.verifying or (witness.agreed and not walk.cut_seen):
-        return []  # no count to use; or calibrated, and no cut that a count should look for
+    believed = witness.agreed and not walk.cut_seen and walk.refuted is None
+    if witness.unusable or walk.verifying or believed:
+        # No count to use; or calibrated, and no cut that a count should look for.
+        return size_proven(walk, window)
     listed = witnessed(table, window, answer.keys_by_day)
     if window.counted == listed:
         return []  # as many as its parent's count less its sibling's
     counted = fetch_count(context, table, window)
     if counted is None:
-        return []
+        return size_proven(walk, window)
     if counted == listed:
         agree(walk, table, window, counted)
         return []
@@ -109,7 +132,7 @@ def complete_answer(context, table, window, answer):
         )
     if counted < listed or not walk.witness.agreed:
         disagree(walk, window, counted, listed)
-        return []
+        return size_proven(walk, window)
     say(
         context,
         log.warning,
@@ -152,7 +175,23 @@ def verify_claim(context, table, window, answer, counted):
         return follow_ups
     # Cut below the largest answer: answers as large as this one may be cut from now on.
     walk.largest = min(walk.largest, answer.count)
+    note_cut(walk, answer.count, answer.bytes)
     return follow_ups + again
+
+
+def lacking(context, table, window, answer, missing):
+    """Go on with a window smaller than the largest answer that lacks records an earlier answer
+    held in its days. Where they lie within its days (bounds leave out no day within) and at or
+    beyond an end of the days its records span, it was cut at that end, and is read in parts;
+    otherwise
+    the bounds, or the date the filter follows, mean something else (see bounds_mismatch())."""
+    one = timedelta(days=1)
+    first, last = answer.span(context.walk(table).field)
+    within = [day for day in missing if window.start + one < day < window.end - one]
+    if first is not None and within and not any(first < day < last for day in within):
+        note_cut(context.walk(table), answer.count, answer.bytes)
+        return answer_at_risk(context, table, window, answer)
+    return bounds_mismatch(context, table, window, missing)
 
 
 def missing_keys(window, answer):
@@ -266,7 +305,7 @@ def answer_at_risk(context, table, window, answer):
     """
     walk = context.walk(table)
     if window.probe is not None and probe_proves(context, table, window, answer):
-        return []
+        return size_proven(walk, window)  # a wider range answered more: a size
     if not walk.witness.agreed and walk.witness.unusable is None and not walk.calibrated:
         calibrate(context, table, window, answer)
     counted, listed = window.counted, witnessed(table, window, answer.keys_by_day)
@@ -388,12 +427,13 @@ def around_day(walk, window, answer, day):
     """Return the windows around a day that alone held an answer's records, and the day."""
     one = timedelta(days=1)
     windows = []
+    cut_at = (answer.count, answer.bytes) if answer.count else None  # one not read shows none
     if window.start < day:
         older = child_delivered(walk, window, answer, window.start, day - one)
-        windows.append(new_window(window.start, day - one, older, side="older"))
+        windows.append(new_window(window.start, day - one, older, side="older", cut_at=cut_at))
     if day < window.end:
         newer = child_delivered(walk, window, answer, day + one, window.end)
-        windows.append(new_window(day + one, window.end, newer, side="newer"))
+        windows.append(new_window(day + one, window.end, newer, side="newer", cut_at=cut_at))
     windows.append(new_window(day, day, child_delivered(walk, window, answer, day, day)))
     return windows
 
@@ -411,17 +451,20 @@ def two_children(context, table, window, answer, cut_day, counted):
     """
     walk = context.walk(table)
     one = timedelta(days=1)
+    cut_at = (answer.count, answer.bytes) if answer.count else None  # one timed out shows none
     older = new_window(
         window.start,
         cut_day,
         child_delivered(walk, window, answer, window.start, cut_day),
         side="older",
+        cut_at=cut_at,
     )
     newer = new_window(
         cut_day + one,
         window.end,
         child_delivered(walk, window, answer, cut_day + one, window.end),
         side="newer",
+        cut_at=cut_at,
     )
     # The newer is read first (the last in the list): it shows first how far the count is right.
     kept, other = (older, newer) if walk.keeps == "oldest" else (newer, older)

@@ -13,6 +13,9 @@ EARLIEST_DATE = date(1970, 1, 1)  # the earliest day a sync reads, from_date's d
 MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest ones merged)
 
 
+MAX_UNPROVEN_TRIES = 3  # syncs that read a window no answer proved, before it is given up
+
+
 RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it
 
 

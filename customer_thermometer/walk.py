@@ -13,7 +13,7 @@ from .errors import ApiError
 from .output import count_of, say
 from .proofs import check_group, child_delivered, defer_check, read_window
 from .reports import log_shape_report, log_table_summary
-from .specs import DATE_FIELDS, MAX_HISTORY_RANGES
+from .specs import DATE_FIELDS, MAX_HISTORY_RANGES, MAX_UNPROVEN_TRIES
 from .windows import GroupCheck, Window, log_unproven, new_window
 
 RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days first
@@ -135,7 +135,36 @@ def new_cursor(context, walk, cursor):
     return min(max(days), context.upper_bound) if days else None
 
 
-def sync_windowed_table(context, table, cursor, history=()):
+def unproven_to_save(walk, earlier, left, kept):
+    """Return the (first, last, tries) windows a walk leaves to be read again, and set
+    walk.given_up to those tried by MAX_UNPROVEN_TRIES syncs in a row.
+
+    A window not proven in this sync is read again by the next, its tries one more than those
+    of the earlier windows it overlaps; days from the new cursor on are not (the next sync's
+    first window reads them). An earlier window not read in this sync (the budget) keeps its
+    tries for the days still to read.
+
+    Args:
+        earlier: the (first, last, tries) windows the saved state left to read again.
+        left: the (first, last) days the walk leaves still to read.
+        kept: the new cursor (None: none).
+    """
+    this = merged_ranges(walk.unproven_days)
+    if kept is not None:
+        this = without(this, kept, date.max)
+    saved = []
+    for first, last in this:
+        tried = [tries for low, high, tries in earlier if low <= last and first <= high]
+        saved.append((first, last, 1 + max(tried, default=0)))
+    for low, high, tries in earlier:
+        for first, last in left:
+            if max(low, first) <= min(high, last):
+                saved.append((max(low, first), min(high, last), tries))
+    walk.given_up = [(first, last) for first, last, tries in saved if tries >= MAX_UNPROVEN_TRIES]
+    return [item for item in saved if item[2] < MAX_UNPROVEN_TRIES]
+
+
+def sync_windowed_table(context, table, cursor, history=(), unproven=()):
     """Sync a dated list table by windows until the answers prove nothing is missing.
 
     Each answer that may have been cut (see TableWalk) is replaced by windows proven on their
@@ -150,6 +179,8 @@ def sync_windowed_table(context, table, cursor, history=()):
         table: `comment` or `blast_result`.
         cursor: the table's saved cursor date, or None.
         history: the (first, last) days its history still has to read, oldest first.
+        unproven: the (first, last, tries) windows earlier syncs read and could not prove,
+            read again with the history (see unproven_to_save()).
     Returns:
         The table's new cursor (see new_cursor()), as YYYY-MM-DD, or None.
     Raises:
@@ -157,6 +188,8 @@ def sync_windowed_table(context, table, cursor, history=()):
             without reading any day of what it had to read.
     """
     walk = context.walk(table)
+    earlier = list(unproven)
+    history = merged_ranges(list(history) + [(first, last) for first, last, _ in earlier])
     starts = start_windows(context, table, cursor, history)
     pending = list(starts)
     current = None  # the days of the item being read: still to read if reading it fails
@@ -180,7 +213,10 @@ def sync_windowed_table(context, table, cursor, history=()):
         kept = new_cursor(context, walk, cursor)
         if kept is not None:
             left = still_to_read(left, cursor, kept, history, starts[-1].start)
-        walk.progress = (kept, left if kept is not None else [])
+        if walk.refuted is not None:
+            walk.unproven_days.extend(walk.size_proven)  # a size proves nothing in this sync
+        again = unproven_to_save(walk, earlier, left, kept) if kept is not None else earlier
+        walk.progress = (kept, left if kept is not None else [], again)
         log_unproven(context, table)
         log_shape_report(context, table)
     to_read = merged_ranges(item_days(walk, item) for item in starts)
@@ -207,7 +243,8 @@ def read_item(context, table, item, pending):
 def restart(context, walk):
     """Forget what the answers showed under the date field the walk gave up."""
     walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
-    walk.newest = None
+    walk.newest, walk.unproven_days, walk.size_proven = None, [], []
+    walk.cut_sizes, walk.most, walk.refuted, walk.cut_bytes = set(), 0, None, None
     context.tally.clear()
 
 
@@ -224,7 +261,29 @@ def no_progress(walk):
 def log_walk_end(context, table, left):
     """Log what a dated table's walk could not prove, and the days it leaves to the next sync."""
     walk = context.walk(table)
-    if walk.witness.unusable and not (walk.doubt or context.doubt) and walk.largest:
+    if walk.refuted is not None and walk.size_proven:
+        proven = merged_ranges(walk.size_proven)
+        say(
+            context,
+            log.warning,
+            f"{table}: {walk.refuted}, so the API's cap is not one number of records and an "
+            f"answer smaller than another proves nothing: "
+            f"{count_of(len(walk.size_proven), 'window')} proven by size alone may be missing "
+            f"responses, and {'is' if len(walk.size_proven) == 1 else 'are'} read again next sync "
+            f"({describe_ranges(proven)})",
+        )
+    if walk.given_up:
+        given_up = merged_ranges(walk.given_up)
+        say(
+            context,
+            log.warning,
+            f"{table}: {describe_ranges(given_up)} could not be proven complete in "
+            f"{MAX_UNPROVEN_TRIES} syncs in a row, so no sync reads "
+            f"{'it' if len(given_up) == 1 else 'them'} again: responses of those days may be "
+            f"missing (a re-sync of the table reads them again)",
+        )
+    quiet = walk.doubt or context.doubt or walk.refuted is not None
+    if walk.witness.unusable and not quiet and walk.largest:
         say(
             context,
             log.warning,

@@ -23,6 +23,8 @@ class TableWalk:
     in this sync (a cap, if any, is a number of records that holds for one sync), when the
     count witness says so, or when the windows that replace it, each complete, find again all
     it held. Nothing else is evidence: where a cut answer's records lie only picks split points.
+    The first rule is refuted for the sync once answers show a cap that is not one number of
+    records (see note_cut()): the windows it proved are then read again by later syncs.
 
     Args:
         table: `comment` or `blast_result`.
@@ -56,7 +58,14 @@ class TableWalk:
         self.outside_keys = None  # the keys of the last answer dated outside its days
         self.groups = {}  # a day read by temperature or blast: what it must find again
         self.newest = None  # the newest day (of `field`) any answer of this sync held
-        self.progress = None  # (cursor, ranges still to read) once the walk stopped
+        self.unproven_days = []  # (first, last) own days of the windows that were not proven
+        self.size_proven = []  # (first, last) own days of the windows proven by size alone
+        self.cut_sizes = set()  # the records of each answer shown cut in this sync
+        self.cut_bytes = None  # (bytes, records) of the one of those with the fewest bytes
+        self.most = 0  # records of the largest answer of this sync (never lowered)
+        self.refuted = None  # why answers as small as another may be cut, once they showed it
+        self.given_up = []  # (first, last) days tried by MAX_UNPROVEN_TRIES syncs, not proven
+        self.progress = None  # (cursor, ranges still to read, not proven) once it stopped
 
     @property
     def cut_seen(self):
@@ -76,10 +85,11 @@ class TableWalk:
 # One request's own days (both inclusive), temperatureID and blastID (or None), the side of its
 # parent it covers ("older", "newer" or None), {day: keys} an earlier answer held in the days it
 # asks for (found again, not upserted again), the start of a wider range that proves it by
-# answering more (or None), the group it is read in (a day by temperature or blast), and a
-# count of it derived from its parent's (None when unknown; never a proof).
+# answering more (or None), the group it is read in (a day by temperature or blast), a count of
+# it derived from its parent's (None when unknown; never a proof), and the records and bytes of
+# its parent's answer (None for no parent, or one not read): found more, they show it was cut.
 Window = collections.namedtuple(
-    "Window", "start end temperature blast side delivered probe group counted"
+    "Window", "start end temperature blast side delivered probe group counted cut_at"
 )
 
 
@@ -89,7 +99,7 @@ GroupCheck = collections.namedtuple("GroupCheck", "group")
 
 def new_window(start, end, delivered=None, probe=None, **options):
     """Return a Window of days start..end; options set its other fields."""
-    window = Window(start, end, None, None, None, delivered or {}, probe, None, None)
+    window = Window(start, end, None, None, None, delivered or {}, probe, None, None, None)
     return window._replace(**options)
 
 
@@ -145,7 +155,43 @@ def fetch_window(context, table, window, keep_days=None):
     last = answer.span(walk.field)[1]
     if last is not None and (walk.newest is None or last > walk.newest):
         walk.newest = last
+    walk.most = max(walk.most, answer.count)
+    check_one_cap(walk)
     return answer
+
+
+def note_cut(walk, records, size):
+    """Count an answer of records (size bytes) shown cut: its days held records it did not."""
+    walk.cut_sizes.add(records)
+    if walk.cut_bytes is None or size < walk.cut_bytes[0]:
+        walk.cut_bytes = (size, records)
+    check_one_cap(walk)
+
+
+def check_one_cap(walk):
+    """Refute the size rule for this sync once the answers show that a cap is not one number of
+    records: answers cut at two sizes, or an answer larger than one that was cut."""
+    if walk.refuted is not None or not walk.cut_sizes:
+        return
+    sizes = sorted(walk.cut_sizes)
+    if len(sizes) > 1:
+        walk.refuted = f"answers were cut at {sizes[0]:,} and at {sizes[-1]:,} records"
+    elif walk.most > sizes[0]:
+        walk.refuted = f"an answer held {walk.most:,} records, and one of {sizes[0]:,} was cut"
+    else:
+        return
+    log.info(  # counts and names of this code only: nothing from an answer
+        f"{walk.table}: {walk.refuted}, so the API's cap is not one number of records: from now "
+        f"on in this sync an answer smaller than another proves nothing, and answers of "
+        f"{sizes[0]:,} records or more are read in parts"
+    )
+
+
+def size_proven(walk, window):
+    """Note a window proven by its size alone (see TableWalk); return what is left of it to
+    read: nothing."""
+    walk.size_proven.append((window.start, window.end))
+    return []
 
 
 def empty_but_tallied(context, table, window):
@@ -227,9 +273,10 @@ def warn_unproven(context, table, window, reason):
     """Count a window that could not be proven complete; its warning is logged when the table's
     walk ends (dropped if the table is read again by another date: see log_unproven())."""
     walk = context.walk(table)
+    walk.unproven_days.append((window.start, window.end))
     walk.unproven.append(
         f"{table}: {window_label(walk, window)} could not be proven complete, so responses may "
-        f"be missing: {reason}"
+        f"be missing (it is read again next sync): {reason}"
     )
 
 

@@ -12,10 +12,12 @@ from customer_thermometer.cursors import (
     day_total,
     describe_ranges,
     merged_ranges,
+    merged_tries,
     read_cursor,
     read_date_filter,
     read_history,
     read_largest_answer,
+    read_unproven,
     validate_state,
     without,
 )
@@ -376,7 +378,7 @@ class TestAdvancedState:
 
     def test_a_proven_walk_saves_its_cursor_and_history_and_drops_legacy_keys(self):
         left = days(("2026-10-01", "2026-10-01"), ("2026-10-05", "2026-10-06"))
-        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), left))))
+        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), left, []))))
         assert state == {
             "comment_cursor": "2026-11-20",
             "comment_history": [["2026-10-01", "2026-10-01"], ["2026-10-05", "2026-10-06"]],
@@ -385,25 +387,35 @@ class TestAdvancedState:
         }
 
     def test_a_history_read_whole_is_dropped(self):
-        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), []))))
+        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), [], []))))
         assert "comment_history" not in state and state["comment_cursor"] == "2026-11-20"
 
-    @pytest.mark.parametrize("progress", [None, (None, [])])
+    @pytest.mark.parametrize("progress", [None, (None, [], [])])
     def test_a_walk_that_proved_nothing_leaves_the_saved_state(self, progress):
         state = advanced_state(self.SAVED, Synced(comment=Walked(progress)))
         assert state == self.SAVED and state is not self.SAVED
         assert advanced_state(self.SAVED, Synced()) == self.SAVED
 
     def test_a_filter_following_another_date_is_saved_with_its_lag_capped(self):
-        walk = Walked((day("2026-11-20"), []), field="blast_date", lag_days=400)
+        walk = Walked((day("2026-11-20"), [], []), field="blast_date", lag_days=400)
         state = advanced_state({}, Synced(blast_result=walk))
         assert state == {
             "blast_result_cursor": "2026-11-20",
             "blast_result_date_field": "blast_date",
             "blast_result_lag_days": 365,
         }
-        walk = Walked((day("2026-11-20"), []), field="blast_date", lag_days=3)
+        walk = Walked((day("2026-11-20"), [], []), field="blast_date", lag_days=3)
         assert advanced_state({}, Synced(blast_result=walk))["blast_result_lag_days"] == 3
+
+    def test_windows_to_read_again_are_saved_with_their_tries_and_dropped_once_proven(self):
+        again = [
+            (day("2026-10-03"), day("2026-10-04"), 2),
+            (day("2026-10-05"), day("2026-10-09"), 1),
+        ]
+        state = advanced_state(self.SAVED, Synced(comment=Walked((day("2026-11-20"), [], again))))
+        assert state["comment_unproven"] == [["2026-10-03", "2026-10-09", 2]]  # merged: the most
+        proven = advanced_state(state, Synced(comment=Walked((day("2026-11-21"), [], []))))
+        assert "comment_unproven" not in proven
 
 
 class TestMoreRanges:
@@ -481,6 +493,7 @@ class TestABoundedState:
                 ["2020-01-01", "2026-01-01"],
                 ["2026-11-01", "2026-11-02"],
             ]
+            state[f"{table}_unproven"] = [["2026-01-02", "2026-01-05", 2]]
         assert bounded_state(state) == (state, [])
 
     def test_a_history_of_more_ranges_than_a_sync_saves_is_merged_to_that_many(self):
@@ -493,3 +506,69 @@ class TestABoundedState:
         assert merged[-1][1] == day(ranges[-1][1])
         assert bounded["blast_result_history"] == ranges[:20]
         assert all(any(a <= day(d) <= b for a, b in merged) for d, _ in ranges)
+
+
+class TestWindowsToReadAgain:
+    @pytest.mark.parametrize(
+        "saved",
+        [
+            "2026-11-01",
+            [["2026-11-01", "2026-11-02"]],
+            [["2026-11-02", "2026-11-01", 1]],
+            [["2026-11-01", "2026-11-02", 0]],
+            [["2026-11-01", "2026-11-02", 4]],
+            [["2026-11-01", "2026-11-02", "1"]],
+            [["2026-11-01", "2026-11-02", True]],
+            [["2026-11-01", "someday", 1]],
+        ],
+    )
+    def test_a_corrupt_value_is_a_state_error_naming_it(self, saved):
+        with pytest.raises(ValueError) as raised:
+            read_unproven({"comment_unproven": saved}, "comment")
+        assert str(raised.value).startswith("State 'comment_unproven' is ")
+        assert "expected a list of [first, last, tries]" in str(raised.value)
+        assert "from 1 to 3" in str(raised.value)
+
+    def test_windows_are_read_oldest_first_with_their_tries(self):
+        saved = [["2026-11-05", "2026-11-06", 2], ["2026-11-01", "2026-11-01", 3]]
+        assert read_unproven({"blast_result_unproven": saved}, "blast_result") == [
+            (day("2026-11-01"), day("2026-11-01"), 3),
+            (day("2026-11-05"), day("2026-11-06"), 2),
+        ]
+        assert read_unproven({}, "blast_result") == []
+
+    @pytest.mark.parametrize(
+        "saved",
+        [[["1969-12-31", "2026-11-01", 1]], [["2026-11-01", "2026-11-28", 1]]],
+    )
+    def test_days_outside_what_a_sync_reads_are_a_state_error(self, saved):
+        with pytest.raises(ValueError, match="State 'blast_result_unproven' is .* not between"):
+            validate_state({"blast_result_unproven": saved}, TODAY_OF_STATE)
+        validate_state({"blast_result_unproven": [["1970-01-01", "2026-11-27", 1]]}, TODAY)
+
+    def test_ranges_that_touch_merge_with_their_most_tries(self):
+        ranges = tried(("2026-11-01", "2026-11-02", 1), ("2026-11-03", "2026-11-04", 2))
+        ranges += tried(("2026-11-10", "2026-11-10", 1))
+        assert merged_tries(ranges) == tried(
+            ("2026-11-01", "2026-11-04", 2), ("2026-11-10", "2026-11-10", 1)
+        )
+
+    def test_past_the_most_the_nearest_merge(self):
+        ranges = tried(("2026-11-01", "2026-11-01", 1), ("2026-11-03", "2026-11-03", 1))
+        ranges += tried(("2026-11-10", "2026-11-10", 2))
+        assert merged_tries(ranges, most=2) == tried(
+            ("2026-11-01", "2026-11-03", 1), ("2026-11-10", "2026-11-10", 2)
+        )
+        assert merged_tries(ranges, most=1) == tried(("2026-11-01", "2026-11-10", 2))
+
+    def test_a_state_of_many_windows_is_bounded_to_twenty(self):
+        saved = [[f"2026-10-{n:02d}", f"2026-10-{n:02d}", 1] for n in range(1, 31, 2)]
+        saved += [[f"2026-11-{n:02d}", f"2026-11-{n:02d}", 2] for n in range(1, 21, 2)]
+        bounded, _ = bounded_state({"comment_unproven": saved})
+        assert len(bounded["comment_unproven"]) == 20
+        assert bounded["comment_unproven"][-1] == ["2026-11-19", "2026-11-19", 2]
+
+
+def tried(*ranges):
+    """Return (first, last, tries) ranges of ("YYYY-MM-DD", "YYYY-MM-DD", tries)."""
+    return [(day(first), day(last), tries) for first, last, tries in ranges]

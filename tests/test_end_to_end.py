@@ -259,6 +259,39 @@ def test_every_row_lands_whatever_the_answers_turn_out_to_mean(runner, variant):
             assert "toDate seems to end at the start of its day (its midnight)" in result.output
 
 
+CAPS_OF_NO_ONE_NUMBER = {
+    "drawn per answer, no count": {"cap_range": (30, 80), "counts": "none"},
+    "drawn per answer, counted": {"cap_range": (30, 80)},
+    "by bytes, no count": {"cap_bytes": 32768, "counts": "none"},
+    "by bytes, counted": {"cap_bytes": 32768},
+}
+
+
+@pytest.mark.parametrize(
+    "variant", CAPS_OF_NO_ONE_NUMBER.values(), ids=list(CAPS_OF_NO_ONE_NUMBER)
+)
+def test_a_cap_of_no_one_number_loses_no_row_unnamed_over_five_syncs(runner, variant):
+    with FakeCustomerThermometer(
+        responses=500, days=200, seed=12, api_key=API_KEY, **variant
+    ) as api:
+        outputs = []
+        for _ in range(5):
+            result = runner.sync(api)
+            assert result.succeeded, result.output[-3000:]
+            outputs.append(result.output)
+    state = runner.project.state()
+    for table in ("blast_result", "comment"):
+        landed = {row for (row,) in runner.table(table, ["response_id"])}
+        lost = {row["response_id"] for row in api.truth(table)} - landed
+        if lost:  # each missing window is named, and still to read or given up by name
+            named = [line for line in "".join(outputs).splitlines() if f"{table}: " in line]
+            kept = state.get(f"{table}_unproven") or state.get(f"{table}_history")
+            assert kept or [line for line in named if "no sync reads" in line], len(lost)
+    if variant.get("counts") == "none":  # no count: what the answers showed is named
+        assert "so the API's cap is not one number of records" in outputs[0]
+        assert "blast_result: no count could check" not in outputs[0]
+
+
 def test_a_cap_that_drops_between_syncs_loses_no_new_response(runner):
     with FakeCustomerThermometer(responses=3000, days=730, seed=8, api_key=API_KEY) as api:
         first = runner.sync(api)
@@ -510,7 +543,7 @@ def test_a_saved_cursor_in_the_future_stops_the_sync_before_any_request(runner, 
     )
     result = runner.sync(small_api)
     assert result.returncode != 0
-    assert "State 'comment_cursor'" in result.output and "Re-sync" in result.output
+    assert "State 'comment_cursor'" in result.output and "re-sync it (in Fivetran" in result.output
     assert small_api.requests == []
 
 

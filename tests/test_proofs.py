@@ -21,6 +21,7 @@ from customer_thermometer.proofs import (
     defer_check,
     follow_field,
     missing_keys,
+    near_cut,
     own_days,
     probe_proves,
     read_window,
@@ -30,7 +31,13 @@ from customer_thermometer.proofs import (
 )
 from customer_thermometer.reports import log_table_summary
 from customer_thermometer.specs import SYNC_LIMITS
-from customer_thermometer.windows import GroupCheck, TableWalk, log_unproven, window_params
+from customer_thermometer.windows import (
+    GroupCheck,
+    TableWalk,
+    log_unproven,
+    note_cut,
+    window_params,
+)
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day
 from tests.support import (
     UPPER,
@@ -1130,3 +1137,137 @@ class TestAnswerAtRisk:
         counts["asked"].clear()
         answer_at_risk(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer)
         assert ("2026-11-10", "2026-11-12", None) not in counts["asked"]
+
+
+def sized(answer, size, new=0, first_new=None):
+    """Return answer with its bytes, and new records of an oldest day, as fetch_list fills them."""
+    answer.bytes, answer.new = size, new
+    answer.first_new = day(first_new) if first_new else None
+    return answer
+
+
+class TestACapOfNoOneNumber:
+    def test_a_part_finding_records_of_earlier_days_shows_its_parent_cut(self, walked, answers):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000))
+        answers[("2026-11-01", "2026-11-09", None)] = sized(
+            answer_of("2026-11-05"), 800, new=1, first_new="2026-11-05"
+        )
+        read_window(walked, "blast_result", older)
+        assert walk.cut_sizes == {10} and walk.cut_bytes == (8000, 10)
+
+    @pytest.mark.parametrize("first_new", [str(TODAY - timedelta(days=1)), str(TODAY)])
+    def test_a_response_that_came_during_the_sync_shows_no_cut(self, walked, answers, first_new):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        days = window(first_new, first_new, side="newer", cut_at=(10, 8000))
+        answers[(first_new, first_new, None)] = sized(
+            answer_of(first_new), 800, new=1, first_new=first_new
+        )
+        read_window(walked, "blast_result", days)
+        assert walk.cut_sizes == set()
+
+    def test_cuts_at_two_sizes_refute_the_size_rule(self, walked, captured):
+        walk = walked.walk("blast_result")
+        note_cut(walk, 300, 250_000)
+        assert walk.refuted is None  # the largest answer (10) is below it
+        note_cut(walk, 250, 200_000)
+        assert walk.refuted == "answers were cut at 250 and at 300 records"
+        assert walk.cut_bytes == (200_000, 250)
+        (said,) = captured.messages("info")
+        assert said == (
+            "blast_result: answers were cut at 250 and at 300 records, so the API's cap is not "
+            "one number of records: from now on in this sync an answer smaller than another "
+            "proves nothing, and answers of 250 records or more are read in parts"
+        )
+        note_cut(walk, 200, 100_000)
+        assert walk.refuted.endswith("at 250 and at 300 records") and len(captured.logs) == 1
+
+    def test_an_answer_larger_than_one_that_was_cut_refutes_it(self, walked):
+        walk = walked.walk("blast_result")
+        walk.most = 300
+        note_cut(walk, 300, 250_000)
+        assert walk.refuted is None
+        walk.most = 301
+        note_cut(walk, 300, 250_000)
+        assert walk.refuted == "an answer held 301 records, and one of 300 was cut"
+
+    def test_once_refuted_an_answer_as_large_as_a_cut_one_is_read_in_parts(self, walked, answers):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        walk.largest = walk.most = 30
+        note_cut(walk, 8, 8000)
+        assert walk.refuted is not None
+        answers[("2026-11-10", "2026-11-12", None)] = sized(
+            answer_of(*["2026-11-10"] * 4 + ["2026-11-12"] * 4), 100
+        )
+        got = read_window(walked, "blast_result", window("2026-11-10", "2026-11-12"))
+        assert len(got) == 2  # split, though smaller than the largest (30)
+        answers[("2026-11-20", "2026-11-22", None)] = sized(answer_of(*["2026-11-21"] * 7), 100)
+        assert read_window(walked, "blast_result", window("2026-11-20", "2026-11-22")) == []
+        assert walk.size_proven[-1] == (day("2026-11-20"), day("2026-11-22"))
+
+    @pytest.mark.parametrize(
+        "records, size, at_risk",
+        [
+            (9, 9000, True),  # 90% of the records, within one record's bytes
+            (9, 8999, False),  # a byte fewer
+            (8, 9500, False),  # fewer than 90% of the records
+            (10, 9000, True),
+        ],
+    )
+    def test_an_answer_of_as_many_bytes_as_one_cut_is_at_risk(
+        self, walked, records, size, at_risk
+    ):
+        walk = walked.walk("blast_result")
+        walk.largest = walk.most = 10
+        note_cut(walk, 10, 10_000)  # a cut answer of 10 records, 1,000 bytes each
+        answer = sized(answer_of(*["2026-11-10"] * records), size)
+        assert near_cut(walk, answer) is at_risk
+
+    def test_without_a_cut_no_answer_is_near_one(self, walked):
+        assert (
+            near_cut(walked.walk("blast_result"), sized(answer_of("2026-11-10"), 10**9)) is False
+        )
+
+    def test_records_missing_from_within_a_windows_days_show_it_was_cut(
+        self, walked, answers, counts
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        walk.most = 10
+        held = {day("2026-11-15"): keyed(90, 91)}
+        days = window("2026-11-10", "2026-11-20", delivered=held)
+        answer = sized(answer_of("2026-11-18", "2026-11-19"), 700)
+        got = complete_answer(walked, "blast_result", days, answer)
+        assert walk.cut_sizes == {2} and walk.refuted is not None
+        assert len(got) == 2 and walk.margin == 0  # read in parts; the bounds are not doubted
+
+    def test_records_missing_between_those_it_held_question_what_the_dates_mean(
+        self, walked, counts
+    ):
+        # A cut leaves out one end; a filter by another date than the records' leaves gaps.
+        walk = walked.walk("blast_result")
+        days = window("2026-11-10", "2026-11-20", delivered={day("2026-11-15"): keyed(90)})
+        answer = sized(answer_of("2026-11-13", "2026-11-18"), 700)
+        assert complete_answer(walked, "blast_result", days, answer) == [days]
+        assert walk.margin == 1 and walk.cut_sizes == set()
+
+    def test_records_missing_on_the_first_day_held_show_a_cut_within_that_day(
+        self, walked, answers, counts
+    ):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        days = window("2026-11-10", "2026-11-20", delivered={day("2026-11-15"): keyed(90)})
+        answer = sized(answer_of("2026-11-15", "2026-11-18"), 700)
+        assert len(complete_answer(walked, "blast_result", days, answer)) >= 2
+        assert walk.cut_sizes == {2}
+
+    @pytest.mark.parametrize("edge", ["2026-11-10", "2026-11-11", "2026-11-19", "2026-11-20"])
+    def test_records_missing_at_the_edges_question_the_bounds(self, walked, counts, edge):
+        walk = walked.walk("blast_result")
+        days = window("2026-11-10", "2026-11-20", delivered={day(edge): keyed(90)})
+        answer = sized(answer_of("2026-11-15"), 700)
+        assert complete_answer(walked, "blast_result", days, answer) == [days]
+        assert walk.margin == 1 and walk.cut_sizes == set()

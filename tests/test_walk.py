@@ -16,7 +16,9 @@ from customer_thermometer.walk import (
     start_windows,
     still_to_read,
     sync_windowed_table,
+    unproven_to_save,
 )
+from customer_thermometer.windows import TableWalk
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day, small_account
 from tests.support import (
     LIST_METHODS,
@@ -502,7 +504,7 @@ class TestWalkWhole:
         context.settings["from_date"] = day("2026-11-01")
         assert sync_windowed_table(context, "blast_result", None) == TODAY.isoformat()
         assert context.tally_days == [(day("2026-11-01"), TODAY + timedelta(days=1))]
-        assert context.walk("blast_result").progress == (TODAY, [])
+        assert context.walk("blast_result").progress == (TODAY, [], [])
         context.close()
 
     def test_comments_are_no_witness_and_an_unproven_table_neither(self, captured, api):
@@ -520,7 +522,7 @@ class TestWalkWhole:
         api.fake = small_account(responses=0)
         context = sync_context()
         assert sync_windowed_table(context, "blast_result", None) is None
-        assert context.walk("blast_result").progress == (None, [])
+        assert context.walk("blast_result").progress == (None, [], [])
         context.close()
 
     def test_a_walk_stops_at_its_budget_and_leaves_the_rest(self, captured, api, monkeypatch):
@@ -532,3 +534,109 @@ class TestWalkWhole:
         assert walk.requests == 6 and walk.progress[1]
         assert any("6 requests made, as many as" in m for m in captured.messages("warning"))
         context.close()
+
+
+def tried(*ranges):
+    """Return (first, last, tries) ranges of ("YYYY-MM-DD", "YYYY-MM-DD", tries)."""
+    return [(day(first), day(last), tries) for first, last, tries in ranges]
+
+
+class TestWindowsReadAgain:
+    def walk(self, *unproven):
+        walk = TableWalk("blast_result")
+        walk.unproven_days = [(day(first), day(last)) for first, last in unproven]
+        return walk
+
+    def test_a_window_not_proven_is_saved_with_one_try_more_than_those_it_overlaps(self):
+        walk = self.walk(("2026-11-01", "2026-11-03"), ("2026-11-10", "2026-11-10"))
+        earlier = tried(("2026-11-03", "2026-11-05", 1), ("2026-11-20", "2026-11-21", 1))
+        saved = unproven_to_save(walk, earlier, [], day("2026-11-26"))
+        assert saved == tried(("2026-11-01", "2026-11-03", 2), ("2026-11-10", "2026-11-10", 1))
+        assert walk.given_up == []
+
+    def test_an_earlier_window_not_read_keeps_its_tries_for_the_days_still_to_read(self):
+        earlier = tried(("2026-11-03", "2026-11-09", 2))
+        left = [(day("2026-11-01"), day("2026-11-04")), (day("2026-11-08"), day("2026-11-12"))]
+        saved = unproven_to_save(self.walk(), earlier, left, day("2026-11-26"))
+        assert saved == tried(("2026-11-03", "2026-11-04", 2), ("2026-11-08", "2026-11-09", 2))
+
+    def test_a_window_tried_by_three_syncs_is_given_up(self):
+        walk = self.walk(("2026-11-01", "2026-11-02"), ("2026-11-05", "2026-11-05"))
+        earlier = tried(("2026-11-01", "2026-11-01", 2), ("2026-11-05", "2026-11-05", 1))
+        saved = unproven_to_save(walk, earlier, [], day("2026-11-26"))
+        assert saved == tried(("2026-11-05", "2026-11-05", 2))
+        assert walk.given_up == [(day("2026-11-01"), day("2026-11-02"))]
+
+    def test_days_from_the_new_cursor_on_are_left_to_the_next_syncs_first_window(self):
+        walk = self.walk(("2026-11-20", "2026-11-27"))
+        saved = unproven_to_save(walk, [], [], day("2026-11-25"))
+        assert saved == tried(("2026-11-20", "2026-11-24", 1))
+
+
+class TestACapOfNoOneNumberOverSyncs:
+    @pytest.mark.parametrize(
+        "variant",
+        [
+            {"cap_range": (6, 15), "counts": "none"},
+            {"cap_range": (6, 15)},
+            {"cap_bytes": 9000, "counts": "none"},
+            {"cap_bytes": 9000},
+        ],
+        ids=["drawn, no count", "drawn, counted", "bytes, no count", "bytes, counted"],
+    )
+    def test_every_row_lands_or_each_missing_window_is_named_and_kept(
+        self, captured, api, variant
+    ):
+        api.fake = small_account(responses=200, days=60, **variant)
+        state = {}
+        for _ in range(5):
+            try:
+                run(state=state)
+            except RuntimeError:
+                pass  # a table that could not finish: what it proved is saved
+            state = captured.checkpoints[-1]
+        for table in ("blast_result", "comment"):
+            landed = {row["response_id"] for row in captured.rows(table)}
+            lost = {row["response_id"] for row in api.fake.truth(table)} - landed
+            if lost:  # then named, and still to read or given up by name
+                kept = state.get(f"{table}_unproven", []) + state.get(f"{table}_history", [])
+                warned = [m for m in captured.messages("warning") if m.startswith(table)]
+                assert kept or any("no sync reads" in m for m in warned), (table, len(lost))
+
+    def test_a_varying_cap_is_named_apart_from_the_generic_warning(self, captured, api):
+        api.fake = small_account(responses=200, days=60, cap_range=(6, 15), counts="none")
+        run()
+        warned = captured.messages("warning")
+        refuted = [m for m in warned if "so the API's cap is not one number of records" in m]
+        assert refuted and refuted[0].startswith("blast_result: ")
+        assert "proven by size alone may be missing responses" in refuted[0]
+        assert "read again next sync" in refuted[0]
+        assert not [m for m in warned if m.startswith("blast_result: no count could check")]
+        assert captured.checkpoints[-1]["blast_result_unproven"]
+
+    def test_a_fixed_cap_without_a_count_keeps_the_generic_warning_only(self, captured, api):
+        api.fake = small_account(responses=200, days=60, cap=10, counts="none")
+        run()
+        warned = captured.messages("warning")
+        assert [m for m in warned if m.startswith("blast_result: no count could check")]
+        assert not [m for m in warned if "not one number of records" in m]
+        assert "blast_result_unproven" not in captured.checkpoints[-1]
+        assert sorted(set(keys(captured.rows("blast_result")))) == truth_keys(api.fake)
+
+    def test_a_window_not_proven_is_read_again_until_proven_or_given_up(self, captured, api):
+        # The count counts deleted responses too: windows it cannot vouch for are named, kept,
+        # read again by each later sync, and given up after three.
+        api.fake = capped_account(counts="with_deleted")
+        run()
+        first = captured.checkpoints[-1]["blast_result_unproven"]
+        assert first and all(tries == 1 for _, _, tries in first)
+        sent = len(api.queries)
+        run(state=captured.checkpoints[-1])
+        asked = {(q["fromDate"], q["toDate"]) for q in api.queries[sent:] if "fromDate" in q}
+        assert any(first[0][0] <= low <= first[0][1] for low, _ in asked)
+        second = captured.checkpoints[-1].get("blast_result_unproven", [])
+        run(state=captured.checkpoints[-1])
+        third = captured.checkpoints[-1].get("blast_result_unproven", [])
+        assert all(tries < 3 for _, _, tries in second + third)
+        if any(tries == 2 for _, _, tries in second):
+            assert any("in 3 syncs in a row, so no sync reads" in m for m in captured.messages())

@@ -174,7 +174,7 @@ class TestWindowRequests:
     def test_a_new_window_has_no_options_but_those_given(self):
         made = new_window(day("2026-11-10"), day("2026-11-11"), side="older", counted=5)
         assert made[:7] == (day("2026-11-10"), day("2026-11-11"), None, None, "older", {}, None)
-        assert made[7:] == (None, 5)
+        assert made[7:] == (None, 5, None)
 
 
 class TestWitness:
@@ -243,7 +243,7 @@ class TestUnproven:
         log_unproven(context, "blast_result")
         assert captured.messages("warning") == [
             "blast_result: getBlastResults 2026-11-10..2026-11-11 could not be proven complete, "
-            "so responses may be missing: a reason"
+            "so responses may be missing (it is read again next sync): a reason"
         ]
         context.close()
 

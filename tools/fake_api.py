@@ -14,7 +14,8 @@ masked. Variants play what a real account may do differently: a silent cap, `lim
 oldest records kept or the latest sends (responses coming days after their send), newest listed
 oldest first, comments in the blast shape, capitalised names, fields as attributes, ISO datetimes
 with offsets, date bounds ignored, `toDate` read as its midnight, dates filtered on the send date,
-sends without a temperature, and counts of answered responses only or of a capped list.
+sends without a temperature, counts of answered responses only or of a capped list or no count
+at all, and a cap drawn afresh for each answer or one of bytes.
 
 The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
 
@@ -205,6 +206,8 @@ class FakeCustomerThermometer:
         utc_offset_hours=0,
         timeout_over_days=None,
         busy_day=0,
+        cap_range=None,
+        cap_bytes=None,
     ):
         self.api_key = api_key
         self.timeout_over_days = timeout_over_days
@@ -217,6 +220,8 @@ class FakeCustomerThermometer:
         self.later_after = later_after
         self.list_answers = {}
         self.cap = cap
+        self.cap_range = cap_range  # (low, high): each list answer's cap, drawn afresh
+        self.cap_bytes = cap_bytes  # each list answer holds whole records up to this many bytes
         self.ignore_limit = ignore_limit
         self.keep = keep
         self.order = order
@@ -242,6 +247,7 @@ class FakeCustomerThermometer:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._fault_random = random.Random(seed + 1)
+        self._cap_random = random.Random(seed + 2)
         self._fault_kinds = itertools.cycle(FAULTS)
         self._responses = []
         self._negated_days = []
@@ -442,6 +448,8 @@ class FakeCustomerThermometer:
                 {"Content-Type": "text/xml; charset=utf-8"},
                 self._list_parts(method, query),
             )
+        if method == "getNumResponsesValue" and self.counts == "none":
+            return 200, {}, [b"Unknown method"]
         if method in VALUE_METHODS:
             return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
         return 200, {}, [b"Unknown method"]
@@ -482,6 +490,9 @@ class FakeCustomerThermometer:
         answered = self.list_answers.get(query.get("getMethod"), 0)
         if self.later_cap is not None and answered > self.later_after:
             limit = min(limit, self.later_cap)
+        if self.cap_range is not None and not unlimited:
+            with self._lock:
+                limit = min(limit, self._cap_random.randint(*self.cap_range))
         candidates = self._candidates(low, high)  # newest first
         if self.keep == "oldest":
             candidates.reverse()
@@ -530,12 +541,23 @@ class FakeCustomerThermometer:
             if not selected:
                 return []
             records = [response["_xml"][method] for response in selected]
+            if self.cap_bytes is not None:
+                records = list(itertools.islice(records, self._fitting(records)))
         else:
             items = self.thermometers if record == "thermometer" else self.recipient_lists
             records = [self._render_named(record, item) for item in items]
         root = self._name(root)
         head = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>'.encode()
         return [head, *records, f"</{root}>".encode()]
+
+    def _fitting(self, records):
+        """Return how many of records, from the first, fit in cap_bytes (at least one)."""
+        total = 0
+        for count, record in enumerate(records):
+            total += len(record)
+            if total > self.cap_bytes:
+                return max(count, 1)
+        return len(records)
 
     def _render_named(self, record, item):
         """Render a thermometer or recipient list record in this account's shape."""
@@ -832,10 +854,10 @@ VARIANT_CHOICES = {
         "`blast_date`: fromDate/toDate select responses by their send date",
     ),
     "counts": (
-        ["exact", "answered", "capped", "with_deleted"],
+        ["exact", "answered", "capped", "with_deleted", "none"],
         "what getNumResponsesValue counts: every response, `answered` ones only (no bounce), "
         "the records a capped list would hold, or every response and some deleted over 90 days "
-        "ago",
+        "ago; `none`: it answers `Unknown method`, as an account without it would",
     ),
 }
 
@@ -874,6 +896,19 @@ def main(argv=None):
     )
     variants.add_argument(
         "--later-after", type=int, default=0, help="answers of a method before --later-cap"
+    )
+    variants.add_argument(
+        "--cap-range",
+        type=int,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="answer at most a number of records drawn afresh for each list answer from LOW to "
+        "HIGH (a cap that is not one fixed number)",
+    )
+    variants.add_argument(
+        "--cap-bytes",
+        type=int,
+        help="answer the whole records that fit in this many bytes (a cap by size: at least one)",
     )
     variants.add_argument(
         "--response-lag", type=int, default=4, help="days a response may come after its send"
@@ -917,6 +952,8 @@ def main(argv=None):
         untempered=args.untempered,
         utc_offset_hours=args.utc_offset_hours,
         timeout_over_days=args.timeout_over_days,
+        cap_range=tuple(args.cap_range) if args.cap_range else None,
+        cap_bytes=args.cap_bytes,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()
