@@ -1,13 +1,14 @@
 """Unit tests of customer_thermometer/answers.py: a list answer read into its records, what it
 counts as unreadable or keyless, and when it fails its table."""
 
+import sys
 from datetime import datetime
 
 import pytest
 import requests
 
 from customer_thermometer import answers
-from customer_thermometer.answers import Answer, CountWitness, fetch_list
+from customer_thermometer.answers import KEY_PACKERS, Answer, CountWitness, fetch_list
 from customer_thermometer.errors import ApiError, AuthenticationError, WindowTimeoutError
 from customer_thermometer.specs import TABLE_SPECS
 from tests.conftest import API_KEY, UNDER_EVERY_PARSER, day
@@ -354,7 +355,8 @@ class TestUpsertAnswer:
         assert context.tally == {day("2026-11-20"): {1}, day("2026-11-22"): {3}}
 
     def test_records_delivered_earlier_in_the_sync_are_not_upserted_again(self, captured, api):
-        delivered = {day("2026-11-21"): {(2, 2, 3, at("2026-11-21 08:00"))}}
+        key = blast_key(blast_id=2, response_id=2, thermometer_id=3)
+        delivered = {day("2026-11-21"): {key(date_submitted=at("2026-11-21 08:00"))}}
         _, answer = self.fetched(api, delivered=delivered)
         assert [row["response_id"] for row in captured.rows("blast_result")] == [1, 3]
         assert (answer.count, answer.new) == (3, 2)
@@ -462,3 +464,47 @@ class TestFraming:
             (200, "", {"Transfer-Encoding": "Chunked"}),
         )
         assert answer.count == 0 and len(api.queries) == 2
+
+
+def blast_key(**values):
+    """Return a maker of blast_result keys: these values packed with those it is given."""
+    return lambda **more: KEY_PACKERS["blast_result"]({**values, **more})
+
+
+class TestPackedKeys:
+    @pytest.mark.parametrize(
+        "a, b",
+        [
+            ({"response_id": 1}, {"response_id": 2}),
+            ({"response_id": -1}, {"response_id": 0}),
+            ({"response_id": 2**63 - 1}, {"response_id": -(2**63)}),
+            ({"blast_id": 1, "response_id": 2}, {"blast_id": 2, "response_id": 1}),
+            ({"thermometer_id": 0}, {"thermometer_id": 1}),
+            (
+                {"date_submitted": datetime(2026, 1, 1, 0, 0, 1)},
+                {"date_submitted": datetime(2026, 1, 1)},
+            ),
+            (
+                {"date_submitted": datetime(2026, 1, 1, 0, 0, 0, 1)},
+                {"date_submitted": datetime(2026, 1, 1)},
+            ),
+        ],
+    )
+    def test_distinct_keys_pack_to_distinct_ints(self, a, b):
+        base = {"blast_id": 7, "response_id": 8, "thermometer_id": 9}
+        base["date_submitted"] = datetime(2026, 11, 20, 8, 15)
+        key = blast_key(**base)
+        assert key(**a) != key(**b)
+        assert key(**a) == key(**a)
+
+    def test_each_value_takes_its_own_64_bits(self):
+        row = {"response_id": 5, "date_submitted": datetime(1, 1, 1, 0, 0, 0, 3)}
+        assert KEY_PACKERS["comment"](row) == ((5 + 2**63) << 64) | 3
+        assert KEY_PACKERS["thermometer"]({"id": -(2**63)}) == 0
+
+    def test_a_packed_key_is_smaller_than_the_tuple_of_its_values(self):
+        row = {"blast_id": 9004, "response_id": 123456, "thermometer_id": 10}
+        row["date_submitted"] = datetime(2026, 11, 20, 8, 15)
+        values = [row[name] for name in TABLE_SPECS["blast_result"]["primary_key"]]
+        as_tuple = sys.getsizeof(tuple(values)) + sum(map(sys.getsizeof, values))
+        assert sys.getsizeof(KEY_PACKERS["blast_result"](row)) * 3 < as_tuple

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
+from customer_thermometer.answers import KEY_PACKERS
 from customer_thermometer.errors import WindowTimeoutError
 from customer_thermometer.windows import (
     TableWalk,
@@ -311,7 +312,15 @@ class TestFetches:
         )
         api.script("getBlastResults", (200, blast_xml(record)))
         answer = fetch_window(context, "blast_result", window("2026-11-20", "2026-11-20"))
-        assert answer.blast_of == {(2, 1, 3, datetime(2026, 11, 25, 8)): 2}
+        key = KEY_PACKERS["blast_result"](
+            {
+                "blast_id": 2,
+                "response_id": 1,
+                "thermometer_id": 3,
+                "date_submitted": datetime(2026, 11, 25, 8),
+            }
+        )
+        assert answer.blast_of == {key: 2}
         assert answer.lag_days == 5 and answer.field == "blast_date"
         api.script("getBlastResults", (200, blast_xml(record)))
         wide = fetch_window(context, "blast_result", window("2026-11-19", "2026-11-20"))

@@ -208,6 +208,7 @@ class FakeCustomerThermometer:
         busy_day=0,
         cap_range=None,
         cap_bytes=None,
+        answer_all=False,
     ):
         self.api_key = api_key
         self.timeout_over_days = timeout_over_days
@@ -222,6 +223,7 @@ class FakeCustomerThermometer:
         self.cap = cap
         self.cap_range = cap_range  # (low, high): each list answer's cap, drawn afresh
         self.cap_bytes = cap_bytes  # each list answer holds whole records up to this many bytes
+        self.answer_all = answer_all  # `limit` ignored: every record selected is answered
         self.ignore_limit = ignore_limit
         self.keep = keep
         self.order = order
@@ -483,16 +485,9 @@ class FakeCustomerThermometer:
             return []
         if self.ignore_dates:
             low, high = date.min, date.max
-        if self.ignore_limit:
-            limit = DEFAULT_LIMIT
-        if self.cap is not None:
-            limit = min(limit, self.cap)
-        answered = self.list_answers.get(query.get("getMethod"), 0)
-        if self.later_cap is not None and answered > self.later_after:
-            limit = min(limit, self.later_cap)
-        if self.cap_range is not None and not unlimited:
-            with self._lock:
-                limit = min(limit, self._cap_random.randint(*self.cap_range))
+        unlimited = unlimited or self.answer_all
+        if not unlimited:
+            limit = self._answer_limit(limit, query.get("getMethod"))
         candidates = self._candidates(low, high)  # newest first
         if self.keep == "oldest":
             candidates.reverse()
@@ -511,6 +506,20 @@ class FakeCustomerThermometer:
         if (self.keep == "oldest") == (self.order == "newest_first"):
             selected.reverse()
         return selected
+
+    def _answer_limit(self, limit, method):
+        """Return how many records a list answer holds at most: the `limit` asked for, as
+        ignore_limit, the caps and the cap drawn for this answer leave it."""
+        if self.ignore_limit:
+            limit = DEFAULT_LIMIT
+        if self.cap is not None:
+            limit = min(limit, self.cap)
+        if self.later_cap is not None and self.list_answers.get(method, 0) > self.later_after:
+            limit = min(limit, self.later_cap)
+        if self.cap_range is not None:
+            with self._lock:
+                limit = min(limit, self._cap_random.randint(*self.cap_range))
+        return limit
 
     def _candidates(self, low, high):
         """Return the responses whose filtered date lies in low..high, newest submitted first."""
@@ -906,6 +915,11 @@ def main(argv=None):
         "HIGH (a cap that is not one fixed number)",
     )
     variants.add_argument(
+        "--answer-all",
+        action="store_true",
+        help="ignore `limit` and answer every record selected (one answer may hold them all)",
+    )
+    variants.add_argument(
         "--cap-bytes",
         type=int,
         help="answer the whole records that fit in this many bytes (a cap by size: at least one)",
@@ -954,6 +968,7 @@ def main(argv=None):
         timeout_over_days=args.timeout_over_days,
         cap_range=tuple(args.cap_range) if args.cap_range else None,
         cap_bytes=args.cap_bytes,
+        answer_all=args.answer_all,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()

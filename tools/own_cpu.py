@@ -45,12 +45,13 @@ def silence_sdk(rows):
         setattr(Logging, level, staticmethod(lambda *args, **kwargs: None))
 
 
-def start_stand_in(folder, responses):
-    """Start the stand-in in another process; return (process, base URL)."""
+def start_stand_in(folder, responses, *options):
+    """Start the stand-in in another process, with more of its options; return (process, base
+    URL)."""
     port_file = Path(folder) / "port"
     command = [sys.executable, "-m", "tools.fake_api", "--port", "0", "--port-file"]
     command += [str(port_file), "--responses", str(responses), "--days", "730", "--seed", "42"]
-    command += ["--api-key", API_KEY]
+    command += ["--api-key", API_KEY, *options]
     process = subprocess.Popen(
         command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
