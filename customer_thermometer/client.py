@@ -84,6 +84,9 @@ KEY_REJECTED_PATTERN = re.compile(
 )
 
 
+MARKUP_PATTERN = re.compile(r"<[^<>]*>")  # a tag, read as a space where a body's words are read
+
+
 RATE_LIMITED_PATTERN = re.compile(
     r"\btoo\W+many\W+requests\b|\brate\W*limit|\bslow\W+down\b", re.IGNORECASE
 )
@@ -396,8 +399,11 @@ def raise_if_key_rejected(request_label, snippet, api_key):
 
     That is how the API says it rejects a key: with HTTP 200 and a short message (`Invalid API
     Key`). A body that only mentions the key ("Too many requests for this API key") is not that.
+    Its words are read with its tags as spaces too (`<message>Invalid <b>API key</b></message>`).
     """
-    if KEY_REJECTED_PATTERN.search(snippet):
+    if KEY_REJECTED_PATTERN.search(snippet) or KEY_REJECTED_PATTERN.search(
+        MARKUP_PATTERN.sub(" ", snippet)
+    ):
         raise AuthenticationError(
             f"Customer Thermometer rejected the API key ({request_label} answered "
             f"{masked_snippet(snippet, api_key)!r}): check 'api_key' in the configuration."

@@ -96,7 +96,8 @@ def iter_records(chunks, shape, max_record_bytes=MAX_RECORD_BYTES, framed=True):
     reader = repair = None  # made once the declared encoding is known
     sizes = RecordBytes(max_record_bytes)
     head = b""  # the body's start (empty until a piece came), quoted for an error document
-    seen = {"fields": False, "text": False}  # whether records with fields, of only text came
+    # Whether records with fields came, records of only text, and text between records.
+    seen = {"fields": False, "text": False, "between": False}
     # Small pieces keep the elements alive at once (those of one piece's records) under the
     # garbage collector's threshold of 700 new objects: fed 64 KB at a time, the parser builds
     # some 2,000 elements at once, which makes parsing twice as slow.
@@ -245,10 +246,13 @@ def _records_after_the_end(reader, shape, read):
         raise UnexpectedBodyError(decoded(head), "an error document")
     if not len(root) and root.text and root.text.strip():
         raise UnexpectedBodyError(root.text.strip())
+    own_text = bool(root.text and root.text.strip())
     records = list(root)
     del root[:]
     yield from _handed_on(records, shape, seen)
-    if seen["text"] and not seen["fields"]:
+    if (seen["text"] or seen["between"] or own_text) and not seen["fields"]:
+        # A root's own text among children none of which holds a field (`<RB>Invalid API
+        # key<br/></RB>`) is a message too.
         raise UnexpectedBodyError(decoded(head), "an error document (no child holds a field)")
 
 
@@ -545,6 +549,8 @@ def _handed_on(records, shape, seen):
             continue
         if len(shape.records) < MAX_REPORTED_NAMES:
             shape.records.add(record.tag)
+        if not seen["between"] and record.tail and not record.tail.isspace():
+            seen["between"] = True  # the root's own text, after this record
         fields = record_fields(record, shape)
         shape.cut_values += cut_values(fields)
         if fields:

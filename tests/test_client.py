@@ -672,6 +672,22 @@ class TestTheClientsOwnErrors:
             raise_if_key_rejected("getX", f"Invalid API key {K}", K)
         assert "(getX answered 'Invalid API key ***')" in str(raised.value)
 
+    @pytest.mark.parametrize(
+        "said",
+        [
+            "<message>Invalid <b>API key</b></message>",
+            "<e>API <i>key</i> <u>has been revoked</u></e>",
+            "<RB><p/>Invalid <b/> API key<br/></RB>",
+        ],
+    )
+    def test_a_refusal_is_read_with_its_tags_as_spaces(self, said):
+        with pytest.raises(AuthenticationError):
+            raise_if_key_rejected("getX", said, K)
+
+    @pytest.mark.parametrize("said", ["<p>valid</p> <b>API key</b>", "<p>your API key</p><b/>"])
+    def test_tags_alone_make_no_refusal(self, said):
+        raise_if_key_rejected("getX", said, K)  # raises nothing
+
     def test_each_attempt_is_counted_and_the_last_reason_named_masked(self, captured, api):
         error, context = request_outcome(api, *[(500, "x")] * 3 + [(503, "y")])
         assert str(error) == "getThermometers failed after 4 attempts: HTTP 503"

@@ -11,7 +11,12 @@ from xml.etree import ElementTree
 import pytest
 
 from customer_thermometer import xml_stream
-from customer_thermometer.errors import ApiError, TransientError, UnexpectedBodyError
+from customer_thermometer.errors import (
+    ApiError,
+    AuthenticationError,
+    TransientError,
+    UnexpectedBodyError,
+)
 from customer_thermometer.specs import SYNC_LIMITS
 from customer_thermometer.xml_stream import (
     RecordBytes,
@@ -293,6 +298,35 @@ class TestErrorDocuments:
         api.script("getThermometers", (200, '<thermometers total="0" page="1"/>'))
         run_scripted(api)
         assert captured.rows("thermometer") == [] and not captured.messages("error")
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "<RB>Invalid API key<br/></RB>",
+            "<RB><br/>Invalid API key</RB>",
+            "<RB><p/>Invalid <b/> API key<br/></RB>",
+        ],
+    )
+    def test_a_refused_key_beside_children_holding_no_field_is_a_refused_key(
+        self, captured, api, body
+    ):
+        api.script("getBlastResults", (200, body))
+        with pytest.raises(AuthenticationError, match="rejected the API key"):
+            run_scripted(api)
+        assert captured.checkpoints == []
+
+    @pytest.mark.parametrize(
+        "body", [b"<r>Down for maintenance<x/></r>", b"<r><x/><y/>Down for maintenance</r>"]
+    )
+    def test_a_roots_own_text_beside_children_holding_no_field_is_an_error_document(self, body):
+        with pytest.raises(UnexpectedBodyError) as raised:
+            list(iter_records([body], list_shape()))
+        assert raised.value.kind == "an error document (no child holds a field)"
+        assert raised.value.snippet == body.decode()
+
+    def test_a_roots_own_text_beside_a_record_with_fields_is_a_list(self):
+        body = b"<r>note<x/><c><id>1</id></c>more</r>"
+        assert list(iter_records([body], list_shape())) == [{"id": "1"}]
 
     def test_a_list_of_only_empty_elements_is_no_data(self, captured, api):
         api.script("getThermometers", (200, "<thermometers><thermometer/></thermometers>"))
