@@ -166,7 +166,10 @@ class KeyFinder:
     def holds(self, texts):
         """Return True when one of texts holds the key in one of its forms."""
         joined = "\0".join(texts).lower()
-        return any(form in joined for form in self.forms)
+        for form in self.forms:  # a loop, not any(): this runs for every record
+            if form in joined:
+                return True
+        return False
 
 
 def masked_snippet(text, api_key):

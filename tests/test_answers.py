@@ -497,10 +497,14 @@ class TestPackedKeys:
         assert key(**a) != key(**b)
         assert key(**a) == key(**a)
 
-    def test_each_value_takes_its_own_64_bits(self):
+    def test_each_value_takes_its_own_8_bytes(self):
         row = {"response_id": 5, "date_submitted": datetime(1, 1, 1, 0, 0, 0, 3)}
-        assert KEY_PACKERS["comment"](row) == ((5 + 2**63) << 64) | 3
-        assert KEY_PACKERS["thermometer"]({"id": -(2**63)}) == 0
+        assert KEY_PACKERS["comment"](row) == bytes(7) + b"\x05" + bytes(7) + b"\x03"
+        assert KEY_PACKERS["thermometer"]({"id": -(2**63)}) == b"\x80" + bytes(7)
+        row = {"blast_id": 1, "response_id": 2, "thermometer_id": 3}
+        row["date_submitted"] = datetime(1, 1, 1, 0, 0, 0, 4)
+        packed = KEY_PACKERS["blast_result"](row)
+        assert packed == b"".join(bytes(7) + bytes([n]) for n in (1, 2, 3, 4))
 
     def test_a_packed_key_is_smaller_than_the_tuple_of_its_values(self):
         row = {"blast_id": 9004, "response_id": 123456, "thermometer_id": 10}
