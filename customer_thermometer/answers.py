@@ -53,7 +53,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
             ) from None
         except ApiError as error:
             raise ApiError(f"{request_label}: {mask_secrets(error, context.api_key)}") from None
-        if answer.unnamed and not answer.any_named:
+        if answer.some_unnamed and not answer.any_named:
             raise ApiError(
                 f"{request_label} answered {count_of(answer.count, 'record')}, none with the "
                 f"primary key {spec['primary_key']}: a shape the connector cannot land (see the "
@@ -90,13 +90,10 @@ def key_packer(table):
     return lambda row: layout.pack(*longs(row), (row[time] - EPOCH) // MICROSECOND)
 
 
-KEY_PACKERS = {table: key_packer(table) for table, spec in TABLE_SPECS.items() if "record" in spec}
-
-
 def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
     key_fields = TABLE_SPECS[table]["primary_key"]
-    primary_key_of = KEY_PACKERS[table]
+    primary_key_of = key_packer(table)
     texts_of = KeyTexts(table)
     tally = context.tally if table == "blast_result" else None
     chunks = stream_body(context, response)
@@ -116,7 +113,7 @@ def upsert_answer(context, table, response, answer, delivered):
             if names_every(fields, key_fields):
                 answer.any_named = True
             else:
-                answer.unnamed += 1
+                answer.some_unnamed = True
         row = build_row(context, table, fields)
         if row is None:
             continue
@@ -206,7 +203,7 @@ class Answer:
         self.keep_days = keep_days
         self.count = 0  # records in the answer, keyed or not
         self.any_named = False  # whether any record named every primary-key field
-        self.unnamed = 0  # records read before one did, naming not every primary-key field
+        self.some_unnamed = False  # a record before any named did not name every one
         self.repeated = False  # whether the record added last had a key added before
         self.new = 0  # records not delivered before in this sync
         self.first_new = None  # the oldest day of those records

@@ -8,7 +8,14 @@ import pytest
 import requests
 
 from customer_thermometer import answers
-from customer_thermometer.answers import KEY_PACKERS, Answer, CountWitness, fetch_list
+from customer_thermometer.answers import (
+    Answer,
+    CountWitness,
+    KeyTexts,
+    fetch_list,
+    key_packer,
+    names_every,
+)
 from customer_thermometer.errors import ApiError, AuthenticationError, WindowTimeoutError
 from customer_thermometer.specs import TABLE_SPECS
 from tests.conftest import API_KEY, UNDER_EVERY_PARSER, day
@@ -303,7 +310,13 @@ class TestAnswer:
 
     def test_a_new_answer_holds_nothing(self):
         answer = Answer()
-        assert (answer.count, answer.new, answer.any_named, answer.unnamed) == (0, 0, False, 0)
+        assert (answer.count, answer.new, answer.any_named, answer.some_unnamed) == (
+            0,
+            0,
+            False,
+            False,
+        )
+        assert (answer.first_new, answer.bytes, answer.repeated) == (None, 0, False)
         assert answer.keep_days is None and answer.field == "date_submitted"
         assert answer.other == "blast_date"
 
@@ -353,6 +366,14 @@ class TestUpsertAnswer:
         assert [row["response_id"] for row in captured.rows("blast_result")] == [1, 2, 3]
         assert (answer.count, answer.new) == (3, 3)
         assert context.tally == {day("2026-11-20"): {1}, day("2026-11-22"): {3}}
+
+    def test_an_answer_knows_its_bytes_and_the_oldest_day_of_its_new_records(self, captured, api):
+        body = blast_records(*self.ROWS)
+        key = blast_key(blast_id=2, response_id=1, thermometer_id=3)
+        delivered = {day("2026-11-20"): {key(date_submitted=at("2026-11-20 08:00"))}}
+        _, answer = self.fetched(api, body=body, delivered=delivered)
+        assert answer.bytes == len(body.encode())
+        assert answer.first_new == day("2026-11-21")  # the record of 11-20 came before
 
     def test_records_delivered_earlier_in_the_sync_are_not_upserted_again(self, captured, api):
         key = blast_key(blast_id=2, response_id=2, thermometer_id=3)
@@ -468,7 +489,7 @@ class TestFraming:
 
 def blast_key(**values):
     """Return a maker of blast_result keys: these values packed with those it is given."""
-    return lambda **more: KEY_PACKERS["blast_result"]({**values, **more})
+    return lambda **more: key_packer("blast_result")({**values, **more})
 
 
 class TestPackedKeys:
@@ -499,11 +520,11 @@ class TestPackedKeys:
 
     def test_each_value_takes_its_own_8_bytes(self):
         row = {"response_id": 5, "date_submitted": datetime(1, 1, 1, 0, 0, 0, 3)}
-        assert KEY_PACKERS["comment"](row) == bytes(7) + b"\x05" + bytes(7) + b"\x03"
-        assert KEY_PACKERS["thermometer"]({"id": -(2**63)}) == b"\x80" + bytes(7)
+        assert key_packer("comment")(row) == bytes(7) + b"\x05" + bytes(7) + b"\x03"
+        assert key_packer("thermometer")({"id": -(2**63)}) == b"\x80" + bytes(7)
         row = {"blast_id": 1, "response_id": 2, "thermometer_id": 3}
         row["date_submitted"] = datetime(1, 1, 1, 0, 0, 0, 4)
-        packed = KEY_PACKERS["blast_result"](row)
+        packed = key_packer("blast_result")(row)
         assert packed == b"".join(bytes(7) + bytes([n]) for n in (1, 2, 3, 4))
 
     def test_a_packed_key_is_smaller_than_the_tuple_of_its_values(self):
@@ -511,4 +532,64 @@ class TestPackedKeys:
         row["date_submitted"] = datetime(2026, 11, 20, 8, 15)
         values = [row[name] for name in TABLE_SPECS["blast_result"]["primary_key"]]
         as_tuple = sys.getsizeof(tuple(values)) + sum(map(sys.getsizeof, values))
-        assert sys.getsizeof(KEY_PACKERS["blast_result"](row)) * 3 < as_tuple
+        assert sys.getsizeof(key_packer("blast_result")(row)) * 3 < as_tuple
+
+
+class TestKeyNames:
+    @pytest.mark.parametrize(
+        "fields, named",
+        [
+            ({"response_id": "1", "date_submitted": "x"}, True),
+            ({"response_id": "", "response_date": "x"}, True),  # its fallback names it
+            ({"response_id": "1"}, False),
+            ({"date_submitted": "x", "response_date": "x"}, False),
+            ({"response_id": "1", "blast_date": "x"}, False),
+        ],
+    )
+    def test_a_record_names_the_key_fields_whatever_their_values(self, fields, named):
+        assert names_every(fields, ["response_id", "date_submitted"]) is named
+
+    def test_only_date_submitted_falls_back_to_response_date(self):
+        assert not names_every({"response_date": "x"}, ["response_id"])
+
+
+class TestNewRecords:
+    def test_the_oldest_day_of_the_new_records_is_kept(self):
+        answer = Answer()
+        for text in ("2026-11-20", None, "2026-11-18", "2026-11-19"):
+            answer.count_new(day(text) if text else None)
+        assert (answer.new, answer.first_new) == (4, day("2026-11-18"))
+
+
+class TestKeyTextsCheck:
+    ROW = {"response_id": 7, "blast_id": 2, "thermometer_id": 3}
+
+    def texts(self, **changed):
+        return {"response_id": "7", "blast_id": "2", "thermometer_id": "3", **changed}
+
+    def test_an_odd_text_met_first_is_named_when_a_plain_one_repeats_its_key(
+        self, captured, context
+    ):
+        check = KeyTexts("blast_result").check
+        check(context, self.texts(response_id="007"), self.ROW, "k", False)
+        check(context, self.texts(), self.ROW, "k", True)
+        assert captured.messages("warning") == [
+            "blast_result: two records of one answer whose texts differ, response_id '007' and "
+            "'7', are read as one key; the later record's row is the one kept"
+        ]
+
+    def test_odd_texts_are_remembered_per_key(self, captured, context):
+        check = KeyTexts("blast_result").check
+        check(context, self.texts(response_id="007"), self.ROW, "a", False)
+        check(context, self.texts(response_id="0007"), self.ROW, "b", False)
+        check(context, self.texts(response_id="0007"), self.ROW, "b", True)
+        assert captured.messages("warning") == []
+
+    def test_plain_texts_and_no_repeat_remember_nothing(self, captured, context):
+        texts = KeyTexts("blast_result")
+        texts.check(context, self.texts(), self.ROW, "a", False)
+        texts.check(context, self.texts(blast_id="02"), self.ROW, "b", False)
+        assert (
+            texts.odd == {"b": ("02", "7", "3")} and captured.messages("warning") == []
+        )  # key order
+        assert KeyTexts("comment").names == ["response_id"]

@@ -5,7 +5,7 @@ import pytest
 
 import connector
 from customer_thermometer import clock
-from customer_thermometer.answers import KEY_PACKERS, fetch_list
+from customer_thermometer.answers import fetch_list, key_packer
 from customer_thermometer.output import (
     count_of,
     note_progress,
@@ -63,7 +63,7 @@ class TestSaysHowFar:
             *({"id": str(n), "name": "T"} for n in ids), root="thermometers", tag="thermometer"
         )
         api.script("getThermometers", (200, body))
-        packed = {KEY_PACKERS["thermometer"]({"id": n}) for n in ids}
+        packed = {key_packer("thermometer")({"id": n}) for n in ids}
         answer = fetch_list(sync_context(), "thermometer", {}, delivered={None: packed})
         assert answer.count == 200 and answer.new == 0  # all upserted before
         said = [m for m in captured.messages("info") if " so far, " in m]

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from customer_thermometer.rows import build_row
-from tests.conftest import UNDER_EVERY_PARSER
+from tests.conftest import API_KEY, UNDER_EVERY_PARSER
 from tests.support import blast_xml, keyed_record, row_of, run_scripted
 
 
@@ -199,3 +199,39 @@ class TestZones:
         assert row_of(context, date_submitted=text)["date_submitted"] == datetime(
             2026, 11, 20, 8, 15
         )
+
+
+class TestTheKeyInValues:
+    def test_each_value_holding_the_key_is_masked_and_named_once_a_field(self, context, captured):
+        fields = {
+            "response_id": "5",
+            "blast_id": "2",
+            "thermometer_id": "3",
+            "date_submitted": "2026-11-20 08:15:00",
+            "comment": f"sent by {API_KEY.upper()}",
+            "custom_1": f"k={API_KEY}",
+            "company": "Acme",
+        }
+        row = build_row(context, "blast_result", fields)
+        assert (row["comment"], row["custom_1"], row["company"]) == (
+            "sent by ***",
+            "k=***",
+            "Acme",
+        )
+        assert captured.messages("warning") == [
+            f"blast_result: field '{name}' of response_id '5' holds the API key; it lands with "
+            f"the key masked"
+            for name in ("comment", "custom_1")
+        ]
+
+    def test_a_key_field_holding_the_key_is_masked_and_the_record_skipped(self, context):
+        fields = {"response_id": API_KEY, "blast_id": "2", "thermometer_id": "3"}
+        fields["date_submitted"] = "2026-11-20 08:15:00"
+        assert build_row(context, "blast_result", fields) is None
+
+    def test_a_value_without_the_key_is_left_alone(self, context, captured):
+        fields = {"response_id": "5", "blast_id": "2", "thermometer_id": "3"}
+        fields["date_submitted"] = "2026-11-20 08:15:00"
+        fields["comment"] = API_KEY[:-1]
+        assert build_row(context, "blast_result", fields)["comment"] == API_KEY[:-1]
+        assert captured.messages("warning") == []

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from customer_thermometer.answers import KEY_PACKERS
+from customer_thermometer.answers import key_packer
 from customer_thermometer.errors import WindowTimeoutError
 from customer_thermometer.windows import (
     TableWalk,
@@ -312,7 +312,7 @@ class TestFetches:
         )
         api.script("getBlastResults", (200, blast_xml(record)))
         answer = fetch_window(context, "blast_result", window("2026-11-20", "2026-11-20"))
-        key = KEY_PACKERS["blast_result"](
+        key = key_packer("blast_result")(
             {
                 "blast_id": 2,
                 "response_id": 1,
