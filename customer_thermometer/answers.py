@@ -206,7 +206,7 @@ class Answer:
         self.some_unnamed = False  # a record before any named did not name every one
         self.repeated = False  # whether the record added last had a key added before
         self.new = 0  # records not delivered before in this sync
-        self.first_new = None  # the oldest day of those records
+        self.new_days = set()  # the days of those records
         self.bytes = 0  # of the answer, decompressed
         self.field = field
         self.keys_by_day = {}
@@ -248,8 +248,7 @@ class Answer:
     def count_new(self, day):
         """Count a record not delivered before in this sync, of day (or None)."""
         self.new += 1
-        if day is not None and (self.first_new is None or day < self.first_new):
-            self.first_new = day
+        self.new_days.add(day)
 
     def span(self, name):
         """Return the first and last day of a date field among the records (None, None: none)."""

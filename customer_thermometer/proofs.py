@@ -59,15 +59,24 @@ def read_window(context, table, window):
     walk.found_new += answer.new
     if window.side is not None and answer.new:
         walk.cut_sides.add(window.side)  # its parent lacked records on this side
-    if window.cut_at is not None and answer.first_new is not None:
-        if answer.first_new < context.today - timedelta(days=1):  # not one that came since
-            note_cut(walk, *window.cut_at)
+    if window.cut_at is not None and shows_cut(context, window, answer):
+        records, size, margin = window.cut_at
+        if margin == walk.margin:  # with more days asked around it, a part asks for more
+            note_cut(walk, records, size)
     near = near_cut(walk, answer) and not walk.verifying  # verify_claim() reads those again
     at_risk = answer.count > 0 and (answer.count >= walk.largest or near)
     walk.largest = max(walk.largest, answer.count)
     if not at_risk:
         return complete_answer(context, table, window, answer)
     return answer_at_risk(context, table, window, answer)
+
+
+def shows_cut(context, window, answer):
+    """Return True when a part's answer held new records of its own days (those of the days
+    after them may be another date's) before yesterday (later ones may have come since): its
+    parent's answer lacked them, so it was cut."""
+    before = context.today - timedelta(days=1)
+    return any(window.start <= day <= window.end and day < before for day in answer.new_days)
 
 
 def near_cut(walk, answer):
@@ -427,7 +436,7 @@ def around_day(walk, window, answer, day):
     """Return the windows around a day that alone held an answer's records, and the day."""
     one = timedelta(days=1)
     windows = []
-    cut_at = (answer.count, answer.bytes) if answer.count else None  # one not read shows none
+    cut_at = (answer.count, answer.bytes, walk.margin) if answer.count else None  # none unread
     if window.start < day:
         older = child_delivered(walk, window, answer, window.start, day - one)
         windows.append(new_window(window.start, day - one, older, side="older", cut_at=cut_at))
@@ -451,7 +460,7 @@ def two_children(context, table, window, answer, cut_day, counted):
     """
     walk = context.walk(table)
     one = timedelta(days=1)
-    cut_at = (answer.count, answer.bytes) if answer.count else None  # one timed out shows none
+    cut_at = (answer.count, answer.bytes, walk.margin) if answer.count else None  # none unread
     older = new_window(
         window.start,
         cut_day,

@@ -135,19 +135,20 @@ def new_cursor(context, walk, cursor):
     return min(max(days), context.upper_bound) if days else None
 
 
-def unproven_to_save(walk, earlier, left, kept):
+def unproven_to_save(walk, earlier, left, kept, failed=None):
     """Return the (first, last, tries) windows a walk leaves to be read again, and set
     walk.given_up to those tried by MAX_UNPROVEN_TRIES syncs in a row.
 
     A window not proven in this sync is read again by the next, its tries one more than those
     of the earlier windows it overlaps; days from the new cursor on are not (the next sync's
     first window reads them). An earlier window not read in this sync (the budget) keeps its
-    tries for the days still to read.
+    tries for the days still to read; one whose read failed the table counts one try more.
 
     Args:
         earlier: the (first, last, tries) windows the saved state left to read again.
         left: the (first, last) days the walk leaves still to read.
         kept: the new cursor (None: none).
+        failed: the (first, last) days being read when the walk failed (None: it did not).
     """
     this = merged_ranges(walk.unproven_days)
     if kept is not None:
@@ -157,9 +158,10 @@ def unproven_to_save(walk, earlier, left, kept):
         tried = [tries for low, high, tries in earlier if low <= last and first <= high]
         saved.append((first, last, 1 + max(tried, default=0)))
     for low, high, tries in earlier:
+        more = failed is not None and low <= failed[1] and failed[0] <= high
         for first, last in left:
             if max(low, first) <= min(high, last):
-                saved.append((max(low, first), min(high, last), tries))
+                saved.append((max(low, first), min(high, last), tries + more))
     walk.given_up = [(first, last) for first, last, tries in saved if tries >= MAX_UNPROVEN_TRIES]
     return [item for item in saved if item[2] < MAX_UNPROVEN_TRIES]
 
@@ -215,7 +217,9 @@ def sync_windowed_table(context, table, cursor, history=(), unproven=()):
             left = still_to_read(left, cursor, kept, history, starts[-1].start)
         if walk.refuted is not None:
             walk.unproven_days.extend(walk.size_proven)  # a size proves nothing in this sync
-        again = unproven_to_save(walk, earlier, left, kept) if kept is not None else earlier
+        again = (
+            unproven_to_save(walk, earlier, left, kept, current) if kept is not None else earlier
+        )
         walk.progress = (kept, left if kept is not None else [], again)
         log_unproven(context, table)
         log_shape_report(context, table)

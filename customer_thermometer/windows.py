@@ -87,7 +87,8 @@ class TableWalk:
 # asks for (found again, not upserted again), the start of a wider range that proves it by
 # answering more (or None), the group it is read in (a day by temperature or blast), a count of
 # it derived from its parent's (None when unknown; never a proof), and the records and bytes of
-# its parent's answer (None for no parent, or one not read): found more, they show it was cut.
+# its parent's answer and the margin it was asked with (None for no parent, or one not read):
+# more found, they show it was cut.
 Window = collections.namedtuple(
     "Window", "start end temperature blast side delivered probe group counted cut_at"
 )

@@ -316,7 +316,7 @@ class TestAnswer:
             False,
             False,
         )
-        assert (answer.first_new, answer.bytes, answer.repeated) == (None, 0, False)
+        assert (answer.new_days, answer.bytes, answer.repeated) == (set(), 0, False)
         assert answer.keep_days is None and answer.field == "date_submitted"
         assert answer.other == "blast_date"
 
@@ -373,7 +373,7 @@ class TestUpsertAnswer:
         delivered = {day("2026-11-20"): {key(date_submitted=at("2026-11-20 08:00"))}}
         _, answer = self.fetched(api, body=body, delivered=delivered)
         assert answer.bytes == len(body.encode())
-        assert answer.first_new == day("2026-11-21")  # the record of 11-20 came before
+        assert answer.new_days == {day("2026-11-21"), day("2026-11-22")}  # 11-20's came before
 
     def test_records_delivered_earlier_in_the_sync_are_not_upserted_again(self, captured, api):
         key = blast_key(blast_id=2, response_id=2, thermometer_id=3)
@@ -554,11 +554,12 @@ class TestKeyNames:
 
 
 class TestNewRecords:
-    def test_the_oldest_day_of_the_new_records_is_kept(self):
+    def test_the_days_of_the_new_records_are_kept(self):
         answer = Answer()
         for text in ("2026-11-20", None, "2026-11-18", "2026-11-19"):
             answer.count_new(day(text) if text else None)
-        assert (answer.new, answer.first_new) == (4, day("2026-11-18"))
+        assert answer.new == 4
+        assert answer.new_days == {day("2026-11-20"), None, day("2026-11-18"), day("2026-11-19")}
 
 
 class TestKeyTextsCheck:

@@ -1139,10 +1139,10 @@ class TestAnswerAtRisk:
         assert ("2026-11-10", "2026-11-12", None) not in counts["asked"]
 
 
-def sized(answer, size, new=0, first_new=None):
+def sized(answer, size, new=0, new_day=None):
     """Return answer with its bytes, and new records of an oldest day, as fetch_list fills them."""
     answer.bytes, answer.new = size, new
-    answer.first_new = day(first_new) if first_new else None
+    answer.new_days = {day(new_day)} if new_day else set()
     return answer
 
 
@@ -1150,22 +1150,42 @@ class TestACapOfNoOneNumber:
     def test_a_part_finding_records_of_earlier_days_shows_its_parent_cut(self, walked, answers):
         walk = walked.walk("blast_result")
         walk.witness.unusable = "none"
-        older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000))
+        older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000, 0))
         answers[("2026-11-01", "2026-11-09", None)] = sized(
-            answer_of("2026-11-05"), 800, new=1, first_new="2026-11-05"
+            answer_of("2026-11-05"), 800, new=1, new_day="2026-11-05"
         )
         read_window(walked, "blast_result", older)
         assert walk.cut_sizes == {10} and walk.cut_bytes == (8000, 10)
 
-    @pytest.mark.parametrize("first_new", [str(TODAY - timedelta(days=1)), str(TODAY)])
-    def test_a_response_that_came_during_the_sync_shows_no_cut(self, walked, answers, first_new):
+    @pytest.mark.parametrize("new_day", [str(TODAY - timedelta(days=1)), str(TODAY)])
+    def test_a_response_that_came_during_the_sync_shows_no_cut(self, walked, answers, new_day):
         walk = walked.walk("blast_result")
         walk.witness.unusable = "none"
-        days = window(first_new, first_new, side="newer", cut_at=(10, 8000))
-        answers[(first_new, first_new, None)] = sized(
-            answer_of(first_new), 800, new=1, first_new=first_new
-        )
+        days = window(new_day, new_day, side="newer", cut_at=(10, 8000, 0))
+        answers[(new_day, new_day, None)] = sized(answer_of(new_day), 800, new=1, new_day=new_day)
         read_window(walked, "blast_result", days)
+        assert walk.cut_sizes == set()
+
+    def test_a_part_asked_with_a_wider_margin_than_its_parent_shows_no_cut(self, walked, answers):
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        walk.margin = 1  # since its parent was read: the part asks a day more on each side
+        older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000, 0))
+        answers[("2026-11-01", "2026-11-09", None)] = sized(
+            answer_of("2026-11-05"), 800, new=1, new_day="2026-11-05"
+        )
+        read_window(walked, "blast_result", older)
+        assert walk.cut_sizes == set()
+
+    def test_new_records_after_a_parts_days_show_no_cut(self, walked, answers):
+        # A filter by the send date answers records submitted after the days asked for.
+        walk = walked.walk("blast_result")
+        walk.witness.unusable = "none"
+        older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000, 0))
+        answers[("2026-11-01", "2026-11-09", None)] = sized(
+            answer_of("2026-11-11"), 800, new=1, new_day="2026-11-11"
+        )
+        read_window(walked, "blast_result", older)
         assert walk.cut_sizes == set()
 
     def test_cuts_at_two_sizes_refute_the_size_rule(self, walked, captured):

@@ -560,6 +560,15 @@ class TestWindowsReadAgain:
         saved = unproven_to_save(self.walk(), earlier, left, day("2026-11-26"))
         assert saved == tried(("2026-11-03", "2026-11-04", 2), ("2026-11-08", "2026-11-09", 2))
 
+    def test_an_earlier_window_whose_read_failed_the_table_counts_a_try(self):
+        earlier = tried(("2026-11-03", "2026-11-09", 2), ("2026-11-12", "2026-11-12", 1))
+        left = [(day("2026-11-03"), day("2026-11-12"))]
+        failed = (day("2026-11-05"), day("2026-11-06"))
+        walk = self.walk()
+        saved = unproven_to_save(walk, earlier, left, day("2026-11-26"), failed)
+        assert saved == tried(("2026-11-12", "2026-11-12", 1))
+        assert walk.given_up == [(day("2026-11-03"), day("2026-11-09"))]
+
     def test_a_window_tried_by_three_syncs_is_given_up(self):
         walk = self.walk(("2026-11-01", "2026-11-02"), ("2026-11-05", "2026-11-05"))
         earlier = tried(("2026-11-01", "2026-11-01", 2), ("2026-11-05", "2026-11-05", 1))
@@ -640,3 +649,20 @@ class TestACapOfNoOneNumberOverSyncs:
         assert all(tries < 3 for _, _, tries in second + third)
         if any(tries == 2 for _, _, tries in second):
             assert any("in 3 syncs in a row, so no sync reads" in m for m in captured.messages())
+
+
+class TestAFilterByAnotherDateOverSyncs:
+    def test_windows_read_again_under_a_send_date_filter_never_fail_a_table(self, captured, api):
+        # Comments carry no send date: their windows cannot be proven, and are read again.
+        api.fake = small_account(responses=300, days=60, cap=40, date_filter="blast_date")
+        state, sent = {}, []
+        for _ in range(4):
+            before = len(api.queries)
+            run(state=state)  # raises if a table failed
+            state = captured.checkpoints[-1]
+            sent.append(len([q for q in api.queries[before:] if q["getMethod"] == "getComments"]))
+        assert max(sent[1:]) <= 2 * sent[0] + 10  # read again, not peeled a day at a time
+        assert "comment_unproven" not in state  # given up after three syncs, by name
+        assert any("no sync reads" in m for m in captured.messages("warning"))
+        landed = {row["response_id"] for row in captured.rows("comment")}
+        assert landed == {row["response_id"] for row in api.fake.truth("comment")}
