@@ -182,7 +182,8 @@ def validate_state(state, today):
             key = f"{table}_cursor" if state.get(f"{table}_cursor") else f"{table}_last_sync"
             raise ValueError(out_of_bounds(key, state[key], "which is", tomorrow))
         history = read_history(state, table)
-        if history and not EARLIEST_DATE <= history[0][0] <= history[-1][1] <= tomorrow:
+        last = max((day for _, day in history), default=None)
+        if history and not EARLIEST_DATE <= history[0][0] <= last <= tomorrow:
             key = f"{table}_history"
             raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
         unproven = read_unproven(state, table)

@@ -42,10 +42,11 @@ def mask_secrets(text, api_key):
     """Return text with the API key masked in every form, and with any URL's credentials masked.
 
     The key is masked in any case (upper, lower, mixed), as given, URL-encoded both ways
-    (`quote_plus` encodes what `quote` keeps, such as `/`), XML-escaped, base64-encoded (at each
-    of the three alignments, both alphabets) and as a column name (`_` for what is not a letter or
-    digit), then any `apiKey=` value and any `user:password@` of a URL, then any 6-character
-    piece of a form of the key that is still there (from a key cut short or encoded another way).
+    (`quote_plus` encodes what `quote` keeps, such as `/`), XML-escaped, hex-encoded,
+    base64-encoded (at each of the three alignments, both alphabets) and as a column name (`_`
+    for what is not a letter or digit), then any `apiKey=` value and any `user:password@` of a
+    URL, then any 6-character piece of a form of the key that is still there (from a key cut
+    short or encoded another way).
     Where the text, once its URL encoding, its JSON `\\uXXXX` escapes and its entities and
     character references are read (again and again, until nothing changes, at most ten times),
     holds a piece of the key, that decoded text is masked instead.
@@ -124,7 +125,9 @@ def _key_forms(api_key):
         return []
     escaped = xml_escape(api_key, XML_QUOTES)
     named = NON_NAME_PATTERN.sub("_", api_key)
-    return {api_key, quote_plus(api_key), quote(api_key), escaped, named} | base64_cores(api_key)
+    hexed = api_key.encode().hex()  # in either case: the patterns ignore case
+    forms = {api_key, quote_plus(api_key), quote(api_key), escaped, named, hexed}
+    return forms | base64_cores(api_key)
 
 
 def base64_cores(api_key):

@@ -1,10 +1,11 @@
 """What the unit tests share: runs of update() against the mocked API, records and bodies
 made to order, and checks that no piece of the key was said."""
 
+import re
 import socket
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import requests
@@ -335,3 +336,22 @@ class RawBody:
         if self.error is not None:
             raise self.error
         return self.chunks.pop(0) if self.chunks else b""
+
+
+RANGE_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+
+
+def kept_or_given_up(state, outputs, table):
+    """Return the (first, last) days a table's state still has to read, and those its syncs
+    said they gave up."""
+    ranges = [item[:2] for item in state.get(f"{table}_unproven", [])]
+    ranges += state.get(f"{table}_history", [])
+    for line in "".join(outputs).splitlines():
+        if f"{table}: " in line and "no sync reads" in line:
+            ranges += RANGE_PATTERN.findall(line)
+    return [(date.fromisoformat(first), date.fromisoformat(last)) for first, last in ranges]
+
+
+def in_ranges(day, ranges):
+    """Return True when day lies in one of (first, last) ranges."""
+    return any(first <= day <= last for first, last in ranges)

@@ -508,6 +508,13 @@ class TestABoundedState:
         assert all(any(a <= day(d) <= b for a, b in merged) for d, _ in ranges)
 
 
+class TestOverlappingHistory:
+    def test_a_range_past_tomorrow_is_refused_whatever_the_order_of_the_ranges(self):
+        saved = [["2020-01-01", "2099-01-01"], ["2021-01-01", "2021-01-02"]]
+        with pytest.raises(ValueError, match="State 'comment_history' is .* not between"):
+            validate_state({"comment_history": saved}, TODAY_OF_STATE)
+
+
 class TestWindowsToReadAgain:
     @pytest.mark.parametrize(
         "saved",

@@ -373,6 +373,12 @@ class TestEncodedForms:
         assert json_unescaped("a\\u0041\\u00e9\\ud83d!") == "aA\u00e9\\ud83d!"
         assert json_unescaped("\\u004") == "\\u004"
 
+    def test_the_key_hex_encoded_in_either_case_is_masked(self):
+        echo = MIXED_KEY.encode().hex()
+        for text in (echo, echo.upper()):
+            masked = mask_secrets(f"key={text};", MIXED_KEY)
+            assert masked == "key=***;"
+
     def test_a_column_name_made_from_the_key_is_masked(self):
         name = normalised_name("key_" + MIXED_KEY.replace("+", "-").replace("/", "."))
         assert mask_secrets(f"column {name}", MIXED_KEY) == "column key_***"
