@@ -18,6 +18,8 @@ from customer_thermometer.windows import (
     fetch_window,
     log_unproven,
     new_window,
+    note_cut,
+    size_proven,
     tallied,
     warn_unproven,
     window_label,
@@ -394,3 +396,45 @@ class TestFetches:
         assert empty_but_tallied(context, "blast_result", window("2026-11-10", "2026-11-10")) == []
         assert api.queries == []
         context.close()
+
+
+class TestOneCap:
+    def walk(self, most=10):
+        walk = TableWalk("blast_result")
+        walk.most = most
+        return walk
+
+    def test_one_cut_size_no_larger_than_any_answer_holds(self, captured):
+        walk = self.walk(most=300)
+        note_cut(walk, 300, 250_000)
+        note_cut(walk, 300, 240_000)
+        assert walk.refuted is None and walk.cut_bytes == (240_000, 300)
+        assert captured.messages() == []
+
+    def test_two_cut_sizes_refute_it_once(self, captured):
+        walk = self.walk(most=9)
+        note_cut(walk, 9, 9_000)
+        note_cut(walk, 8, 9_500)
+        assert walk.refuted == "answers were cut at 8 and at 9 records"
+        assert walk.cut_bytes == (9_000, 9)  # the fewest bytes, not the fewest records
+        note_cut(walk, 7, 1_000)
+        assert walk.refuted == "answers were cut at 8 and at 9 records"
+        assert len(captured.messages("info")) == 1
+        assert captured.messages("info")[0].endswith(
+            "answers of 8 records or more are read in parts"
+        )
+
+    def test_an_answer_larger_than_a_cut_one_refutes_it(self, captured):
+        walk = self.walk(most=1_001)
+        note_cut(walk, 1_000, 800_000)
+        assert walk.refuted == "an answer held 1,001 records, and one of 1,000 was cut"
+
+    def test_a_window_proven_by_size_is_noted_and_leaves_nothing(self):
+        walk = self.walk()
+        assert size_proven(walk, window("2026-11-10", "2026-11-12")) == []
+        assert walk.size_proven == [(day("2026-11-10"), day("2026-11-12"))]
+
+    def test_a_new_walk_has_seen_no_cut(self):
+        walk = TableWalk("comment")
+        assert (walk.cut_sizes, walk.cut_bytes, walk.most, walk.refuted) == (set(), None, 0, None)
+        assert (walk.unproven_days, walk.size_proven, walk.given_up) == ([], [], [])
