@@ -2,8 +2,10 @@
 answer's deadline and size, a body streamed in chunks, and what a failed answer means (a refused
 key, a rate limit, a host that cannot be reached)."""
 
+import email.utils
 import math
 import re
+from datetime import timezone
 from urllib.parse import urljoin, urlparse
 
 import requests
@@ -119,7 +121,9 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
         AuthenticationError: the key was rejected (never retried).
         WindowTimeoutError: a time-out, when split_on_timeout is set.
         UnreachableError: the host could not be reached, on every attempt.
-        ApiError: a failure that is not transient, or one still failing after the retries.
+        ApiError: a failure that is not transient, or one still failing after the retries, or
+            a wait asked for (Retry-After) longer than MAX_RETRY_AFTER_SECONDS: at once, without
+            sleeping.
     """
     query = {"getMethod": method, "apiKey": context.api_key, **params}
     request_label = describe_request(method, params)
@@ -141,6 +145,12 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
         except TransientError as error:
             reason, retry_after = mask_secrets(error, context.api_key), error.retry_after
             unreachable = error.unreachable
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
+                raise ApiError(
+                    f"{request_label} answered {reason}, asking to wait {retry_after:,.0f} s "
+                    f"before asking again, more than the {MAX_RETRY_AFTER_SECONDS} s a sync "
+                    f"waits: not asked again in this sync"
+                ) from None
     message = f"{request_label} failed after {MAX_RETRIES + 1} attempts: {reason}"
     if unreachable is not None:
         raise UnreachableError(
@@ -365,9 +375,18 @@ def check_content_encoding(context, response, request_label):
 
 
 def parse_retry_after(headers):
-    """Return Retry-After in seconds when the header holds a number of seconds, else None."""
+    """Return Retry-After in seconds: a number of seconds, or the time from now to an HTTP date
+    (0 for one past); None when the header is missing or neither."""
     value = (headers.get(RETRY_AFTER) or "").strip()
-    return float(value) if NUMBER_PATTERN.fullmatch(value) and float(value) >= 0 else None
+    if NUMBER_PATTERN.fullmatch(value):
+        return float(value) if float(value) >= 0 else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is in GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - clock.utc_now()).total_seconds(), 0.0)
 
 
 def read_snippet(chunks, head=b""):

@@ -65,14 +65,37 @@ class TestRequests:
         retries = [m for m in captured.messages("warning") if "getThermometers" in m]
         assert len(retries) == 3 and "retry 1 of 3" in retries[0]
 
-    def test_retry_after_is_honoured_and_capped(self, captured, api):
+    def test_retry_after_is_honoured_up_to_the_most_a_sync_waits(self, captured, api):
         api.script(
             "getThermometers",
             (429, "slow down", {"Retry-After": "7"}),
-            (429, "", {"Retry-After": "600"}),
+            (503, "", {"Retry-After": "60"}),
         )
         run()
         assert captured.sleeps == [7, 60]
+        assert len(captured.rows("thermometer")) == 4
+
+    @pytest.mark.parametrize(
+        "status, retry_after, said",
+        [
+            (429, "3600", "3,600 s"),
+            (503, "61", "61 s"),
+            (429, "Thu, 26 Nov 2026 16:30:00 GMT", "3,600 s"),  # an hour after the pinned now
+        ],
+    )
+    def test_a_longer_wait_fails_the_table_at_once_naming_it_and_the_others_go_on(
+        self, captured, api, status, retry_after, said
+    ):
+        api.script("getThermometers", (status, "", {"Retry-After": retry_after}))
+        with pytest.raises(RuntimeError, match="thermometer"):
+            run()
+        assert captured.sleeps == [] and len(api.sent("getThermometers")) == 1
+        (error,) = [m for m in captured.messages("error") if m.startswith("thermometer")]
+        assert (
+            f"getThermometers answered HTTP {status}, asking to wait {said} before asking again, "
+            f"more than the 60 s a sync waits: not asked again in this sync"
+        ) in error
+        assert captured.rows("recipient_list") and captured.rows("metric")
 
     def test_gives_up_after_three_retries(self, captured, api):
         api.script("getThermometers", *[(500, "down")] * 4)
@@ -622,9 +645,10 @@ class TestRetryAfter:
     @pytest.mark.parametrize(
         "value, seconds",
         [("0", 0.0), ("12", 12.0), (" 3.5 ", 3.5), ("-1", None), ("soon", None), ("", None)]
-        + [("Wed, 21 Oct 2026 07:28:00 GMT", None)],
+        + [("Wed, 21 Oct 2026 07:28:00 GMT", 0.0), ("Thu, 26 Nov 2026 15:31:00 GMT", 60.0)]
+        + [("Thu, 26 Nov 2026 15:31:00", 60.0), ("Thu, 32 Nov 2026 12:01:00 GMT", None)],
     )
-    def test_retry_after_is_read_as_seconds_only(self, value, seconds):
+    def test_retry_after_is_read_as_seconds_or_a_date(self, captured, value, seconds):
         assert parse_retry_after({"Retry-After": value}) == seconds
 
     def test_no_retry_after_is_none(self):

@@ -293,6 +293,19 @@ def test_a_cap_of_no_one_number_loses_no_row_unnamed_over_five_syncs(runner, var
         assert "blast_result: no count could check" not in outputs[0]
 
 
+def test_a_retry_after_of_an_hour_fails_its_table_at_once_and_the_next_sync_lands_all(runner):
+    with FakeCustomerThermometer(
+        responses=300, days=60, seed=4, api_key=API_KEY, retry_after_once=3600
+    ) as api:
+        first = runner.sync(api)
+        assert first.returncode != 0 and first.seconds < 60
+        assert "asking to wait 3,600 s before asking again" in first.output
+        assert "; retry 1 of" not in first.output  # no sleep
+        second = runner.sync(api)
+        assert second.succeeded, second.output[-3000:]
+        assert_warehouse_equals_truth(runner, api)
+
+
 def test_a_cap_that_drops_between_syncs_loses_no_new_response(runner):
     with FakeCustomerThermometer(responses=3000, days=730, seed=8, api_key=API_KEY) as api:
         first = runner.sync(api)

@@ -209,6 +209,7 @@ class FakeCustomerThermometer:
         cap_range=None,
         cap_bytes=None,
         answer_all=False,
+        retry_after_once=None,
     ):
         self.api_key = api_key
         self.timeout_over_days = timeout_over_days
@@ -246,6 +247,9 @@ class FakeCustomerThermometer:
         # for an answer as usual), one per request, then answers as usual
         self.stalls = {}
         self.next_faults = []
+        self.retry_after_once = retry_after_once  # the first request: 429 asking that wait
+        if retry_after_once is not None:
+            self.next_faults.append("429_long")
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._fault_random = random.Random(seed + 1)
@@ -734,6 +738,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault == "429_long":
+            headers = {"Retry-After": f"{self.api.retry_after_once:g}"}
+            return self._send(429, headers, b"too many requests")
         if fault in ("500", "503", "429"):
             headers = {"Retry-After": "1"} if fault == "429" else {}
             return self._send(int(fault), headers, b"temporarily unavailable")
@@ -915,6 +922,12 @@ def main(argv=None):
         "HIGH (a cap that is not one fixed number)",
     )
     variants.add_argument(
+        "--retry-after-once",
+        type=float,
+        metavar="SECONDS",
+        help="answer the first request HTTP 429 with this Retry-After (an API asking for an hour)",
+    )
+    variants.add_argument(
         "--answer-all",
         action="store_true",
         help="ignore `limit` and answer every record selected (one answer may hold them all)",
@@ -969,6 +982,7 @@ def main(argv=None):
         cap_range=tuple(args.cap_range) if args.cap_range else None,
         cap_bytes=args.cap_bytes,
         answer_all=args.answer_all,
+        retry_after_once=args.retry_after_once,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()
