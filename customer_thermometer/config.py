@@ -104,16 +104,16 @@ def validated_base_url(text, api_key):
     validated, named in messages and sent the key are one.
     """
     base_url = text or DEFAULT_BASE_URL
-    if not is_http_url(base_url):
+    valid = is_http_url(base_url)
+    named, sent = (named_address(base_url), sending_address(base_url)) if valid else (None, None)
+    if not valid:
         problem = (
             f"an http(s) URL with a valid host name or IP address, such as {DEFAULT_BASE_URL}"
         )
-    elif sending_address(base_url) != named_address(base_url):
+    elif sent != named:
         problem = (
-            "a URL that names one host: it reads as {} to one URL parser, but requests, which "
-            "sends the key, would send it to {}".format(
-                *(address_text(address(base_url)) for address in (named_address, sending_address))
-            )
+            f"a URL that names one host: it reads as {address_text(named)} to one URL parser, "
+            f"but requests, which sends the key, would send it to {address_text(sent)}"
         )
     elif "\\" in base_url:
         problem = "a URL without a backslash (URL parsers disagree on what it means)"

@@ -1,6 +1,7 @@
 """One sync's shared state, SyncContext: its settings, HTTP session, and per table the walk, the
 shape met and the counts; made by update() and handed to every table."""
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -75,14 +76,11 @@ class SyncContext:
             self.stats[table] = {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
         return self.stats[table]
 
-    def masked_column(self, name):
-        """Return a new field's column name with the key masked in it."""
-        return masked_column(name, self.api_key)
-
     def shape(self, table):
         """Return the ListShape of a list table's answers in this sync, created on first use."""
         if table not in self.shapes:
-            self.shapes[table] = ListShape(TABLE_SPECS[table], self.masked_column)
+            safe_name = functools.partial(masked_column, api_key=self.api_key)
+            self.shapes[table] = ListShape(TABLE_SPECS[table], safe_name)
         return self.shapes[table]
 
     def walk(self, table):

@@ -140,29 +140,11 @@ def read_unproven(state, table):
     return sorted(ranges)
 
 
-def merged_tries(ranges, most=MAX_HISTORY_RANGES):
-    """Return (first, last, tries) ranges merged where they touch or overlap, oldest first, the
-    nearest merged too until at most `most` are left; a merged range has the most tries of its
-    parts (so that no day is tried more often than the bound)."""
-    merged = []
-    for first, last, tries in sorted(ranges):
-        if merged and first <= merged[-1][1] + timedelta(days=1):
-            before = merged[-1]
-            merged[-1] = (before[0], max(before[1], last), max(before[2], tries))
-        else:
-            merged.append((first, last, tries))
-    while len(merged) > most:
-        gaps = [(merged[n + 1][0] - merged[n][1], n) for n in range(len(merged) - 1)]
-        _, n = min(gaps)
-        (first, _, low), (_, last, high) = merged[n : n + 2]
-        merged[n : n + 2] = [(first, last, max(low, high))]
-    return merged
-
-
 def saved_unproven(ranges):
     """Return (first, last, tries) ranges as the state saves them, merged and bounded."""
     return [
-        [first.isoformat(), last.isoformat(), tries] for first, last, tries in merged_tries(ranges)
+        [first.isoformat(), last.isoformat(), tries]
+        for first, last, tries in merged_ranges(ranges, MAX_HISTORY_RANGES)
     ]
 
 
@@ -181,17 +163,16 @@ def validate_state(state, today):
         if cursor is not None and not EARLIEST_DATE <= cursor <= tomorrow:
             key = f"{table}_cursor" if state.get(f"{table}_cursor") else f"{table}_last_sync"
             raise ValueError(out_of_bounds(key, state[key], "which is", tomorrow))
-        history = read_history(state, table)
-        last = max((day for _, day in history), default=None)
-        if history and not EARLIEST_DATE <= history[0][0] <= last <= tomorrow:
-            key = f"{table}_history"
-            raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
-        unproven = read_unproven(state, table)
-        if unproven and not (
-            EARLIEST_DATE <= unproven[0][0] and max(last for _, last, _ in unproven) <= tomorrow
+        for key, ranges in (
+            (f"{table}_history", read_history(state, table)),
+            (f"{table}_unproven", read_unproven(state, table)),
         ):
-            key = f"{table}_unproven"
-            raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
+            # Oldest first: the first starts first; any of them may end last.
+            if (
+                ranges
+                and not EARLIEST_DATE <= ranges[0][0] <= max(r[1] for r in ranges) <= tomorrow
+            ):
+                raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
         read_date_filter(state, table)
         read_largest_answer(state, table)
 
@@ -248,18 +229,24 @@ def read_date_filter(state, table):
 def merged_ranges(ranges, most=None):
     """Return day ranges merged where they touch or overlap, oldest first; with most, the
     nearest ones are merged too until at most that many are left (a range to read is only ever
-    widened)."""
+    widened). A range may carry tries after its days, (first, last, tries): a merged one has the
+    most of its parts' (so that no day is tried more often than the bound)."""
     merged = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1] + timedelta(days=1):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+    for item in sorted(ranges):
+        if merged and item[0] <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = joined(merged[-1], item)
         else:
-            merged.append((first, last))
+            merged.append(tuple(item))
     while most is not None and len(merged) > most:
         gaps = [(merged[n + 1][0] - merged[n][1], n) for n in range(len(merged) - 1)]
         _, n = min(gaps)
-        merged[n : n + 2] = [(merged[n][0], merged[n + 1][1])]
+        merged[n : n + 2] = [joined(merged[n], merged[n + 1])]
     return merged
+
+
+def joined(older, newer):
+    """Return one range over two, older starting first: its days, and the most of their tries."""
+    return (older[0], max(older[1], newer[1]), *map(max, older[2:], newer[2:]))
 
 
 def without(ranges, low, high):

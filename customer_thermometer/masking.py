@@ -123,11 +123,16 @@ def _key_forms(api_key):
     """
     if not api_key:
         return []
+    return textual_forms(api_key) | base64_cores(api_key)
+
+
+def textual_forms(api_key):
+    """Return the forms of the key a text may hold as characters of its own: as given,
+    URL-encoded both ways, XML-escaped, as a column name and hex-encoded (in either case: the
+    patterns ignore case)."""
     escaped = xml_escape(api_key, XML_QUOTES)
     named = NON_NAME_PATTERN.sub("_", api_key)
-    hexed = api_key.encode().hex()  # in either case: the patterns ignore case
-    forms = {api_key, quote_plus(api_key), quote(api_key), escaped, named, hexed}
-    return forms | base64_cores(api_key)
+    return {api_key, quote_plus(api_key), quote(api_key), escaped, named, api_key.encode().hex()}
 
 
 def base64_cores(api_key):
@@ -162,9 +167,7 @@ class KeyFinder:
     """
 
     def __init__(self, api_key):
-        forms = _key_forms(api_key)
-        textual = forms - base64_cores(api_key) if api_key else set()
-        self.forms = sorted({form.lower() for form in textual})
+        self.forms = sorted({form.lower() for form in textual_forms(api_key)}) if api_key else []
 
     def holds(self, texts):
         """Return True when one of texts holds the key in one of its forms."""

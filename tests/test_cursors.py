@@ -12,7 +12,6 @@ from customer_thermometer.cursors import (
     day_total,
     describe_ranges,
     merged_ranges,
-    merged_tries,
     read_cursor,
     read_date_filter,
     read_history,
@@ -556,17 +555,17 @@ class TestWindowsToReadAgain:
     def test_ranges_that_touch_merge_with_their_most_tries(self):
         ranges = tried(("2026-11-01", "2026-11-02", 1), ("2026-11-03", "2026-11-04", 2))
         ranges += tried(("2026-11-10", "2026-11-10", 1))
-        assert merged_tries(ranges) == tried(
+        assert merged_ranges(ranges) == tried(
             ("2026-11-01", "2026-11-04", 2), ("2026-11-10", "2026-11-10", 1)
         )
 
     def test_past_the_most_the_nearest_merge(self):
         ranges = tried(("2026-11-01", "2026-11-01", 1), ("2026-11-03", "2026-11-03", 1))
         ranges += tried(("2026-11-10", "2026-11-10", 2))
-        assert merged_tries(ranges, most=2) == tried(
+        assert merged_ranges(ranges, most=2) == tried(
             ("2026-11-01", "2026-11-03", 1), ("2026-11-10", "2026-11-10", 2)
         )
-        assert merged_tries(ranges, most=1) == tried(("2026-11-01", "2026-11-10", 2))
+        assert merged_ranges(ranges, most=1) == tried(("2026-11-01", "2026-11-10", 2))
 
     def test_a_state_of_many_windows_is_bounded_to_twenty(self):
         saved = [[f"2026-10-{n:02d}", f"2026-10-{n:02d}", 1] for n in range(1, 31, 2)]
