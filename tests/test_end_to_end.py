@@ -480,15 +480,24 @@ def test_no_piece_of_an_echoed_key_reaches_the_output_or_a_crash_report(runner):
             assert not [piece for piece in key_pieces(key) if piece in text]
 
 
-def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_report(runner):
-    key = "Kq+Zvw/Xwq-9876abcJ"  # no English word in it: the crash report quotes our source
-    with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=key) as api:
-        api.overrides["getBlastResults"] = (
-            f"Invalid API Key {key.upper()} (Kq%2bzvw%2fxwq-9876ABCJ, {key[:9]})".encode()
-        )
-        result = runner.project.debug({"api_key": key, "base_url": api.base_url})
+ECHOED_KEY = "Kq+Zvw/Xwq-9876abcJ"  # no English word in it: the crash report quotes our source
+
+
+def refused_echoing(runner, body):
+    """Sync against a stand-in whose blast results refuse ECHOED_KEY with body; return the
+    output and the crash reports of the failed sync."""
+    with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=ECHOED_KEY) as api:
+        api.overrides["getBlastResults"] = body.encode()
+        result = runner.project.debug({"api_key": ECHOED_KEY, "base_url": api.base_url})
     assert result.returncode != 0 and "rejected the API key" in result.output
-    reports = runner.project.crash_reports()
+    return result, runner.project.crash_reports()
+
+
+def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_report(runner):
+    key = ECHOED_KEY
+    result, reports = refused_echoing(
+        runner, f"Invalid API Key {key.upper()} (Kq%2bzvw%2fxwq-9876ABCJ, {key[:9]})"
+    )
     assert reports and "Locals:" in "".join(reports)  # the frames' locals are what it shows
     for text in [result.output, *reports]:
         lowered = text.lower()
@@ -499,16 +508,12 @@ def test_a_key_echoed_in_another_case_or_encoding_reaches_no_output_or_crash_rep
 def test_a_key_echoed_in_base64_or_json_escapes_reaches_no_output_or_crash_report(
     runner, alignment
 ):
-    key = "Kq+Zvw/Xwq-9876abcJ"
+    key = ECHOED_KEY
     echoed = base64.b64encode(b"k:"[:alignment] + key.encode()).decode()
     escaped = "".join(f"\\u{ord(character):04x}" for character in key)
-    with FakeCustomerThermometer(responses=300, days=30, seed=3, api_key=key) as api:
-        api.overrides["getBlastResults"] = (
-            f'Invalid API Key: "{echoed}" {{"key": "{escaped}"}}'.encode()
-        )
-        result = runner.project.debug({"api_key": key, "base_url": api.base_url})
-    assert result.returncode != 0 and "rejected the API key" in result.output
-    reports = runner.project.crash_reports()
+    result, reports = refused_echoing(
+        runner, f'Invalid API Key: "{echoed}" {{"key": "{escaped}"}}'
+    )
     assert reports
     for text in [result.output, *reports]:
         assert echoed[4:16] not in text and escaped[:36] not in text

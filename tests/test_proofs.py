@@ -1166,24 +1166,22 @@ class TestACapOfNoOneNumber:
         read_window(walked, "blast_result", days)
         assert walk.cut_sizes == set()
 
-    def test_a_part_asked_with_a_wider_margin_than_its_parent_shows_no_cut(self, walked, answers):
+    @pytest.mark.parametrize(
+        "margin, new_day",
+        [
+            (1, "2026-11-05"),  # the part asks a day more on each side than its parent did
+            (0, "2026-11-11"),  # a filter by the send date answers records after its days
+        ],
+    )
+    def test_new_records_its_parent_never_asked_for_show_no_cut(
+        self, walked, answers, margin, new_day
+    ):
         walk = walked.walk("blast_result")
         walk.witness.unusable = "none"
-        walk.margin = 1  # since its parent was read: the part asks a day more on each side
+        walk.margin = margin
         older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000, 0))
         answers[("2026-11-01", "2026-11-09", None)] = sized(
-            answer_of("2026-11-05"), 800, new=1, new_day="2026-11-05"
-        )
-        read_window(walked, "blast_result", older)
-        assert walk.cut_sizes == set()
-
-    def test_new_records_after_a_parts_days_show_no_cut(self, walked, answers):
-        # A filter by the send date answers records submitted after the days asked for.
-        walk = walked.walk("blast_result")
-        walk.witness.unusable = "none"
-        older = window("2026-11-01", "2026-11-09", side="older", cut_at=(10, 8000, 0))
-        answers[("2026-11-01", "2026-11-09", None)] = sized(
-            answer_of("2026-11-11"), 800, new=1, new_day="2026-11-11"
+            answer_of(new_day), 800, new=1, new_day=new_day
         )
         read_window(walked, "blast_result", older)
         assert walk.cut_sizes == set()
