@@ -177,6 +177,8 @@ def sync_one_table(context, table, sync_table):
     except (errors.AuthenticationError, errors.UnreachableError):
         raise
     except errors.ApiError as error:
+        if isinstance(error, errors.LongWaitError):
+            context.waits[table] = error.seconds
         output.say(context, log.error, f"{table}: failed, {read_again(table)}: {error}")
     except Exception as error:  # any other error is this table's too: it is logged, not lost
         message = masking.mask_secrets(error, context.api_key)[: specs.BODY_SNIPPET_CHARS]
@@ -205,6 +207,17 @@ def unreachable_message(context, error, not_read, failed):
     if failed:
         message += f"; failed before: {', '.join(failed)}"
     return f"{message}. Check base_url and this machine's network (or proxy), then sync again."
+
+
+def waited_message(waits):
+    """Return the one error of a sync in which the API asked every table to wait longer than a
+    sync waits (Retry-After), each failing at its first request."""
+    longest = max(waits.values())
+    return (
+        f"Customer Thermometer asked every table to wait before asking again (Retry-After), up "
+        f"to {longest:,.0f} s, longer than a sync waits, so the sync stopped without waiting; "
+        f"nothing was lost, and every table is read again next sync (schedule it after the wait)."
+    )
 
 
 def update(configuration: dict, state: dict):
@@ -277,6 +290,8 @@ def sync_every_table(configuration, state):
     op.checkpoint(state=cursors.advanced_state(state, context))
     if unreachable is not None:
         raise RuntimeError(unreachable_message(context, *unreachable, failed)) from None
+    if len(context.waits) == len(steps):
+        raise RuntimeError(waited_message(context.waits))
     if failed:
         others = "the other tables were saved and " if len(failed) < len(steps) else ""
         raise RuntimeError(

@@ -6,7 +6,7 @@ import struct
 from datetime import datetime, timedelta
 
 from .client import describe_request, make_api_request, raise_if_key_rejected, stream_body
-from .errors import ApiError, UnexpectedBodyError
+from .errors import ApiError, RefusedError, UnexpectedBodyError
 from .masking import mask_secrets, masked_snippet
 from .output import count_of, note_progress, quoted, upsert_row, warn_first_few
 from .rows import build_row
@@ -33,6 +33,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
     Returns:
         An Answer: how many records it held, how many were new, their keys by day.
     Raises:
+        RefusedError: an answer that is not a list (an error document, a plain-text complaint).
         ApiError: besides make_api_request()'s errors, an answer holding records none of which
             names the table's primary-key fields (a shape the connector cannot land). A record
             that names them but whose values cannot be read is skipped, counted and warned of,
@@ -47,7 +48,7 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
             upsert_answer(context, table, response, answer, delivered or {})
         except UnexpectedBodyError as error:
             raise_if_key_rejected(request_label, error.snippet, context.api_key)
-            raise ApiError(
+            raise RefusedError(
                 f"{request_label} answered {error.kind}: "
                 f"{masked_snippet(error.snippet, context.api_key)!r}"
             ) from None

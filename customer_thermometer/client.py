@@ -25,6 +25,8 @@ from .errors import (
     AnswerLimitError,
     ApiError,
     AuthenticationError,
+    LongWaitError,
+    RefusedError,
     TransientError,
     UnexpectedBodyError,
     UnreachableError,
@@ -121,9 +123,10 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
         AuthenticationError: the key was rejected (never retried).
         WindowTimeoutError: a time-out, when split_on_timeout is set.
         UnreachableError: the host could not be reached, on every attempt.
-        ApiError: a failure that is not transient, or one still failing after the retries, or
-            a wait asked for (Retry-After) longer than MAX_RETRY_AFTER_SECONDS: at once, without
-            sleeping.
+        ApiError: a failure that is not transient (RefusedError: the request as asked, see
+            raise_for_status()), or one still failing after the retries.
+        LongWaitError: a wait asked for (Retry-After) longer than MAX_RETRY_AFTER_SECONDS: at
+            once, without sleeping.
     """
     query = {"getMethod": method, "apiKey": context.api_key, **params}
     request_label = describe_request(method, params)
@@ -146,10 +149,11 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
             reason, retry_after = mask_secrets(error, context.api_key), error.retry_after
             unreachable = error.unreachable
             if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
-                raise ApiError(
+                raise LongWaitError(
                     f"{request_label} answered {reason}, asking to wait {retry_after:,.0f} s "
                     f"before asking again, more than the {MAX_RETRY_AFTER_SECONDS} s a sync "
-                    f"waits: not asked again in this sync"
+                    f"waits: not asked again in this sync",
+                    retry_after,
                 ) from None
     message = f"{request_label} failed after {MAX_RETRIES + 1} attempts: {reason}"
     if unreachable is not None:
@@ -326,6 +330,7 @@ def raise_for_status(context, response, request_label):
         AuthenticationError: 401, or a 403 whose body says the key was refused.
         TransientError: also a 403 whose body says requests came too fast.
         TransientError: 408, 429 or 5xx, with the Retry-After seconds when given.
+        RefusedError: a 403 that does not say so, or any other 4xx.
         ApiError: a redirect (never followed: the API has no reason to redirect, and the key
             would go wherever it points), or any other status that is not 2xx.
     """
@@ -333,7 +338,7 @@ def raise_for_status(context, response, request_label):
     if status == 403:  # a key refused, or a firewall's or a rate limit's page: the body says
         snippet = read_snippet(stream_body(context, response))
         raise_if_key_rejected(f"{request_label} (HTTP 403)", snippet, context.api_key)
-        raise ApiError(
+        raise RefusedError(
             f"{request_label} answered HTTP 403: "
             f"{masked_snippet(snippet, context.api_key)!r} (not a refused key: it does not say so)"
         )
@@ -354,7 +359,8 @@ def raise_for_status(context, response, request_label):
         raise TransientError(f"HTTP {status}", parse_retry_after(response.headers))
     if not 200 <= status < 300:
         snippet = masked_snippet(read_snippet(stream_body(context, response)), context.api_key)
-        raise ApiError(f"{request_label} answered HTTP {status}: {snippet!r}")
+        refused = RefusedError if 400 <= status < 500 else ApiError
+        raise refused(f"{request_label} answered HTTP {status}: {snippet!r}")
 
 
 def check_content_encoding(context, response, request_label):

@@ -9,7 +9,7 @@ import requests
 
 from . import clock
 from .config import sending_address
-from .cursors import read_date_filter
+from .cursors import read_date_filter, read_limit
 from .deadline import WatchedAdapter
 from .fields import ListShape
 from .masking import KeyFinder, KeyMaskingFilter, masked_column
@@ -61,6 +61,7 @@ class SyncContext:
         self.tally_days = []  # the (first, last) days blast_result read whole, once it did
         self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
         self.warnings = {}
+        self.waits = {}  # table -> the wait (s) a Retry-After asked for past what a sync waits
         self.answer_deadline_seconds = SYNC_LIMITS["answer_deadline_seconds"]
         self.max_answer_bytes = SYNC_LIMITS["max_answer_bytes"]
         self.max_record_bytes = SYNC_LIMITS["max_record_bytes"]
@@ -84,9 +85,13 @@ class SyncContext:
         return self.shapes[table]
 
     def walk(self, table):
-        """Return the TableWalk of a dated table, started from the saved date filter."""
+        """Return the TableWalk of a dated table, started from the saved date filter and
+        `limit`."""
         if table not in self.walks:
-            self.walks[table] = TableWalk(table, *read_date_filter(self.start_state, table))
+            state = self.start_state
+            self.walks[table] = TableWalk(
+                table, *read_date_filter(state, table), read_limit(state, table)
+            )
         return self.walks[table]
 
     def close(self):

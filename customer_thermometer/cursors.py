@@ -9,6 +9,7 @@ from .specs import (
     DATE_FIELDS,
     DATED_TABLES,
     EARLIEST_DATE,
+    LIMIT_FORMS,
     MAX_HISTORY_RANGES,
     MAX_LOOKBACK_DAYS,
     MAX_UNPROVEN_TRIES,
@@ -23,6 +24,7 @@ STATE_SUFFIXES = (
     "_lag_days",
     "_largest_answer",
     "_unproven",
+    "_limit",
 )
 
 
@@ -155,7 +157,7 @@ def validate_state(state, today):
         ValueError: naming the state key: a cursor that is not a date, lies after tomorrow or
             before EARLIEST_DATE (from_date's earliest: reading from there would skip
             responses or walk back through decades), history ranges that are not days within
-            those bounds, or a saved date filter that is not one the connector knows.
+            those bounds, or a saved date filter or `limit` that is not one the connector knows.
     """
     tomorrow = today + timedelta(days=1)  # a cursor is the newest day the answers held
     for table in DATED_TABLES:
@@ -175,6 +177,7 @@ def validate_state(state, today):
                 raise ValueError(out_of_bounds(key, state[key], "whose days are", tomorrow))
         read_date_filter(state, table)
         read_largest_answer(state, table)
+        read_limit(state, table)
 
 
 def out_of_bounds(key, value, what, tomorrow):
@@ -226,6 +229,28 @@ def read_date_filter(state, table):
     return field, lag
 
 
+NO_LIMIT = "none"  # how the state saves the form of LIMIT_FORMS that sends no `limit`
+
+
+def read_limit(state, table):
+    """Return the `limit` an earlier sync found the API answers a table's lists with (one of
+    LIMIT_FORMS; None: none), or the first form when none was saved.
+
+    Raises:
+        ValueError: a saved value that is not one of those forms.
+    """
+    value = state.get(f"{table}_limit")
+    if value is None:
+        return LIMIT_FORMS[0]
+    forms = {NO_LIMIT if form is None else form: form for form in LIMIT_FORMS}
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value not in forms:
+        raise ValueError(
+            f"State '{table}_limit' is {cited(value)}: expected one of "
+            f"{', '.join(map(str, forms))} (the `limit` the API answered lists with)."
+        )
+    return forms[value]
+
+
 def merged_ranges(ranges, most=None):
     """Return day ranges merged where they touch or overlap, oldest first; with most, the
     nearest ones are merged too until at most that many are left (a range to read is only ever
@@ -274,8 +299,9 @@ def describe_ranges(ranges):
 def advanced_state(state, context):
     """Return the state to save: each dated table's cursor, the history it still has to read and
     the windows it read but could not prove (read again, see walk.unproven_to_save()), as far
-    as its walk proved (a failed table's too), and its date filter when the answers showed it
-    follows another date than date_submitted.
+    as its walk proved (a failed table's too), its date filter when the answers showed it
+    follows another date than date_submitted, and the `limit` its lists were answered with when
+    it is not the first form tried.
 
     A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
     answer an earlier version kept (a cap can change: it proves nothing); other keys are kept
@@ -284,6 +310,11 @@ def advanced_state(state, context):
     new_state = dict(state)
     for table in DATED_TABLES:
         walk = context.walks.get(table)
+        if walk is not None and walk.limit_answered:  # the form the API answered a list in
+            if walk.limit == LIMIT_FORMS[0]:
+                new_state.pop(f"{table}_limit", None)
+            else:
+                new_state[f"{table}_limit"] = NO_LIMIT if walk.limit is None else walk.limit
         if walk is None or walk.progress is None or walk.progress[0] is None:
             continue  # not read, or nothing proven: the saved state stands
         cursor, left, unproven = walk.progress

@@ -14,6 +14,24 @@ class ApiError(CustomerThermometerError):
     """A request failed for good (after its retries, or with an answer that is never data)."""
 
 
+class RefusedError(ApiError):
+    """The API refused a request as it was asked (an error document, a plain-text complaint, an
+    HTTP 4xx other than a refused key): a list request is asked again in a simpler form."""
+
+
+class LongWaitError(ApiError):
+    """The API asked to wait (Retry-After) longer than a sync waits: the request ends at once.
+
+    Args:
+        message: what was answered, key masked.
+        seconds: the wait asked for.
+    """
+
+    def __init__(self, message, seconds):
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class UnreachableError(ApiError):
     """The API's host could not be reached at all (connection refused, name not resolved), even
     after the retries, or its answers stalled: the sync stops there rather than retrying every

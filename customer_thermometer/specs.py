@@ -19,6 +19,11 @@ MAX_UNPROVEN_TRIES = 3  # syncs that read a window no answer proved, before it i
 RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it
 
 
+# The forms of a list request tried in turn while the API refuses one: `limit` (the first
+# sent), smaller ones down to the documented default of 200, then none (None).
+LIMIT_FORMS = (RECORD_LIMIT, 5000, 1000, 500, 200, None)
+
+
 DATED_TABLES = ("comment", "blast_result")
 
 

@@ -10,10 +10,10 @@ from fivetran_connector_sdk import Logging as log
 
 from .answers import Answer, CountWitness, fetch_list
 from .client import fetch_value
-from .errors import UnexpectedBodyError
+from .errors import ApiError, RefusedError, UnexpectedBodyError
 from .masking import masked_snippet
-from .output import count_of, warn_first_few
-from .specs import DATE_FIELDS, RECORD_LIMIT, TABLE_SPECS
+from .output import count_of, say, warn_first_few
+from .specs import DATE_FIELDS, LIMIT_FORMS, RECORD_LIMIT, TABLE_SPECS
 
 
 class TableWalk:
@@ -30,10 +30,13 @@ class TableWalk:
         table: `comment` or `blast_result`.
         field: the record date the API's date filter follows (saved by an earlier sync).
         lag_days: the longest a response came after its send (when the filter follows sends).
+        limit: the `limit` sent with a list (see LIMIT_FORMS), as an earlier sync left it.
     """
 
-    def __init__(self, table, field="date_submitted", lag_days=0):
+    def __init__(self, table, field="date_submitted", lag_days=0, limit=RECORD_LIMIT):
         self.table = table
+        self.limit = limit  # the `limit` sent, one of LIMIT_FORMS (None: none)
+        self.limit_answered = False  # whether a list was answered with it in this sync
         self.next_group = 1
         self.requests = 0  # lists and counts asked for this table in this sync
         self.calibrated = False  # whether calibrate() ran
@@ -118,8 +121,8 @@ def window_params(walk, window, limit=True):
         params["temperatureID"] = window.temperature
     if window.blast is not None:
         params["blastID"] = window.blast
-    if limit:
-        params["limit"] = RECORD_LIMIT
+    if limit and walk.limit is not None:
+        params["limit"] = walk.limit
     return params
 
 
@@ -136,29 +139,70 @@ def window_label(walk, window):
 def fetch_window(context, table, window, keep_days=None):
     """Request a window's list answer; return its Answer.
 
+    A refused request (see RefusedError) is asked again in each simpler form of LIMIT_FORMS in
+    turn; the first that answers serves the rest of the sync (see use_limit()).
+
     Args:
         keep_days: (first, last) day whose records are upserted (None: every record's).
+    Raises:
+        ApiError: besides fetch_list()'s errors, a request refused in every form, naming them.
     """
     walk = context.walk(table)
-    walk.requests += 1
     single_day = window.start == window.end
     make_answer = functools.partial(
         Answer, walk.field, single_day, walk.field != DATE_FIELDS[0], keep_days
     )
-    answer = fetch_list(
-        context,
-        table,
-        window_params(walk, window),
-        window.delivered,
-        split_on_timeout=window.start < window.end,
-        answer_of=make_answer,
-    )
+    tried = []
+    while True:
+        walk.requests += 1
+        try:
+            answer = fetch_list(
+                context,
+                table,
+                window_params(walk, window),
+                window.delivered,
+                split_on_timeout=window.start < window.end,
+                answer_of=make_answer,
+            )
+            break
+        except RefusedError as error:
+            tried.append(limit_label(walk.limit))
+            simpler = LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
+            if not simpler:
+                raise ApiError(
+                    f"{window_label(walk, window)} was refused in each form tried "
+                    f"({', '.join(tried)}), the last: {error}"
+                ) from None
+            use_limit(context, walk, simpler[0], error)
+    walk.limit_answered = True
     last = answer.span(walk.field)[1]
     if last is not None and (walk.newest is None or last > walk.newest):
         walk.newest = last
     walk.most = max(walk.most, answer.count)
     check_one_cap(walk)
     return answer
+
+
+def limit_label(limit):
+    """Return a form of LIMIT_FORMS as a log line names it."""
+    return "no limit" if limit is None else f"limit={limit}"
+
+
+def use_limit(context, walk, limit, refusal):
+    """Ask the next lists of a table with another `limit`, saying why (INFO).
+
+    What the answers showed of the cap belongs to the form they were asked in: the size rule
+    starts afresh (an answer of the new form proves nothing by being smaller than one before).
+    """
+    say(
+        context,
+        log.info,
+        f"{walk.table}: {walk.method} with {limit_label(walk.limit)} was refused ({refusal}); "
+        f"asking with {limit_label(limit)} instead, from now on",
+    )
+    walk.limit = limit
+    walk.largest = walk.most = 0
+    walk.cut_sizes, walk.cut_bytes = set(), None
 
 
 def note_cut(walk, records, size):

@@ -15,7 +15,7 @@ from customer_thermometer.answers import Answer
 from customer_thermometer.context import SyncContext
 from customer_thermometer.fields import ListShape
 from customer_thermometer.rows import build_row
-from customer_thermometer.specs import TABLE_SPECS
+from customer_thermometer.specs import LIMIT_FORMS, TABLE_SPECS
 from customer_thermometer.windows import GroupCheck, new_window
 from customer_thermometer.xml_stream import iter_records
 from tests.conftest import API_KEY, BASE_URL, TODAY, configuration, day
@@ -178,6 +178,11 @@ def unresolved():
 
     cause = NameResolutionError("ct.example.test", None, "[Errno -2] Name or service not known")
     return requests.exceptions.ConnectionError(MaxRetryError(None, BASE_URL, cause))
+
+
+def in_every_form(answer):
+    """Return an answer once for each form a refused list request is asked in (LIMIT_FORMS)."""
+    return [answer] * len(LIMIT_FORMS)
 
 
 def the_failure(api, captured, table, method, *answers):

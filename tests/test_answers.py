@@ -24,6 +24,7 @@ from tests.support import (
     SCRIPTED_SUMMARY,
     blast_xml,
     comments_body,
+    in_every_form,
     keyed_record,
     run,
     run_scripted,
@@ -35,7 +36,7 @@ from tests.support import (
 @UNDER_EVERY_PARSER
 class TestBodies:
     def test_a_plain_text_list_body_is_an_error_logged_with_its_start(self, captured, api):
-        api.script("getComments", (200, "Unknown method, please read the documentation " * 20))
+        api.script("getComments", *in_every_form((200, "Unknown method, please read it " * 20)))
         with pytest.raises(RuntimeError, match="comment"):
             run()
         (error,) = [m for m in captured.messages("error") if "getComments" in m]

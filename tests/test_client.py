@@ -26,6 +26,7 @@ from customer_thermometer.errors import (
     ApiError,
     AuthenticationError,
     CustomerThermometerError,
+    RefusedError,
     TransientError,
     UnexpectedBodyError,
     UnreachableError,
@@ -613,8 +614,12 @@ class TestStatuses:
     @pytest.mark.parametrize("status", [400, 404, 409, 499])
     def test_another_client_error_is_the_tables_error_quoting_the_body(self, status):
         error = status_outcome(status, b"no such thing")
-        assert type(error) is ApiError
+        assert type(error) is RefusedError  # a list asked so is asked again in simpler forms
         assert str(error) == f"getThermometers answered HTTP {status}: 'no such thing'"
+
+    @pytest.mark.parametrize("status", [100, 199])
+    def test_a_status_neither_2xx_nor_a_client_error_is_no_refusal(self, status):
+        assert type(status_outcome(status, b"?")) is ApiError
 
     @pytest.mark.parametrize("status", [300, 302, 399])
     def test_a_redirect_is_not_followed_and_names_where_it_points(self, status):
@@ -637,7 +642,8 @@ class TestStatuses:
         assert isinstance(status_outcome(401), AuthenticationError)
         assert isinstance(status_outcome(403, b"Invalid API key"), AuthenticationError)
         error = status_outcome(403, b"Blocked by the firewall")
-        assert type(error) is ApiError and "(not a refused key: it does not say so)" in str(error)
+        assert type(error) is RefusedError
+        assert "(not a refused key: it does not say so)" in str(error)
         assert "getThermometers (HTTP 403)" in str(status_outcome(403, b"Invalid API key"))
 
 

@@ -16,6 +16,7 @@ from customer_thermometer.cursors import (
     read_date_filter,
     read_history,
     read_largest_answer,
+    read_limit,
     read_unproven,
     validate_state,
     without,
@@ -354,8 +355,9 @@ class TestValidateState:
 class Walked:
     """The walk of one table as advanced_state() reads it."""
 
-    def __init__(self, progress, field="date_submitted", lag_days=0):
+    def __init__(self, progress, field="date_submitted", lag_days=0, limit=10000, answered=False):
         self.progress, self.field, self.lag_days = progress, field, lag_days
+        self.limit, self.limit_answered = limit, answered
 
 
 class Synced:
@@ -405,6 +407,28 @@ class TestAdvancedState:
         }
         walk = Walked((day("2026-11-20"), [], []), field="blast_date", lag_days=3)
         assert advanced_state({}, Synced(blast_result=walk))["blast_result_lag_days"] == 3
+
+    @pytest.mark.parametrize("limit, saved", [(1000, 1000), (200, 200), (None, "none")])
+    def test_the_limit_a_list_was_answered_with_is_saved_unless_the_first(self, limit, saved):
+        walk = Walked(None, limit=limit, answered=True)  # saved even when nothing was proven
+        state = advanced_state({}, Synced(comment=walk))
+        assert state == {"comment_limit": saved}
+        assert read_limit(state, "comment") == limit
+        walk = Walked((day("2026-11-20"), [], []), answered=True)
+        assert "comment_limit" not in advanced_state(state, Synced(comment=walk))
+        walk = Walked((day("2026-11-20"), [], []))  # no list answered: the saved form stays
+        assert advanced_state(state, Synced(comment=walk))["comment_limit"] == saved
+
+    @pytest.mark.parametrize("value", [0, 300, 10001, "200", "None", True, [200], 200.5])
+    def test_a_saved_limit_that_is_not_a_form_tried_is_a_state_error(self, value):
+        with pytest.raises(ValueError) as raised:
+            validate_state({"blast_result_limit": value}, TODAY)
+        assert str(raised.value).startswith("State 'blast_result_limit' is ")
+        assert "expected one of 10000, 5000, 1000, 500, 200, none" in str(raised.value)
+
+    def test_no_saved_limit_is_the_first_form(self):
+        assert read_limit({}, "comment") == 10000
+        assert read_limit({"comment_limit": 5000}, "comment") == 5000
 
     def test_windows_to_read_again_are_saved_with_their_tries_and_dropped_once_proven(self):
         again = [

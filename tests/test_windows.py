@@ -438,3 +438,65 @@ class TestOneCap:
         walk = TableWalk("comment")
         assert (walk.cut_sizes, walk.cut_bytes, walk.most, walk.refuted) == (set(), None, 0, None)
         assert (walk.unproven_days, walk.size_proven, walk.given_up) == ([], [], [])
+
+
+class TestRefusedLimit:
+    @pytest.mark.parametrize("refusal", ["document", "status", "text"])
+    def test_a_refused_limit_is_asked_smaller_in_turn_and_the_first_answered_serves_the_sync(
+        self, captured, capped, api, refusal
+    ):
+        fake = capped(max_limit=500, limit_refusal=refusal)
+        run()
+        for method in ("getBlastResults", "getComments"):
+            limits = [sent.get("limit") for sent in api.sent(method)]
+            assert limits[:4] == ["10000", "5000", "1000", "500"]
+            assert set(limits[4:]) == {"500"}  # the rest of the sync
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(fake)
+        said = [m for m in captured.messages("info") if "was refused" in m]
+        assert len(said) == 6 and "limit must be between 1 and 500" in said[0]
+        assert "asking with limit=5000 instead" in said[0]
+        state = captured.checkpoints[-1]
+        assert state["blast_result_limit"] == 500 and state["comment_limit"] == 500
+
+    def test_the_saved_form_is_the_first_asked_next_sync(self, captured, capped, api):
+        capped(max_limit=200)
+        run(state={"blast_result_limit": 200, "comment_limit": "none"})
+        assert {sent.get("limit") for sent in api.sent("getBlastResults")} == {"200"}
+        assert {sent.get("limit") for sent in api.sent("getComments")} == {None}
+        assert captured.checkpoints[-1]["comment_limit"] == "none"
+        assert not [m for m in captured.messages("info") if "was refused" in m]
+
+    def test_no_limit_is_the_last_form_and_is_saved_as_none(self, captured, capped, api):
+        capped(max_limit=0)  # every `limit` refused
+        run()
+        assert api.sent("getBlastResults")[5].get("limit") is None
+        assert captured.checkpoints[-1]["blast_result_limit"] == "none"
+
+    def test_the_first_form_answered_drops_a_saved_form(self, captured, api):
+        run(state={"blast_result_limit": 1000})
+        assert "blast_result_limit" in captured.checkpoints[-1]  # answered in its saved form
+        walk = TableWalk("blast_result")
+        assert walk.limit == 10000 and not walk.limit_answered
+
+    def test_a_list_refused_in_every_form_fails_its_table_naming_each(self, captured, api):
+        api.script("getBlastResults", *[(400, "bad request")] * 6)
+        with pytest.raises(RuntimeError, match="failed for blast_result"):
+            run()
+        (error,) = [m for m in captured.messages("error") if "blast_result" in m]
+        assert (
+            "was refused in each form tried (limit=10000, limit=5000, limit=1000, limit=500, "
+            "limit=200, no limit), the last: getBlastResults" in error
+        )
+        assert "HTTP 400: 'bad request'" in error
+        assert len(api.sent("getBlastResults")) == 6
+        assert "blast_result_limit" not in captured.checkpoints[-1]  # none answered
+
+    def test_a_new_form_starts_the_size_rule_afresh(self, captured, api):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        walk.largest, walk.most, walk.cut_sizes, walk.cut_bytes = 900, 900, {900}, (9, 900)
+        api.script("getBlastResults", (400, "no"))
+        fetch_window(context, "blast_result", window("2026-11-01", "2026-11-02"))
+        assert walk.limit == 5000 and walk.limit_answered
+        assert (walk.cut_sizes, walk.cut_bytes) == (set(), None)
+        assert walk.largest == 0 and 0 < walk.most < 900  # only what the new form answered

@@ -35,6 +35,7 @@ from tests.support import (
     blast_xml,
     comments_answer,
     comments_body,
+    in_every_form,
     in_pieces,
     list_shape,
     records_of,
@@ -276,7 +277,8 @@ class TestErrorDocuments:
         ],
     )
     def test_an_error_document_is_an_error_never_an_empty_answer(self, captured, api, body):
-        failure = the_failure(api, captured, "blast_result", "getBlastResults", (200, body))
+        refused = in_every_form((200, body))
+        failure = the_failure(api, captured, "blast_result", "getBlastResults", *refused)
         assert "getBlastResults" in failure and "an error document" in failure
         assert "Date range too large" in failure
         assert captured.rows("blast_result") == []

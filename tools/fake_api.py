@@ -176,6 +176,7 @@ class FakeCustomerThermometer:
         timeout_over_days: answer list requests for ranges longer than this many days with
             HTTP 504 (a gateway that gives up on a long range), or None.
         busy_day: as many responses more, all submitted three days before today (a busy day).
+        max_limit: refuse a list asked with a larger `limit` (as limit_refusal says), or None.
     """
 
     def __init__(
@@ -210,6 +211,8 @@ class FakeCustomerThermometer:
         cap_bytes=None,
         answer_all=False,
         retry_after_once=None,
+        max_limit=None,
+        limit_refusal="document",
     ):
         self.api_key = api_key
         self.timeout_over_days = timeout_over_days
@@ -248,6 +251,8 @@ class FakeCustomerThermometer:
         self.stalls = {}
         self.next_faults = []
         self.retry_after_once = retry_after_once  # the first request: 429 asking that wait
+        self.max_limit = max_limit  # a list asked with a larger `limit` is refused
+        self.limit_refusal = limit_refusal  # how: see VARIANT_CHOICES
         if retry_after_once is not None:
             self.next_faults.append("429_long")
         self._lock = threading.Lock()
@@ -446,6 +451,14 @@ class FakeCustomerThermometer:
             return 200, {}, [b"Invalid API Key"]
         if method in self.overrides:
             return 200, {}, [self.overrides[method]]
+        if method in self.list_roots and self._limit_refused(query):
+            message = f"limit must be between 1 and {self.max_limit}".encode()
+            document = b"<?xml version='1.0'?><error><message>%s</message></error>" % message
+            if self.limit_refusal == "status":
+                return 400, {"Content-Type": "text/plain"}, [message]
+            if self.limit_refusal == "text":
+                return 200, {"Content-Type": "text/plain"}, [message]
+            return 200, {}, [document]
         if method in self.list_roots and self._too_long(query):
             return 504, {}, [b"<html><body>504 Gateway Time-out</body></html>"]
         if method in self.list_roots:
@@ -459,6 +472,13 @@ class FakeCustomerThermometer:
         if method in VALUE_METHODS:
             return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
         return 200, {}, [b"Unknown method"]
+
+    def _limit_refused(self, query):
+        """Return True when a list query's `limit` is one max_limit refuses (above it, or not a
+        number); a query without one is answered (200 records at most)."""
+        if self.max_limit is None or "limit" not in query:
+            return False
+        return not query["limit"].isdigit() or int(query["limit"]) > self.max_limit
 
     def _too_long(self, query):
         """Return True when a dated query asks for more days than timeout_over_days."""
@@ -869,6 +889,11 @@ VARIANT_CHOICES = {
         ["date_submitted", "blast_date"],
         "`blast_date`: fromDate/toDate select responses by their send date",
     ),
+    "limit_refusal": (
+        ["document", "status", "text"],
+        "how a `limit` above --max-limit is refused: an XML error document (HTTP 200), HTTP 400, "
+        "or a plain-text complaint (HTTP 200)",
+    ),
     "counts": (
         ["exact", "answered", "capped", "with_deleted", "none"],
         "what getNumResponsesValue counts: every response, `answered` ones only (no bounce), "
@@ -928,6 +953,12 @@ def main(argv=None):
         help="answer the first request HTTP 429 with this Retry-After (an API asking for an hour)",
     )
     variants.add_argument(
+        "--max-limit",
+        type=int,
+        help="refuse a list request whose `limit` is above this (see --limit-refusal); one "
+        "without `limit` is answered",
+    )
+    variants.add_argument(
         "--answer-all",
         action="store_true",
         help="ignore `limit` and answer every record selected (one answer may hold them all)",
@@ -983,6 +1014,7 @@ def main(argv=None):
         cap_bytes=args.cap_bytes,
         answer_all=args.answer_all,
         retry_after_once=args.retry_after_once,
+        max_limit=args.max_limit,
         **{name: getattr(args, name) for name in VARIANT_CHOICES},
     )
     stop = threading.Event()
