@@ -94,6 +94,8 @@ def key_packer(table):
 def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
     key_fields = TABLE_SPECS[table]["primary_key"]
+    joins = "tallied_from" in TABLE_SPECS[table]  # a record's date may come from another's
+    unjoined = context.unjoined
     primary_key_of = key_packer(table)
     texts_of = KeyTexts(table)
     tally = context.tally if table == "blast_result" else None
@@ -111,7 +113,7 @@ def upsert_answer(context, table, response, answer, delivered):
             context.table_stats(table)["skipped"] += 1
             continue
         if not answer.any_named:
-            if names_every(fields, key_fields):
+            if names_every(fields, key_fields, joins):
                 answer.any_named = True
             else:
                 answer.some_unnamed = True
@@ -129,16 +131,18 @@ def upsert_answer(context, table, response, answer, delivered):
             answer.count_new(day)
             if tally is not None and "comment" in row and day is not None:
                 # A record of a margin day may be upserted twice: the tally keeps distinct ones.
-                tally.setdefault(day, set()).add(row["response_id"])
+                tally.setdefault(day, {})[row["response_id"]] = row["date_submitted"]
     answer.bytes = context.answer_bytes
+    answer.unjoined = context.unjoined - unjoined
     note_progress(context, table)
 
 
-def names_every(fields, key_fields):
+def names_every(fields, key_fields, joins=False):
     """Return True when a record's fields name each primary-key field, whatever their values
-    (date_submitted may be named by response_date, its fallback: see build_row())."""
+    (date_submitted may be named by response_date, its fallback, or with joins by nothing: see
+    build_row())."""
     return all(
-        name in fields or (name == "date_submitted" and "response_date" in fields)
+        name in fields or (name == "date_submitted" and ("response_date" in fields or joins))
         for name in key_fields
     )
 
@@ -208,6 +212,7 @@ class Answer:
         self.repeated = False  # whether the record added last had a key added before
         self.new = 0  # records not delivered before in this sync
         self.new_days = set()  # the days of those records
+        self.unjoined = 0  # records without a date whose response's date was not read
         self.bytes = 0  # of the answer, decompressed
         self.field = field
         self.keys_by_day = {}

@@ -57,7 +57,12 @@ class SyncContext:
         self.stats = {}
         self.shapes = {}
         self.walks = {}
-        self.tally = {}  # day -> response_id of responses with a comment blast_result upserted
+        # day -> {response_id: date_submitted} of the responses with a comment blast_result
+        # upserted (a witness of the comments, and their dates: see submitted_dates())
+        self.tally = {}
+        self.submitted = None  # response_id -> date_submitted, from the tally once needed
+        self.joined = False  # whether a record took its date from the tally (said once)
+        self.unjoined = 0  # records without a date the tally did not hold
         self.tally_days = []  # the (first, last) days blast_result read whole, once it did
         self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
         self.warnings = {}
@@ -83,6 +88,15 @@ class SyncContext:
             safe_name = functools.partial(masked_column, api_key=self.api_key)
             self.shapes[table] = ListShape(TABLE_SPECS[table], safe_name)
         return self.shapes[table]
+
+    def submitted_dates(self):
+        """Return {response_id: date_submitted} of the responses with a comment blast_result
+        read in this sync, made from the tally on first use (the comments are read after it)."""
+        if self.submitted is None:
+            self.submitted = {}
+            for dates in self.tally.values():
+                self.submitted.update(dates)
+        return self.submitted
 
     def walk(self, table):
         """Return the TableWalk of a dated table, started from the saved date filter and

@@ -52,6 +52,14 @@ def read_window(context, table, window):
         return split(context, table, window, Answer(walk.field), None)
     if not dates_fit(context, table, window, answer):
         return [] if walk.restart else [window]  # read again, as the answer showed how
+    if answer.unjoined:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"{count_of(answer.unjoined, 'record')} without a date whose response "
+            f"{TABLE_SPECS[table]['tallied_from']} did not read in this sync: skipped",
+        )
     if answer.lag_days:
         walk.lag_days = max(walk.lag_days, answer.lag_days)
     if window.group is not None:

@@ -3,8 +3,10 @@ left NULL with a warning, and the primary key checked before any row reaches the
 
 from datetime import datetime
 
+from fivetran_connector_sdk import Logging as log
+
 from .masking import mask_secrets
-from .output import quoted, warn_first_few
+from .output import quoted, say, warn_first_few
 from .specs import TABLE_SPECS
 
 
@@ -73,14 +75,16 @@ def build_row(context, table, fields):
     """Convert one record's fields to a typed row, or return None when a key is missing.
 
     Empty values are left out (NULL); unknown fields are kept as text; a value that cannot be
-    converted is left out with a warning; `date_submitted` falls back to `response_date`.
+    converted is left out with a warning; `date_submitted` falls back to `response_date`, and
+    for a record with neither, to its response's in another table (see joined_date()).
 
     Args:
         context: the SyncContext (for counters and warnings).
         table: the table name.
         fields: field name to text, from iter_records().
     Returns:
-        The row, or None when a primary-key value is missing (counted and logged).
+        The row, or None when a primary-key value is missing (counted and logged), or a date
+        could not be joined (counted in context.unjoined).
     """
     row = {name: text for name, text in fields.items() if text}
     if context.key_finder.holds(row.values()):
@@ -97,6 +101,8 @@ def build_row(context, table, fields):
             warn_bad_value(context, table, name, column_type, fields.get("response_id"))
     if "date_submitted" not in row and "response_date" in row:
         row["date_submitted"] = row["response_date"]
+    if undated(table, fields) and not joined_date(context, table, row):
+        return None
     for key in TABLE_SPECS[table]["primary_key"]:
         if key not in row:
             context.table_stats(table)["skipped"] += 1
@@ -108,6 +114,44 @@ def build_row(context, table, fields):
             )
             return None
     return row
+
+
+def undated(table, fields):
+    """Return True when a record of a table whose date may be joined (its spec's
+    `tallied_from`) carries no date at all (an empty element is none): a value that is there
+    but cannot be read is a bad value, not this."""
+    if "tallied_from" not in TABLE_SPECS[table]:
+        return False
+    return not fields.get("date_submitted") and not fields.get("response_date")
+
+
+def joined_date(context, table, row):
+    """Give a record without a date the date_submitted of its response as the table its spec
+    names (`tallied_from`) read it in this sync; return False when that table did not read it:
+    the record is skipped with a warning naming it, and counted in context.unjoined (its window
+    is not proven, and read again next sync)."""
+    source = TABLE_SPECS[table]["tallied_from"]
+    submitted = context.submitted_dates().get(row.get("response_id"))
+    if submitted is None:
+        context.unjoined += 1
+        warn_first_few(
+            context,
+            (table, "not joined"),
+            f"{table}: skipped a record without date_submitted whose response "
+            f"(response_id {quoted(row.get('response_id'))}) {source} did not read in this "
+            f"sync; it is read again next sync",
+        )
+        return False
+    row["date_submitted"] = submitted
+    if not context.joined:
+        context.joined = True
+        say(
+            context,
+            log.info,
+            f"{table}: {TABLE_SPECS[table]['method']} records carry no date_submitted: each takes "
+            f"it from the {source} record of its response_id read in this sync",
+        )
+    return True
 
 
 def mask_key_values(context, table, row):

@@ -250,6 +250,7 @@ def restart(context, walk):
     walk.newest, walk.unproven_days, walk.size_proven = None, [], []
     walk.cut_sizes, walk.most, walk.refuted, walk.cut_bytes = set(), 0, None, None
     context.tally.clear()
+    context.submitted = None
 
 
 def no_progress(walk):

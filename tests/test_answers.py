@@ -366,7 +366,10 @@ class TestUpsertAnswer:
         context, answer = self.fetched(api)
         assert [row["response_id"] for row in captured.rows("blast_result")] == [1, 2, 3]
         assert (answer.count, answer.new) == (3, 3)
-        assert context.tally == {day("2026-11-20"): {1}, day("2026-11-22"): {3}}
+        assert context.tally == {
+            day("2026-11-20"): {1: at("2026-11-20 08:00")},
+            day("2026-11-22"): {3: at("2026-11-22 08:00")},
+        }  # the responses with a comment, and their dates
 
     def test_an_answer_knows_its_bytes_and_the_oldest_day_of_its_new_records(self, captured, api):
         body = blast_records(*self.ROWS)
@@ -392,7 +395,7 @@ class TestUpsertAnswer:
         assert [row["response_id"] for row in captured.rows("blast_result")] == [2, 3]
         assert (answer.count, answer.new) == (3, 2)
         assert len(answer.keys()) == 3
-        assert context.tally == {day("2026-11-22"): {3}}
+        assert context.tally == {day("2026-11-22"): {3: at("2026-11-22 08:00")}}
 
     def test_comments_are_tallied_only_from_blast_results(self, captured, api):
         body = comments_body(b"nice", b"also nice")

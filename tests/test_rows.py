@@ -235,3 +235,48 @@ class TestTheKeyInValues:
         fields["comment"] = API_KEY[:-1]
         assert build_row(context, "blast_result", fields)["comment"] == API_KEY[:-1]
         assert captured.messages("warning") == []
+
+
+class TestDateJoin:
+    AT = datetime(2026, 11, 20, 8, 15)
+
+    def comment(self, context, **fields):
+        record = {"response_id": "7", "comment": "Nice", **fields}
+        return build_row(context, "comment", record)
+
+    def test_a_comment_without_a_date_takes_its_responses_once_said(self, context, captured):
+        context.tally = {self.AT.date(): {7: self.AT, 8: self.AT}}
+        row = self.comment(context, date_submitted="", response_date=None)
+        assert row["date_submitted"] == self.AT and "response_date" not in row
+        assert self.comment(context)["date_submitted"] == self.AT
+        (said,) = [m for m in captured.messages("info") if "carry no date_submitted" in m]
+        assert said == (
+            "comment: getComments records carry no date_submitted: each takes it from the "
+            "blast_result record of its response_id read in this sync"
+        )
+        assert context.unjoined == 0
+
+    def test_a_comment_whose_response_was_not_read_is_skipped_never_keyless(
+        self, context, captured
+    ):
+        context.tally = {self.AT.date(): {8: self.AT}}
+        assert self.comment(context) is None
+        assert context.unjoined == 1
+        (warned,) = captured.messages("warning")
+        assert warned == (
+            "comment: skipped a record without date_submitted whose response (response_id 7) "
+            "blast_result did not read in this sync; it is read again next sync"
+        )
+
+    def test_a_date_of_its_own_is_kept_and_a_bad_one_is_no_missing_one(self, context, captured):
+        context.tally = {self.AT.date(): {7: self.AT}}
+        own = self.comment(context, response_date="2026-11-21 10:00:00")
+        assert own["date_submitted"] == datetime(2026, 11, 21, 10, 0)
+        assert self.comment(context, date_submitted="0000-00-00 00:00:00") is None
+        assert context.unjoined == 0 and not captured.messages("info")
+
+    def test_only_a_table_whose_spec_names_a_source_joins(self, context, captured):
+        context.tally = {self.AT.date(): {1: self.AT}}
+        record = {"response_id": "1", "blast_id": "2", "thermometer_id": "3"}
+        assert build_row(context, "blast_result", record) is None
+        assert context.unjoined == 0

@@ -668,3 +668,33 @@ class TestAFilterByAnotherDateOverSyncs:
         assert any("no sync reads" in m for m in captured.messages("warning"))
         landed = {row["response_id"] for row in captured.rows("comment")}
         assert landed == {row["response_id"] for row in api.fake.truth("comment")}
+
+
+class TestCommentsWithoutADate:
+    def comment_keys(self, rows):
+        return sorted((row["response_id"], row["date_submitted"]) for row in rows)
+
+    def test_every_comment_lands_with_its_responses_date(self, captured, capped):
+        fake = capped(comment_dates="undated")
+        run()
+        truth = self.comment_keys(fake.truth("comment"))
+        assert self.comment_keys(captured.rows("comment")) == truth and truth
+        assert not captured.messages("warning")
+        assert "comment_unproven" not in captured.checkpoints[-1]
+
+    def test_comments_whose_responses_were_not_read_are_read_again_next_sync(
+        self, captured, capped, api
+    ):
+        fake = capped(comment_dates="undated")
+        api.script("getBlastResults", (500, "down"), (500, "down"), (500, "down"), (500, "down"))
+        with pytest.raises(RuntimeError, match=r"failed for blast_result \("):
+            run()  # no blast result read: no comment lands, and none without its date
+        assert captured.rows("comment") == []
+        warned = "\n".join(captured.messages("warning"))
+        assert "skipped a record without date_submitted whose response" in warned
+        assert "could not be proven complete, so responses may be missing" in warned
+        state = captured.checkpoints[-1]
+        assert "comment_cursor" not in state  # nothing proven
+        run(state=state)
+        truth = self.comment_keys(fake.truth("comment"))
+        assert self.comment_keys(captured.rows("comment")) == truth

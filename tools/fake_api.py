@@ -213,6 +213,7 @@ class FakeCustomerThermometer:
         retry_after_once=None,
         max_limit=None,
         limit_refusal="document",
+        comment_dates="dated",
     ):
         self.api_key = api_key
         self.timeout_over_days = timeout_over_days
@@ -253,6 +254,7 @@ class FakeCustomerThermometer:
         self.retry_after_once = retry_after_once  # the first request: 429 asking that wait
         self.max_limit = max_limit  # a list asked with a larger `limit` is refused
         self.limit_refusal = limit_refusal  # how: see VARIANT_CHOICES
+        self.comment_dates = comment_dates  # `undated`: comment records carry no date
         if retry_after_once is not None:
             self.next_faults.append("429_long")
         self._lock = threading.Lock()
@@ -362,6 +364,8 @@ class FakeCustomerThermometer:
         names = list(COMMENT_FIELDS)
         if not response["omit_date_submitted"]:
             names.append("date_submitted")
+        if record_tag == "comment" and self.comment_dates == "undated":
+            names = [name for name in names if name not in ("date_submitted", "response_date")]
         if record_tag != "comment":
             names += RESPONSE_ONLY_FIELDS
             if "location" in response:
@@ -430,7 +434,11 @@ class FakeCustomerThermometer:
             return [_row(response, full=True) for response in responses]
         if table == "comment":
             full = self.list_roots["getComments"] != LIST_ROOTS["getComments"]
-            return [_row(response, full=full) for response in responses if response["comment"]]
+            rows = [_row(response, full=full) for response in responses if response["comment"]]
+            if self.comment_dates == "undated" and not full:
+                for row in rows:  # the date comes from the blast result: no response_date
+                    row["response_date"] = None
+            return rows
         if table == "thermometer":
             return [dict(item) for item in self.thermometers]
         if table == "recipient_list":
@@ -893,6 +901,10 @@ VARIANT_CHOICES = {
         ["document", "status", "text"],
         "how a `limit` above --max-limit is refused: an XML error document (HTTP 200), HTTP 400, "
         "or a plain-text complaint (HTTP 200)",
+    ),
+    "comment_dates": (
+        ["dated", "undated"],
+        "`undated`: getComments records carry neither date_submitted nor response_date",
     ),
     "counts": (
         ["exact", "answered", "capped", "with_deleted", "none"],
