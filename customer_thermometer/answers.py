@@ -96,6 +96,8 @@ def upsert_answer(context, table, response, answer, delivered):
     key_fields = TABLE_SPECS[table]["primary_key"]
     joins = "tallied_from" in TABLE_SPECS[table]  # a record's date may come from another's
     unjoined = context.unjoined
+    dates = context.date_reader(table)
+    doubts, dates.spans = dates.doubts, {}
     primary_key_of = key_packer(table)
     texts_of = KeyTexts(table)
     tally = context.tally if table == "blast_result" else None
@@ -134,6 +136,7 @@ def upsert_answer(context, table, response, answer, delivered):
                 tally.setdefault(day, {})[row["response_id"]] = row["date_submitted"]
     answer.bytes = context.answer_bytes
     answer.unjoined = context.unjoined - unjoined
+    answer.doubtful = dates.doubts - doubts
     note_progress(context, table)
 
 
@@ -213,6 +216,7 @@ class Answer:
         self.new = 0  # records not delivered before in this sync
         self.new_days = set()  # the days of those records
         self.unjoined = 0  # records without a date whose response's date was not read
+        self.doubtful = 0  # records held back: a date whose day and month could be either
         self.bytes = 0  # of the answer, decompressed
         self.field = field
         self.keys_by_day = {}

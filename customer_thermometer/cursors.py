@@ -4,6 +4,7 @@ read, and the date filter the answers showed, every saved value validated before
 import json
 from datetime import date, datetime, timedelta
 
+from .dates import DATE_LAYOUTS
 from .masking import cited
 from .specs import (
     DATE_FIELDS,
@@ -25,6 +26,7 @@ STATE_SUFFIXES = (
     "_largest_answer",
     "_unproven",
     "_limit",
+    "_date_layout",
 )
 
 
@@ -157,7 +159,8 @@ def validate_state(state, today):
         ValueError: naming the state key: a cursor that is not a date, lies after tomorrow or
             before EARLIEST_DATE (from_date's earliest: reading from there would skip
             responses or walk back through decades), history ranges that are not days within
-            those bounds, or a saved date filter or `limit` that is not one the connector knows.
+            those bounds, or a saved date filter, `limit` or datetime layout that is not one the
+            connector knows.
     """
     tomorrow = today + timedelta(days=1)  # a cursor is the newest day the answers held
     for table in DATED_TABLES:
@@ -178,6 +181,7 @@ def validate_state(state, today):
         read_date_filter(state, table)
         read_largest_answer(state, table)
         read_limit(state, table)
+        read_date_layout(state, table)
 
 
 def out_of_bounds(key, value, what, tomorrow):
@@ -227,6 +231,22 @@ def read_date_filter(state, table):
             f"to {MAX_LOOKBACK_DAYS}."
         )
     return field, lag
+
+
+def read_date_layout(state, table):
+    """Return the layout of a table's datetimes an earlier sync's answers proved (one of
+    DATE_LAYOUTS), or None.
+
+    Raises:
+        ValueError: a saved value that is not one of those.
+    """
+    value = state.get(f"{table}_date_layout")
+    if value is not None and value not in DATE_LAYOUTS:
+        raise ValueError(
+            f"State '{table}_date_layout' is {cited(value)}: expected one of "
+            f"{', '.join(DATE_LAYOUTS)} (the layout the API's datetimes were proven in)."
+        )
+    return value
 
 
 NO_LIMIT = "none"  # how the state saves the form of LIMIT_FORMS that sends no `limit`
@@ -300,8 +320,8 @@ def advanced_state(state, context):
     """Return the state to save: each dated table's cursor, the history it still has to read and
     the windows it read but could not prove (read again, see walk.unproven_to_save()), as far
     as its walk proved (a failed table's too), its date filter when the answers showed it
-    follows another date than date_submitted, and the `limit` its lists were answered with when
-    it is not the first form tried.
+    follows another date than date_submitted, the `limit` its lists were answered with when
+    it is not the first form tried, and the layout its datetimes were proven in (DateReader).
 
     A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
     answer an earlier version kept (a cap can change: it proves nothing); other keys are kept
@@ -315,6 +335,9 @@ def advanced_state(state, context):
                 new_state.pop(f"{table}_limit", None)
             else:
                 new_state[f"{table}_limit"] = NO_LIMIT if walk.limit is None else walk.limit
+        reader = context.date_readers.get(table)
+        if reader is not None and reader.layout is not None:
+            new_state[f"{table}_date_layout"] = reader.layout
         if walk is None or walk.progress is None or walk.progress[0] is None:
             continue  # not read, or nothing proven: the saved state stands
         cursor, left, unproven = walk.progress

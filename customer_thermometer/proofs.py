@@ -52,14 +52,9 @@ def read_window(context, table, window):
         return split(context, table, window, Answer(walk.field), None)
     if not dates_fit(context, table, window, answer):
         return [] if walk.restart else [window]  # read again, as the answer showed how
-    if answer.unjoined:
-        warn_unproven(
-            context,
-            table,
-            window,
-            f"{count_of(answer.unjoined, 'record')} without a date whose response "
-            f"{TABLE_SPECS[table]['tallied_from']} did not read in this sync: skipped",
-        )
+    if not dates_read(context, table, window, answer):
+        return in_doubt(context, table, window, answer)
+    joined_or_not(context, table, window, answer)
     if answer.lag_days:
         walk.lag_days = max(walk.lag_days, answer.lag_days)
     if window.group is not None:
@@ -77,6 +72,77 @@ def read_window(context, table, window):
     if not at_risk:
         return complete_answer(context, table, window, answer)
     return answer_at_risk(context, table, window, answer)
+
+
+def joined_or_not(context, table, window, answer):
+    """Leave a window whose records without a date could not be joined (see build_row()) not
+    proven: a warning names it, and it is read again next sync."""
+    if answer.unjoined:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"{count_of(answer.unjoined, 'record')} without a date whose response "
+            f"{TABLE_SPECS[table]['tallied_from']} did not read in this sync: skipped",
+        )
+
+
+def dates_read(context, table, window, answer):
+    """Return False when an answer held records whose dates read as a day and month either way
+    (see in_doubt()); note a window whose dates were all read in a known layout (a layout newly
+    known is said once)."""
+    say_layout(context, table)
+    if answer.doubtful:
+        return False
+    if context.date_reader(table).layout is not None:
+        context.walk(table).decided_days.append((window.start, window.end))
+    return True
+
+
+def in_doubt(context, table, window, answer):
+    """Go on with an answer that held records whose dates read as a day and month either way
+    (see DateReader), held back: return what is still to read for its window.
+
+    The layout is known once a later record shows a day past 12, or once it is the only one
+    under which they fall in the days asked for: the window is then read again. Until then, a
+    window of several days is read again in halves, whose fewer days tell the two apart; a day
+    that still does not is held back (see walk.doubted())."""
+    walk = context.walk(table)
+    reader = context.date_reader(table)
+    reader.decide_by_days(*asked_days(walk, window))
+    delivered = child_delivered(walk, window, answer, window.start, window.end)
+    if reader.layout is not None:
+        say_layout(context, table)
+        return [window._replace(delivered=delivered)]
+    if window.start < window.end:
+        middle = window.start + (window.end - window.start) // 2
+        older = child_delivered(walk, window, answer, window.start, middle)
+        newer = child_delivered(walk, window, answer, middle + timedelta(days=1), window.end)
+        return [
+            new_window(window.start, middle, older),
+            new_window(middle + timedelta(days=1), window.end, newer),
+        ]
+    walk.doubted.append((window._replace(delivered=delivered), answer.doubtful))
+    return []
+
+
+def say_layout(context, table):
+    """Say once at INFO the layout a table's answers proved its dates are in (DateReader)."""
+    reader = context.date_reader(table)
+    if reader.layout is not None and not reader.said:
+        reader.said = True
+        say(
+            context,
+            log.info,
+            f"{table}: {context.walk(table).method} writes dates as {reader.layout} "
+            f"({reader.how}): its answers are read so from now on, and the next syncs start "
+            f"with it",
+        )
+
+
+def all_delivered(walk, window, answer):
+    """Return {day: keys} a window and its answer held in the days it asks for."""
+    return child_delivered(walk, window, answer, window.start, window.end)
 
 
 def shows_cut(context, window, answer):

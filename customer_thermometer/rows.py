@@ -5,9 +5,10 @@ from datetime import datetime
 
 from fivetran_connector_sdk import Logging as log
 
+from .dates import DOUBT
 from .masking import mask_secrets
 from .output import quoted, say, warn_first_few
-from .specs import TABLE_SPECS
+from .specs import DATED_TABLES, TABLE_SPECS
 
 
 def _to_long(text):
@@ -74,7 +75,8 @@ TABLE_CONVERTERS = {
 def build_row(context, table, fields):
     """Convert one record's fields to a typed row, or return None when a key is missing.
 
-    Empty values are left out (NULL); unknown fields are kept as text; a value that cannot be
+    Empty values are left out (NULL); unknown fields are kept as text; a datetime that is not
+    ISO 8601 is read in the table's other layouts (see DateReader); a value that cannot be
     converted is left out with a warning; `date_submitted` falls back to `response_date`, and
     for a record with neither, to its response's in another table (see joined_date()).
 
@@ -83,22 +85,14 @@ def build_row(context, table, fields):
         table: the table name.
         fields: field name to text, from iter_records().
     Returns:
-        The row, or None when a primary-key value is missing (counted and logged), or a date
-        could not be joined (counted in context.unjoined).
+        The row, or None when a primary-key value is missing (counted and logged), a date could
+        not be joined (counted in context.unjoined), or a date is in doubt (see DateReader).
     """
     row = {name: text for name, text in fields.items() if text}
     if context.key_finder.holds(row.values()):
         mask_key_values(context, table, row)
-    for name, convert in TABLE_CONVERTERS[table]:
-        text = row.get(name)
-        if text is None:
-            continue
-        try:
-            row[name] = convert(text)
-        except ValueError:
-            del row[name]
-            column_type = TABLE_SPECS[table]["columns"][name]
-            warn_bad_value(context, table, name, column_type, fields.get("response_id"))
+    if not typed(context, table, row, fields.get("response_id")):
+        return None  # held back: counted by the table's DateReader
     if "date_submitted" not in row and "response_date" in row:
         row["date_submitted"] = row["response_date"]
     if undated(table, fields) and not joined_date(context, table, row):
@@ -114,6 +108,41 @@ def build_row(context, table, fields):
             )
             return None
     return row
+
+
+def typed(context, table, row, response_id):
+    """Convert a row's values to their columns' types in place (one that does not convert is
+    dropped, with a warning); return False when a datetime is in doubt (see DateReader)."""
+    doubt = False
+    for name, convert in TABLE_CONVERTERS[table]:
+        text = row.get(name)
+        if text is None:
+            continue
+        try:
+            row[name] = convert(text)
+        except ValueError:
+            value = (
+                other_layout(context, table, text, name) if convert is _to_naive_datetime else None
+            )
+            if value is None:
+                del row[name]
+                column_type = TABLE_SPECS[table]["columns"][name]
+                warn_bad_value(context, table, name, column_type, response_id)
+            else:
+                row[name] = value
+                doubt = doubt or value is DOUBT
+    return not doubt
+
+
+def other_layout(context, table, text, name):
+    """Return a datetime of a field that is not ISO 8601 read by the table's DateReader: a
+    datetime, DOUBT (day and month could be either, see DateReader), or None when no layout
+    reads it."""
+    filtered = table in DATED_TABLES and name == context.walk(table).field
+    try:
+        return context.date_reader(table).read(text, filtered)
+    except ValueError:
+        return None
 
 
 def undated(table, fields):

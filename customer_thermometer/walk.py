@@ -9,12 +9,13 @@ from fivetran_connector_sdk import Logging as log
 
 from .answers import Answer, fetch_list
 from .cursors import day_total, describe_ranges, merged_ranges, without
+from .dates import DAY_FIRST, MONTH_FIRST
 from .errors import ApiError
 from .output import count_of, say
 from .proofs import check_group, child_delivered, defer_check, read_window
 from .reports import log_shape_report, log_table_summary
 from .specs import DATE_FIELDS, MAX_HISTORY_RANGES, MAX_UNPROVEN_TRIES
-from .windows import GroupCheck, Window, log_unproven, new_window
+from .windows import GroupCheck, Window, log_unproven, new_window, warn_unproven
 
 RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days first
 
@@ -135,6 +136,46 @@ def new_cursor(context, walk, cursor):
     return min(max(days), context.upper_bound) if days else None
 
 
+def doubts_to_read(context, table):
+    """Return the windows held back in doubt to read again once the layout is known (those no
+    window read since covered: see not_read_since()), leaving none held back; otherwise []."""
+    walk = context.walk(table)
+    if not walk.doubted or context.date_reader(table).layout is None:
+        return []
+    again, walk.doubted = not_read_since(walk), []
+    return again
+
+
+def not_read_since(walk):
+    """Return the windows held back in doubt (see doubted()) whose days no window read once the
+    layout was known covered: those are read again."""
+    read = merged_ranges(walk.decided_days)
+    return [
+        window
+        for window, _ in walk.doubted
+        if not any(first <= window.start and window.end <= last for first, last in read)
+    ]
+
+
+def doubted(context, table, kept):
+    """Warn of each window whose records were held back because their dates read as a day and
+    month either way (see DateReader), and return the cursor kept before the first of them, so
+    that the next syncs read them again until an answer tells the two layouts apart."""
+    walk = context.walk(table)
+    for window, records in walk.doubted:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"the dates of {count_of(records, 'record')} read as {DAY_FIRST} and as "
+            f"{MONTH_FIRST} alike (day and month both 12 or less), and no answer has told the "
+            f"two apart yet: held back, not landed",
+        )
+    if kept is None or not walk.doubted:
+        return kept
+    return min(kept, min(window.start for window, _ in walk.doubted))
+
+
 def unproven_to_save(walk, earlier, left, kept, failed=None):
     """Return the (first, last, tries) windows a walk leaves to be read again, and set
     walk.given_up to those tried by MAX_UNPROVEN_TRIES syncs in a row.
@@ -206,13 +247,15 @@ def sync_windowed_table(context, table, cursor, history=(), unproven=()):
             current = item_days(walk, item)
             read_item(context, table, item, pending)
             current = None
+            if not pending:
+                pending = doubts_to_read(context, table)
             if walk.restart:
                 restart(context, walk)
                 starts = start_windows(context, table, cursor, history)
                 pending = list(starts)
     finally:
         left = [item_days(walk, item) for item in pending] + ([current] if current else [])
-        kept = new_cursor(context, walk, cursor)
+        kept = doubted(context, table, new_cursor(context, walk, cursor))
         if kept is not None:
             left = still_to_read(left, cursor, kept, history, starts[-1].start)
         if walk.refuted is not None:
@@ -247,7 +290,8 @@ def read_item(context, table, item, pending):
 def restart(context, walk):
     """Forget what the answers showed under the date field the walk gave up."""
     walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
-    walk.newest, walk.unproven_days, walk.size_proven = None, [], []
+    walk.newest, walk.unproven_days, walk.size_proven, walk.doubted = None, [], [], []
+    walk.decided_days = []
     walk.cut_sizes, walk.most, walk.refuted, walk.cut_bytes = set(), 0, None, None
     context.tally.clear()
     context.submitted = None

@@ -68,6 +68,8 @@ class TableWalk:
         self.most = 0  # records of the largest answer of this sync (never lowered)
         self.refuted = None  # why answers as small as another may be cut, once they showed it
         self.given_up = []  # (first, last) days tried by MAX_UNPROVEN_TRIES syncs, not proven
+        self.doubted = []  # (window, records) held back: dates that read either way (DateReader)
+        self.decided_days = []  # (first, last) own days of windows read with a known layout
         self.progress = None  # (cursor, ranges still to read, not proven) once it stopped
 
     @property

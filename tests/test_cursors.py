@@ -14,6 +14,7 @@ from customer_thermometer.cursors import (
     merged_ranges,
     read_cursor,
     read_date_filter,
+    read_date_layout,
     read_history,
     read_largest_answer,
     read_limit,
@@ -21,6 +22,7 @@ from customer_thermometer.cursors import (
     validate_state,
     without,
 )
+from customer_thermometer.dates import DateReader
 from customer_thermometer.specs import DATED_TABLES, SYNC_LIMITS
 from tests.conftest import TODAY, UNDER_EVERY_PARSER, day
 from tests.support import UPPER, run
@@ -363,8 +365,11 @@ class Walked:
 class Synced:
     """A sync's context as advanced_state() reads it: the walk of each table read."""
 
-    def __init__(self, **walks):
+    def __init__(self, layouts=None, **walks):
         self.walks = walks
+        self.date_readers = {
+            table: DateReader(layout) for table, layout in (layouts or {}).items()
+        }
 
 
 class TestAdvancedState:
@@ -425,6 +430,20 @@ class TestAdvancedState:
             validate_state({"blast_result_limit": value}, TODAY)
         assert str(raised.value).startswith("State 'blast_result_limit' is ")
         assert "expected one of 10000, 5000, 1000, 500, 200, none" in str(raised.value)
+
+    @pytest.mark.parametrize("layout", ["DD/MM/YYYY", "MM/DD/YYYY"])
+    def test_a_layout_the_answers_proved_is_saved_and_read_back(self, layout):
+        state = advanced_state({}, Synced(layouts={"comment": layout, "blast_result": None}))
+        assert state == {"comment_date_layout": layout}
+        assert read_date_layout(state, "comment") == layout
+        assert read_date_layout(state, "blast_result") is None
+
+    @pytest.mark.parametrize("value", ["dd/mm/yyyy", "YYYY/MM/DD", "", 1, ["DD/MM/YYYY"]])
+    def test_a_saved_layout_the_connector_never_saves_is_a_state_error(self, value):
+        with pytest.raises(ValueError) as raised:
+            validate_state({"comment_date_layout": value}, TODAY)
+        assert str(raised.value).startswith("State 'comment_date_layout' is ")
+        assert "expected one of DD/MM/YYYY, MM/DD/YYYY" in str(raised.value)
 
     def test_no_saved_limit_is_the_first_form(self):
         assert read_limit({}, "comment") == 10000

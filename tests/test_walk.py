@@ -5,12 +5,16 @@ from datetime import date, timedelta
 
 import pytest
 
+from customer_thermometer.proofs import read_window
 from customer_thermometer.specs import SYNC_LIMITS
 from customer_thermometer.walk import (
+    doubted,
+    doubts_to_read,
     log_walk_end,
     made_progress,
     new_cursor,
     no_progress,
+    not_read_since,
     reordered,
     restart,
     start_windows,
@@ -18,7 +22,7 @@ from customer_thermometer.walk import (
     sync_windowed_table,
     unproven_to_save,
 )
-from customer_thermometer.windows import TableWalk
+from customer_thermometer.windows import TableWalk, log_unproven
 from tests.conftest import API_KEY, TODAY, UNDER_EVERY_PARSER, day, small_account
 from tests.support import (
     LIST_METHODS,
@@ -698,3 +702,122 @@ class TestCommentsWithoutADate:
         run(state=state)
         truth = self.comment_keys(fake.truth("comment"))
         assert self.comment_keys(captured.rows("comment")) == truth
+
+
+class TestDateLayouts:
+    def landed(self, captured, fake):
+        for table in ("blast_result", "comment"):
+            got = sorted(
+                (row["response_id"], row["date_submitted"]) for row in captured.rows(table)
+            )
+            truth = sorted(
+                (row["response_id"], row["date_submitted"]) for row in fake.truth(table)
+            )
+            assert got == truth and truth, table
+
+    def said(self, captured):
+        return [m for m in captured.messages("info") if "writes dates as" in m]
+
+    @pytest.mark.parametrize(
+        "layout, saved",
+        [
+            ("day_first", "DD/MM/YYYY"),
+            ("month_first", "MM/DD/YYYY"),
+            ("day_first_dots", "DD/MM/YYYY"),
+            ("year_slash", None),
+        ],
+    )
+    def test_every_row_lands_typed_and_a_day_or_month_reading_is_saved(
+        self, captured, capped, layout, saved
+    ):
+        fake = capped(datetimes=layout)
+        run()
+        self.landed(captured, fake)
+        assert not captured.messages("warning")
+        state = captured.checkpoints[-1]
+        assert state.get("blast_result_date_layout") == saved
+        assert state.get("comment_date_layout") == saved
+        assert len(self.said(captured)) == (2 if saved else 0)
+        if saved:
+            assert self.said(captured)[0] == (
+                f"blast_result: getBlastResults writes dates as {saved} (a day past 12): its "
+                f"answers are read so from now on, and the next syncs start with it"
+            )
+        captured.upserts.clear()
+        captured.logs.clear()
+        run(state=state)  # the next sync starts with it: nothing to decide
+        assert not self.said(captured) and not captured.messages("warning")
+        assert captured.checkpoints[-1].get("blast_result_date_layout") == saved
+
+    def ambiguous(self, capped):
+        """An account whose every response is of the 1st to the 12th of a month."""
+        # October 6 to 11 (sends from October 2), read as June 10 to November 10 too: both
+        # before tomorrow
+        return capped(datetimes="day_first", today=date(2026, 10, 11), days=6)
+
+    def test_dates_that_read_either_way_are_told_apart_by_fewer_days(self, captured, capped):
+        fake = self.ambiguous(capped)
+        run()
+        self.landed(captured, fake)
+        assert not captured.messages("warning")
+        (said, _) = self.said(captured)
+        assert "DD/MM/YYYY (only under it do they fall in the days asked for)" in said
+        assert captured.checkpoints[-1]["blast_result_cursor"] == "2026-10-11"
+
+    def test_a_day_whose_dates_still_read_either_way_is_held_back_and_not_passed(
+        self, captured, api
+    ):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        record = keyed_record(date_submitted="05/03/2026 10:00:00")  # neither reading is 11-20
+        api.script("getBlastResults", (200, blast_xml(record)))
+        assert read_window(context, "blast_result", window("2026-11-20", "2026-11-20")) == []
+        assert [(w.start, records) for w, records in walk.doubted] == [(day("2026-11-20"), 1)]
+        assert captured.rows("blast_result") == []
+        assert doubted(context, "blast_result", day("2026-11-25")) == day("2026-11-20")
+        log_unproven(context, "blast_result")
+        (warned,) = captured.messages("warning")
+        assert warned.startswith("blast_result: getBlastResults 2026-11-20..2026-11-20 could not")
+        assert (
+            "the dates of 1 record read as DD/MM/YYYY and as MM/DD/YYYY alike (day and month "
+            "both 12 or less), and no answer has told the two apart yet: held back, not landed"
+        ) in warned
+        assert doubted(context, "blast_result", None) is None
+
+    def test_a_held_back_day_is_read_again_once_the_layout_is_known(self, captured):
+        context = sync_context()
+        walk = context.walk("blast_result")
+        held = [(window("2026-11-20", "2026-11-20"), 1), (window("2026-11-02", "2026-11-02"), 2)]
+        walk.doubted = list(held)
+        assert doubts_to_read(context, "blast_result") == [] and walk.doubted == held
+        context.date_reader("blast_result").layout = "DD/MM/YYYY"
+        walk.decided_days = [(day("2026-11-01"), day("2026-11-10"))]  # read whole since
+        assert doubts_to_read(context, "blast_result") == [window("2026-11-20", "2026-11-20")]
+        assert walk.doubted == [] and doubts_to_read(context, "blast_result") == []
+        walk.doubted = list(held)
+        walk.decided_days.append((day("2026-11-11"), day("2026-11-27")))
+        assert not_read_since(walk) == []
+
+    def test_the_days_asked_for_tell_the_layouts_apart(self, captured, capped):
+        fake = self.ambiguous(capped)
+        run(state={"blast_result_cursor": "2026-10-09", "comment_cursor": "2026-10-09"})
+        (said, _) = self.said(captured)
+        assert (
+            "writes dates as DD/MM/YYYY (only under it do they fall in the days asked for)" in said
+        )
+        landed = {row["response_id"] for row in captured.rows("blast_result")}
+        assert landed == {
+            row["response_id"]
+            for row in fake.truth("blast_result")
+            if row["date_submitted"].date() >= date(2026, 10, 7)
+        }
+        assert captured.checkpoints[-1]["blast_result_date_layout"] == "DD/MM/YYYY"
+
+    def test_a_held_back_window_is_read_again_once_a_later_answer_decides(self, captured, capped):
+        # The oldest records kept: the first answers hold only days 1 to 12 of November.
+        fake = capped(
+            datetimes="day_first", today=date(2026, 11, 20), days=20, cap=20, keep="oldest"
+        )
+        run()
+        self.landed(captured, fake)
+        assert not [m for m in captured.messages("warning") if "held back" in m]

@@ -53,6 +53,13 @@ STALLS = ("header", "chunk_size", "trailers", "gzip_empty", "gzip_garbage")
 STALL_TICK_SECONDS = 0.05
 STALL_MOST_SECONDS = 120
 ISO_OFFSETS = ["Z", "+00:00", "+05:30", "-08:00"]
+# The other layouts an account may write its datetimes in (`datetimes`), each with seconds.
+DATETIME_LAYOUTS = {
+    "day_first": "%d/%m/%Y %H:%M:%S",
+    "month_first": "%m/%d/%Y %H:%M:%S",
+    "year_slash": "%Y/%m/%d %H:%M:%S",
+    "day_first_dots": "%d.%m.%Y %H:%M:%S",
+}
 # What a real account may do differently (the shared API notes), each played by the stand-in's
 # options: the end-to-end tests land every row under each, and tools.same_behaviour compares two
 # versions of the connector under each.
@@ -419,11 +426,14 @@ class FakeCustomerThermometer:
         """Render a value as the API does: timestamps as YYYY-MM-DD HH:MM:SS, booleans as 0/1.
 
         With `datetimes="iso_offset"`, timestamps are ISO 8601 with a `T` and an offset that
-        varies (`Z`, `+00:00`, `+05:30`, `-08:00`); the wall-clock time is the same.
+        varies (`Z`, `+00:00`, `+05:30`, `-08:00`); the wall-clock time is the same. The other
+        `datetimes` are the layouts of DATETIME_LAYOUTS.
         """
         if isinstance(value, datetime) and self.datetimes == "iso_offset":
             offset = ISO_OFFSETS[value.second % len(ISO_OFFSETS)]
             return value.strftime("%Y-%m-%dT%H:%M:%S") + offset
+        if isinstance(value, datetime) and self.datetimes in DATETIME_LAYOUTS:
+            return value.strftime(DATETIME_LAYOUTS[self.datetimes])
         return _text(value)
 
     def truth(self, table):
@@ -886,8 +896,10 @@ VARIANT_CHOICES = {
     ),
     "fields_as": (["elements", "attributes"], '`attributes`: <thermometer id="101" name="S"/>'),
     "datetimes": (
-        ["plain", "iso_offset"],
-        "`iso_offset`: 2017-08-18T22:33:39+00:00, with varying offsets",
+        ["plain", "iso_offset", *DATETIME_LAYOUTS],
+        "`iso_offset`: 2017-08-18T22:33:39+00:00, with varying offsets; `day_first`: "
+        "18/08/2017 22:33:39; `month_first`: 08/18/2017 22:33:39; `year_slash`: 2017/08/18 "
+        "22:33:39; `day_first_dots`: 18.08.2017 22:33:39",
     ),
     "to_date": (
         ["inclusive", "midnight"],
