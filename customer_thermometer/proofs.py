@@ -7,12 +7,14 @@ from datetime import timedelta
 from fivetran_connector_sdk import Logging as log
 
 from .answers import Answer
+from .conventions import counted_empty, dates_read, in_doubt, joined_or_not, other_form_finds
 from .errors import ApiError, WindowTimeoutError
 from .output import count_of, say, warn_first_few
 from .specs import DATE_FIELDS, TABLE_SPECS
 from .windows import (
     GroupCheck,
     asked_days,
+    child_delivered,
     distrust,
     empty_but_tallied,
     fetch_count,
@@ -74,77 +76,6 @@ def read_window(context, table, window):
     return answer_at_risk(context, table, window, answer)
 
 
-def joined_or_not(context, table, window, answer):
-    """Leave a window whose records without a date could not be joined (see build_row()) not
-    proven: a warning names it, and it is read again next sync."""
-    if answer.unjoined:
-        warn_unproven(
-            context,
-            table,
-            window,
-            f"{count_of(answer.unjoined, 'record')} without a date whose response "
-            f"{TABLE_SPECS[table]['tallied_from']} did not read in this sync: skipped",
-        )
-
-
-def dates_read(context, table, window, answer):
-    """Return False when an answer held records whose dates read as a day and month either way
-    (see in_doubt()); note a window whose dates were all read in a known layout (a layout newly
-    known is said once)."""
-    say_layout(context, table)
-    if answer.doubtful:
-        return False
-    if context.date_reader(table).layout is not None:
-        context.walk(table).decided_days.append((window.start, window.end))
-    return True
-
-
-def in_doubt(context, table, window, answer):
-    """Go on with an answer that held records whose dates read as a day and month either way
-    (see DateReader), held back: return what is still to read for its window.
-
-    The layout is known once a later record shows a day past 12, or once it is the only one
-    under which they fall in the days asked for: the window is then read again. Until then, a
-    window of several days is read again in halves, whose fewer days tell the two apart; a day
-    that still does not is held back (see walk.doubted())."""
-    walk = context.walk(table)
-    reader = context.date_reader(table)
-    reader.decide_by_days(*asked_days(walk, window))
-    delivered = child_delivered(walk, window, answer, window.start, window.end)
-    if reader.layout is not None:
-        say_layout(context, table)
-        return [window._replace(delivered=delivered)]
-    if window.start < window.end:
-        middle = window.start + (window.end - window.start) // 2
-        older = child_delivered(walk, window, answer, window.start, middle)
-        newer = child_delivered(walk, window, answer, middle + timedelta(days=1), window.end)
-        return [
-            new_window(window.start, middle, older),
-            new_window(middle + timedelta(days=1), window.end, newer),
-        ]
-    walk.doubted.append((window._replace(delivered=delivered), answer.doubtful))
-    return []
-
-
-def say_layout(context, table):
-    """Say once at INFO the layout a table's answers proved its dates are in (DateReader)."""
-    reader = context.date_reader(table)
-    if reader.layout is not None and not reader.said:
-        reader.said = True
-        say(
-            context,
-            log.info,
-            f"{table}: {context.walk(table).method} writes dates as {reader.layout} "
-            f"({reader.how}): its answers are read so from now on, and the next syncs start "
-            f"with it",
-        )
-
-
-def all_delivered(walk, window, answer):
-    """Return {day: keys} a window and its answer held in the days it asks for."""
-    return child_delivered(walk, window, answer, window.start, window.end)
-
-
 def shows_cut(context, window, answer):
     """Return True when a part's answer held new records of its own days (those of the days
     after them may be another date's) before yesterday (later ones may have come since): its
@@ -191,7 +122,7 @@ def complete_answer(context, table, window, answer):
         )
         return []
     if answer.count == 0:
-        return empty_but_tallied(context, table, window)
+        return counted_empty(context, table, window) or empty_but_tallied(context, table, window)
     believed = witness.agreed and not walk.cut_seen and walk.refuted is None
     if witness.unusable or walk.verifying or believed:
         # No count to use; or calibrated, and no cut that a count should look for.
@@ -249,6 +180,10 @@ def verify_claim(context, table, window, answer, counted):
     finally:
         walk.verifying = False
     if walk.found_new == found:
+        why = f"answered {answer.count:,} records, {counted} counted, and parts found none more"
+        again = other_form_finds(context, table, window, why)
+        if again is not None:
+            return follow_ups + [again]  # read again in the form that answered more
         distrust(
             walk,
             f"it counted {counted} for {window_label(walk, window)}, and the windows that "
@@ -460,18 +395,6 @@ def probe_proves(context, table, window, answer):
         return False  # not read: it proves nothing
     walk.largest = max(walk.largest, wide_answer.count)
     return wide_answer.count > answer.count and not wide_answer.new
-
-
-def child_delivered(walk, window, answer, start, end):
-    """Return {day: keys} that window or its answer held in the days a child start..end asks."""
-    margin = timedelta(days=walk.margin)
-    low, high = start - margin, end + margin
-    delivered = {}
-    for source in (window.delivered, answer.keys_by_day):
-        for day, keys in source.items():
-            if low <= day <= high:
-                delivered[day] = delivered[day] | keys if day in delivered else keys
-    return delivered
 
 
 def own_days(window, answer):

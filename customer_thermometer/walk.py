@@ -12,10 +12,17 @@ from .cursors import day_total, describe_ranges, merged_ranges, without
 from .dates import DAY_FIRST, MONTH_FIRST
 from .errors import ApiError
 from .output import count_of, say
-from .proofs import check_group, child_delivered, defer_check, read_window
+from .proofs import check_group, defer_check, read_window
 from .reports import log_shape_report, log_table_summary
 from .specs import DATE_FIELDS, MAX_HISTORY_RANGES, MAX_UNPROVEN_TRIES
-from .windows import GroupCheck, Window, log_unproven, new_window, warn_unproven
+from .windows import (
+    GroupCheck,
+    Window,
+    child_delivered,
+    log_unproven,
+    new_window,
+    warn_unproven,
+)
 
 RECENT_DAYS = 7  # a first sync that may stop on its budget reads these days first
 

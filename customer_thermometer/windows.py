@@ -37,6 +37,9 @@ class TableWalk:
         self.table = table
         self.limit = limit  # the `limit` sent, one of LIMIT_FORMS (None: none)
         self.limit_answered = False  # whether a list was answered with it in this sync
+        self.records_answered = False  # whether a list answered a record in this sync
+        self.empty_counted = False  # whether an empty answer was counted (see counted_empty())
+        self.forms_tried = False  # whether other forms were tried for a silent refusal
         self.next_group = 1
         self.requests = 0  # lists and counts asked for this table in this sync
         self.calibrated = False  # whether calibrate() ran
@@ -175,8 +178,9 @@ def fetch_window(context, table, window, keep_days=None):
                     f"{window_label(walk, window)} was refused in each form tried "
                     f"({', '.join(tried)}), the last: {error}"
                 ) from None
-            use_limit(context, walk, simpler[0], error)
+            use_limit(context, walk, simpler[0], f"it was refused ({error})")
     walk.limit_answered = True
+    walk.records_answered = walk.records_answered or answer.count > 0
     last = answer.span(walk.field)[1]
     if last is not None and (walk.newest is None or last > walk.newest):
         walk.newest = last
@@ -185,12 +189,24 @@ def fetch_window(context, table, window, keep_days=None):
     return answer
 
 
+def child_delivered(walk, window, answer, start, end):
+    """Return {day: keys} that window or its answer held in the days a child start..end asks."""
+    margin = timedelta(days=walk.margin)
+    low, high = start - margin, end + margin
+    delivered = {}
+    for source in (window.delivered, answer.keys_by_day):
+        for day, keys in source.items():
+            if low <= day <= high:
+                delivered[day] = delivered[day] | keys if day in delivered else keys
+    return delivered
+
+
 def limit_label(limit):
     """Return a form of LIMIT_FORMS as a log line names it."""
     return "no limit" if limit is None else f"limit={limit}"
 
 
-def use_limit(context, walk, limit, refusal):
+def use_limit(context, walk, limit, why):
     """Ask the next lists of a table with another `limit`, saying why (INFO).
 
     What the answers showed of the cap belongs to the form they were asked in: the size rule
@@ -199,8 +215,8 @@ def use_limit(context, walk, limit, refusal):
     say(
         context,
         log.info,
-        f"{walk.table}: {walk.method} with {limit_label(walk.limit)} was refused ({refusal}); "
-        f"asking with {limit_label(limit)} instead, from now on",
+        f"{walk.table}: asking {walk.method} with {limit_label(limit)} instead of "
+        f"{limit_label(walk.limit)}, from now on: {why}",
     )
     walk.limit = limit
     walk.largest = walk.most = 0

@@ -773,6 +773,7 @@ class TestCompleteAnswer:
 
     def test_a_smaller_answer_under_doubt_is_unproven(self, walked):
         walked.doubt = True
+        walked.walk("blast_result").records_answered = True  # an empty answer is not counted
         days = window("2026-11-10", "2026-11-12")
         assert complete_answer(walked, "blast_result", days, answer_of("2026-11-11")) == []
         (unproven,) = walked.walk("blast_result").unproven
@@ -1038,6 +1039,7 @@ class TestCompleteAnswerCounts:
         context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
         context.tally = {day("2026-11-10"): {1, 2}}
         context.walk("comment").largest = 10
+        context.walk("comment").records_answered = True  # no other form is tried
         days = window("2026-11-10", "2026-11-12")
         assert complete_answer(context, "comment", days, Answer()) == []
         (unproven,) = context.walk("comment").unproven
@@ -1052,6 +1054,7 @@ class TestVerifyClaim:
     def test_parts_that_find_nothing_more_make_the_count_unbelieved(self, walked, answers):
         walk = walked.walk("blast_result")
         walk.witness.agreed = 1
+        walk.forms_tried = True  # other forms answered no more records
         answer = answer_of("2026-11-10", "2026-11-12")
         verify_claim(walked, "blast_result", window("2026-11-10", "2026-11-12"), answer, 4)
         assert walk.doubt and walked.doubt

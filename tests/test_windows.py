@@ -27,11 +27,12 @@ from customer_thermometer.windows import (
     witness_name,
     witnessed,
 )
-from tests.conftest import API_KEY, TODAY, day
+from tests.conftest import API_KEY, TODAY, day, small_account
 from tests.support import (
     UPPER,
     blast_xml,
     capped_account,
+    in_every_form,
     keyed_record,
     keys,
     run,
@@ -454,7 +455,10 @@ class TestRefusedLimit:
         assert sorted(keys(captured.rows("blast_result"))) == truth_keys(fake)
         said = [m for m in captured.messages("info") if "was refused" in m]
         assert len(said) == 6 and "limit must be between 1 and 500" in said[0]
-        assert "asking with limit=5000 instead" in said[0]
+        assert said[0].startswith(
+            "blast_result: asking getBlastResults with limit=5000 instead of limit=10000, from "
+            "now on: it was refused (getBlastResults 1970-01-01..2026-11-27 answered "
+        )
         state = captured.checkpoints[-1]
         assert state["blast_result_limit"] == 500 and state["comment_limit"] == 500
 
@@ -490,6 +494,43 @@ class TestRefusedLimit:
         assert "HTTP 400: 'bad request'" in error
         assert len(api.sent("getBlastResults")) == 6
         assert "blast_result_limit" not in captured.checkpoints[-1]  # none answered
+
+    def test_a_limit_refused_silently_with_an_empty_list_is_found_by_the_count(
+        self, captured, capped, api
+    ):
+        fake = capped(max_limit=1000, limit_refusal="empty")
+        run()
+        assert sorted(keys(captured.rows("blast_result"))) == truth_keys(fake)
+        comments = {row["response_id"] for row in captured.rows("comment")}
+        assert comments == {row["response_id"] for row in fake.truth("comment")}
+        said = [m for m in captured.messages("info") if "from now on" in m]
+        assert said[0] == (
+            "blast_result: asking getBlastResults with limit=5000 instead of limit=10000, from "
+            "now on: getBlastResults 1970-01-01..2026-11-27 answered no record, and 60 counted "
+            "(a `limit` refused silently?)"
+        )
+        assert captured.checkpoints[-1]["blast_result_limit"] == 1000
+        assert not captured.messages("warning")
+
+    def test_an_empty_list_in_every_form_keeps_the_first_and_is_not_proven(self, captured, api):
+        api.script("getBlastResults", *in_every_form((200, "<thermometer_blast_responses/>")))
+        run()
+        limits = [sent.get("limit") for sent in api.sent("getBlastResults")]
+        assert limits == ["10000", "5000", "1000", "500", "200", None]
+        said = [m for m in captured.messages("info") if "from now on" in m]
+        assert said[-1] == (
+            "blast_result: asking getBlastResults with limit=10000 instead of no limit, from now "
+            "on: no simpler form answered more records"
+        )
+        (warned,) = [m for m in captured.messages("warning") if "blast_result" in m]
+        assert "it answered no record in any form, and 60 were counted" in warned
+        assert "blast_result_limit" not in captured.checkpoints[-1]
+
+    def test_an_empty_list_a_count_agrees_with_is_taken(self, captured, api):
+        api.fake = small_account(responses=0)
+        run()
+        assert len(api.sent("getBlastResults")) == 1 and len(api.sent("getNumResponsesValue")) == 2
+        assert not captured.messages("warning")
 
     def test_a_new_form_starts_the_size_rule_afresh(self, captured, api):
         context = sync_context()

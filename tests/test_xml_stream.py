@@ -26,7 +26,7 @@ from customer_thermometer.xml_stream import (
     record_tags,
     says_error,
 )
-from tests.conftest import UNDER_EVERY_PARSER
+from tests.conftest import UNDER_EVERY_PARSER, small_account
 from tests.support import (
     BLAST_RECORD,
     BLAST_ROOT,
@@ -48,6 +48,7 @@ from tests.support import (
 @UNDER_EVERY_PARSER
 class TestBodies:
     def test_empty_body_and_empty_root_are_no_data(self, captured, api):
+        api.fake = small_account(responses=0)  # counts and tallies of 0 agree
         api.script("getComments", (200, "  \n"))
         api.script("getBlastResults", (200, '<?xml version="1.0"?><thermometer_blast_responses/>'))
         run()

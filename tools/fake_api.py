@@ -470,13 +470,7 @@ class FakeCustomerThermometer:
         if method in self.overrides:
             return 200, {}, [self.overrides[method]]
         if method in self.list_roots and self._limit_refused(query):
-            message = f"limit must be between 1 and {self.max_limit}".encode()
-            document = b"<?xml version='1.0'?><error><message>%s</message></error>" % message
-            if self.limit_refusal == "status":
-                return 400, {"Content-Type": "text/plain"}, [message]
-            if self.limit_refusal == "text":
-                return 200, {"Content-Type": "text/plain"}, [message]
-            return 200, {}, [document]
+            return self._refusal(method)
         if method in self.list_roots and self._too_long(query):
             return 504, {}, [b"<html><body>504 Gateway Time-out</body></html>"]
         if method in self.list_roots:
@@ -490,6 +484,18 @@ class FakeCustomerThermometer:
         if method in VALUE_METHODS:
             return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
         return 200, {}, [b"Unknown method"]
+
+    def _refusal(self, method):
+        """Return the answer to a list asked with a `limit` above max_limit (limit_refusal)."""
+        message = f"limit must be between 1 and {self.max_limit}".encode()
+        if self.limit_refusal == "status":
+            return 400, {"Content-Type": "text/plain"}, [message]
+        if self.limit_refusal == "text":
+            return 200, {"Content-Type": "text/plain"}, [message]
+        if self.limit_refusal == "empty":  # silently: a list of nothing
+            root = self.list_roots[method][0].encode()
+            return 200, {}, [b"<?xml version='1.0'?><%s/>" % root]
+        return 200, {}, [b"<?xml version='1.0'?><error><message>%s</message></error>" % message]
 
     def _limit_refused(self, query):
         """Return True when a list query's `limit` is one max_limit refuses (above it, or not a
@@ -910,9 +916,9 @@ VARIANT_CHOICES = {
         "`blast_date`: fromDate/toDate select responses by their send date",
     ),
     "limit_refusal": (
-        ["document", "status", "text"],
+        ["document", "status", "text", "empty"],
         "how a `limit` above --max-limit is refused: an XML error document (HTTP 200), HTTP 400, "
-        "or a plain-text complaint (HTTP 200)",
+        "a plain-text complaint (HTTP 200), or silently, with an empty list",
     ),
     "comment_dates": (
         ["dated", "undated"],

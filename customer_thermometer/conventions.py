@@ -1,0 +1,134 @@
+"""What the answers teach of the API's conventions as a sync goes, beyond the proofs: the
+layout of its dates, a record dated by another table's, and a `limit` refused silently (a list
+a count contradicts that no smaller window explains)."""
+
+from datetime import timedelta
+
+from fivetran_connector_sdk import Logging as log
+
+from .output import count_of, say
+from .specs import LIMIT_FORMS, TABLE_SPECS
+from .windows import (
+    asked_days,
+    child_delivered,
+    fetch_count,
+    fetch_window,
+    new_window,
+    use_limit,
+    warn_unproven,
+    window_label,
+)
+
+
+def joined_or_not(context, table, window, answer):
+    """Leave a window whose records without a date could not be joined (see build_row()) not
+    proven: a warning names it, and it is read again next sync."""
+    if answer.unjoined:
+        warn_unproven(
+            context,
+            table,
+            window,
+            f"{count_of(answer.unjoined, 'record')} without a date whose response "
+            f"{TABLE_SPECS[table]['tallied_from']} did not read in this sync: skipped",
+        )
+
+
+def dates_read(context, table, window, answer):
+    """Return False when an answer held records whose dates read as a day and month either way
+    (see in_doubt()); note a window whose dates were all read in a known layout (a layout newly
+    known is said once)."""
+    say_layout(context, table)
+    if answer.doubtful:
+        return False
+    if context.date_reader(table).layout is not None:
+        context.walk(table).decided_days.append((window.start, window.end))
+    return True
+
+
+def in_doubt(context, table, window, answer):
+    """Go on with an answer that held records whose dates read as a day and month either way
+    (see DateReader), held back: return what is still to read for its window.
+
+    The layout is known once a later record shows a day past 12, or once it is the only one
+    under which they fall in the days asked for: the window is then read again. Until then, a
+    window of several days is read again in halves, whose fewer days tell the two apart; a day
+    that still does not is held back (see walk.doubted())."""
+    walk = context.walk(table)
+    reader = context.date_reader(table)
+    reader.decide_by_days(*asked_days(walk, window))
+    delivered = child_delivered(walk, window, answer, window.start, window.end)
+    if reader.layout is not None:
+        say_layout(context, table)
+        return [window._replace(delivered=delivered)]
+    if window.start < window.end:
+        middle = window.start + (window.end - window.start) // 2
+        older = child_delivered(walk, window, answer, window.start, middle)
+        newer = child_delivered(walk, window, answer, middle + timedelta(days=1), window.end)
+        return [
+            new_window(window.start, middle, older),
+            new_window(middle + timedelta(days=1), window.end, newer),
+        ]
+    walk.doubted.append((window._replace(delivered=delivered), answer.doubtful))
+    return []
+
+
+def say_layout(context, table):
+    """Say once at INFO the layout a table's answers proved its dates are in (DateReader)."""
+    reader = context.date_reader(table)
+    if reader.layout is not None and not reader.said:
+        reader.said = True
+        say(
+            context,
+            log.info,
+            f"{table}: {context.walk(table).method} writes dates as {reader.layout} "
+            f"({reader.how}): its answers are read so from now on, and the next syncs start "
+            f"with it",
+        )
+
+
+def other_form_finds(context, table, window, why):
+    """Ask a window whose answer a count contradicts in each simpler form of LIMIT_FORMS (once
+    a sync): the API may refuse a `limit` silently, by answering less. Return the window to
+    read again in the first form that answered records no answer had (it serves the rest of
+    the sync, see use_limit()), or None: the form asked before is asked again.
+
+    Args:
+        why: how the answers contradict the count, for the log.
+    """
+    walk = context.walk(table)
+    simpler = LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
+    if walk.forms_tried or not simpler:
+        return None
+    walk.forms_tried = True
+    before = walk.limit
+    why = f"{window_label(walk, window)} {why} (a `limit` refused silently?)"
+    for limit in simpler:
+        use_limit(context, walk, limit, why)
+        answer = fetch_window(context, table, window)
+        walk.found_new += answer.new
+        if answer.new:  # upserted now: not upserted again
+            return window._replace(delivered=child_delivered(walk, window, answer, *window[:2]))
+        why = "no more records answered"
+    use_limit(context, walk, before, "no simpler form answered more records")
+    return None
+
+
+def counted_empty(context, table, window):
+    """Check the first empty answer of a sync in which no list answered a record yet against
+    the table's count (for blast_result, 1 request; a tally costs none): a count of more means
+    the API may have refused the `limit` silently (see other_form_finds()). Return what is
+    still to read for the window (none where no form answered a record: it is not proven)."""
+    walk = context.walk(table)
+    if walk.records_answered or walk.empty_counted:
+        return []
+    walk.empty_counted = True
+    counted = fetch_count(context, table, window)
+    if not counted:
+        return []
+    again = other_form_finds(context, table, window, f"answered no record, and {counted} counted")
+    if again is not None:
+        return [again]
+    warn_unproven(
+        context, table, window, f"it answered no record in any form, and {counted} were counted"
+    )
+    return []
