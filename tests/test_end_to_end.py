@@ -14,7 +14,7 @@ import pytest
 
 from tests.deferring.deferring_parser import MODES
 from tests.support import in_ranges, kept_or_given_up
-from tools.fake_api import FAULTS, MEANINGS, VARIANTS, FakeCustomerThermometer
+from tools.fake_api import CONVENTIONS, FAULTS, MEANINGS, VARIANTS, FakeCustomerThermometer
 from tools.harness import REPOSITORY, Project, deferring_parser_env, edited_copy
 
 API_KEY = "e2e-SECRET-key-5f1c9a7e3b"
@@ -258,6 +258,40 @@ def test_every_row_lands_whatever_the_answers_turn_out_to_mean(runner, variant):
             }
         if variant.get("to_date") == "midnight":
             assert "toDate seems to end at the start of its day (its midnight)" in result.output
+
+
+@pytest.mark.parametrize("variant", CONVENTIONS.values(), ids=list(CONVENTIONS))
+def test_every_row_lands_whatever_convention_the_answers_teach(runner, variant):
+    with FakeCustomerThermometer(
+        responses=3000, days=730, seed=8, api_key=API_KEY, **variant
+    ) as api:
+        first = runner.sync(api)
+        assert first.succeeded, first.output[-3000:]
+        assert "may be missing" not in first.output
+        assert_warehouse_equals_truth(runner, api)
+        for table, types in EXPECTED_TYPES.items():
+            actual = runner.project.column_types(table)
+            assert {name: actual.get(name) for name in types} == types, table
+        learned = {}
+        if "max_limit" in variant:
+            learned.update(blast_result_limit=variant["max_limit"])
+            learned.update(comment_limit=variant["max_limit"])
+        layout = {"day_first": "DD/MM/YYYY", "month_first": "MM/DD/YYYY"}.get(
+            variant.get("datetimes")
+        )
+        if layout:
+            learned.update(blast_result_date_layout=layout)
+            if variant.get("comment_dates") != "undated":  # no date of their own to read
+                learned.update(comment_date_layout=layout)
+        state = runner.project.state()
+        assert {key: state[key] for key in state if "cursor" not in key} == learned
+        if variant.get("comment_dates") == "undated":
+            assert "getComments records carry no date_submitted" in first.output
+        api.add_responses(40, days_ago=(0, 1, 2))
+        second = runner.sync(api)  # starts with what the first learned
+        assert second.succeeded, second.output[-3000:]
+        assert " instead of limit=" not in second.output and "writes dates as" not in second.output
+        assert_warehouse_equals_truth(runner, api)
 
 
 CAPS_OF_NO_ONE_NUMBER = {

@@ -107,6 +107,31 @@ MEANINGS = {
     },
 }
 
+# Conventions of a real account our sources do not show, which the answers teach (issue 27):
+# each lands every row, the convention learned saved for the next syncs; alone, and with a
+# cap of 1,000 or `limit` ignored.
+CONVENTIONS = {
+    "limit above 1,000 refused by an error document": {"max_limit": 1000},
+    "limit above 500 refused by HTTP 400": {"max_limit": 500, "limit_refusal": "status"},
+    "limit above 1,000 refused silently": {"max_limit": 1000, "limit_refusal": "empty"},
+    "datetimes as DD/MM/YYYY": {"datetimes": "day_first"},
+    "datetimes as MM/DD/YYYY": {"datetimes": "month_first"},
+    "comments without a date": {"comment_dates": "undated"},
+    "all three, cap 1,000": {
+        "cap": 1000,
+        "max_limit": 1000,
+        "limit_refusal": "text",
+        "datetimes": "day_first",
+        "comment_dates": "undated",
+    },
+    "all three, limit ignored": {
+        "ignore_limit": True,
+        "max_limit": 5000,
+        "datetimes": "month_first",
+        "comment_dates": "undated",
+    },
+}
+
 LIST_ROOTS = {
     "getComments": ("comments", "comment"),
     "getBlastResults": ("thermometer_blast_responses", "thermometer_blast_response"),
