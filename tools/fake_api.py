@@ -15,7 +15,9 @@ oldest records kept or the latest sends (responses coming days after their send)
 oldest first, comments in the blast shape, capitalised names, fields as attributes, ISO datetimes
 with offsets, date bounds ignored, `toDate` read as its midnight, dates filtered on the send date,
 sends without a temperature, counts of answered responses only or of a capped list or no count
-at all, and a cap drawn afresh for each answer or one of bytes.
+at all, a cap drawn afresh for each answer or one of bytes, and conventions the answers must
+teach: a `limit` above a maximum refused (openly or silently), datetimes in other layouts,
+comments without a date, and a long Retry-After.
 
 The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
 
