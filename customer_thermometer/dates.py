@@ -46,9 +46,8 @@ class DateReader:
 
     def __init__(self, layout=None):
         self.layout = layout
-        self.how = "an earlier sync's answers" if layout else None  # what decided the layout
-        self.said = layout is not None  # whether how was said (see proofs.say_layout())
-        self.read_any = False  # whether a datetime in another layout than ISO was read
+        self.how = None  # what decided the layout, once answers did
+        self.said = layout is not None  # whether it was said (a saved one was, by a sync before)
         self.doubts = 0  # dates read both ways, while undecided
         self.spans = {}  # layout -> (first, last) day of the doubtful dates read so
 
@@ -65,7 +64,6 @@ class DateReader:
         first, _, second, third, hour, minute, second_of, fraction = found.groups()
         time = [int(hour or 0), int(minute or 0), int(second_of or 0)]
         micro = int((fraction or "0").ljust(6, "0"))
-        self.read_any = True
         if len(first) == 4:  # year first: YYYY/MM/DD
             return datetime(int(first), int(second), int(third), *time, micro)
         if len(third) != 4:

@@ -2,7 +2,6 @@
 conventions: the day-or-month layout of its dates, comments dated by blast_result, and a `limit`
 refused silently."""
 
-
 import pytest
 
 from customer_thermometer.conventions import (
@@ -59,14 +58,15 @@ class TestLayoutSaid:
         assert len(captured.messages("info")) == 1
         saved.close()
 
-    def test_only_windows_read_whole_in_a_known_layout_are_noted(self, synced):
+    def test_only_windows_read_whole_in_a_known_layout_are_noted(self, synced, captured):
         walk = synced.walk("blast_result")
         days = window("2026-11-10", "2026-11-12")
         assert dates_read(synced, "blast_result", days, answer_of("2026-11-10"))
         assert walk.decided_days == []  # no layout known: the dates were ISO
-        synced.date_reader("blast_result").layout = "DD/MM/YYYY"
+        synced.date_reader("blast_result").read("13/11/2026")
         assert dates_read(synced, "blast_result", days, answer_of("2026-11-10"))
         assert walk.decided_days == [(day("2026-11-10"), day("2026-11-12"))]
+        assert "writes dates as DD/MM/YYYY" in captured.messages("info")[0]  # newly known
         doubtful = answer_of("2026-11-10")
         doubtful.doubtful = 1
         assert not dates_read(synced, "blast_result", days, doubtful)
@@ -92,13 +92,16 @@ class TestInDoubt:
         assert "MM/DD/YYYY (only under it do they fall in the days asked for)" in said
 
     def test_days_that_do_not_tell_are_read_in_halves(self, synced):
-        answer = self.doubt(synced, "11/10/2026 10:00")
+        self.doubt(synced, "11/10/2026 10:00")
+        answer = answer_of("2026-10-26", "2026-10-27", "2026-11-10")
+        answer.doubtful = 1
         again = in_doubt(synced, "blast_result", window("2026-10-01", "2026-11-20"), answer)
         assert [(w.start, w.end, w.side, w.cut_at) for w in again] == [
             (day("2026-10-01"), day("2026-10-26"), None, None),
             (day("2026-10-27"), day("2026-11-20"), None, None),
         ]
-        assert set(again[1].delivered) == {day("2026-11-10")} and again[0].delivered == {}
+        assert set(again[0].delivered) == {day("2026-10-26")}  # each half: its days' records
+        assert set(again[1].delivered) == {day("2026-10-27"), day("2026-11-10")}
         assert synced.walk("blast_result").doubted == []
 
     def test_a_day_that_does_not_tell_is_held_back(self, synced):
@@ -110,15 +113,24 @@ class TestInDoubt:
 
 
 class TestSilentRefusal:
-    def test_simpler_forms_are_tried_once_and_the_first_with_more_is_kept(self, synced, api):
+    def test_simpler_forms_are_tried_once_and_the_first_with_more_is_kept(
+        self, synced, api, captured
+    ):
         api.script("getBlastResults", EMPTY, EMPTY)  # 5000 and 1000 answer nothing either
         walk = synced.walk("blast_result")
+        walk.found_new = 5
         days = window("2026-10-28", "2026-11-27")
         again = other_form_finds(synced, "blast_result", days, "answered too few")
         assert [sent["limit"] for sent in api.sent("getBlastResults")] == ["5000", "1000", "500"]
-        assert walk.limit == 500 and walk.forms_tried and walk.found_new == 60
+        assert walk.limit == 500 and walk.forms_tried and walk.found_new == 65
         assert again.start == days.start and sum(map(len, again.delivered.values())) == 60
         assert other_form_finds(synced, "blast_result", days, "again") is None  # once a sync
+        said = captured.messages("info")
+        assert said[0].endswith("answered too few (a `limit` refused silently?)")
+        assert said[1] == (
+            "blast_result: asking getBlastResults with limit=1000 instead of limit=5000, from now "
+            "on: no more records answered"
+        )
 
     def test_no_form_answering_more_restores_the_form_sent_before(self, synced, api, captured):
         api.script("getBlastResults", *in_every_form(EMPTY))
@@ -140,7 +152,9 @@ class TestSilentRefusal:
         assert other_form_finds(synced, "blast_result", days, "x") is None
         assert api.queries == []
 
-    def test_the_first_empty_answer_of_a_sync_without_records_is_counted(self, synced, api):
+    def test_the_first_empty_answer_of_a_sync_without_records_is_counted(
+        self, synced, api, captured
+    ):
         walk = synced.walk("blast_result")
         days = window("2026-10-28", "2026-11-27")
         api.script("getBlastResults", EMPTY)  # 5000 answers nothing; 1000 answers the 60
@@ -148,6 +162,10 @@ class TestSilentRefusal:
         assert len(again) == 1 and walk.limit == 1000
         assert len(api.sent("getNumResponsesValue")) == 1 and walk.empty_counted
         assert counted_empty(synced, "blast_result", days) == []  # once a sync
+        assert captured.messages("info")[0].endswith(
+            "getBlastResults 2026-10-28..2026-11-27 answered no record, and 60 counted (a "
+            "`limit` refused silently?)"
+        )
 
     def test_no_count_after_a_record_and_none_for_a_count_that_agrees(self, synced, api):
         walk = synced.walk("blast_result")

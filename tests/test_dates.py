@@ -65,7 +65,34 @@ class TestLayouts:
     def test_a_year_first_date_decides_nothing(self):
         reader = DateReader()
         reader.read("2026/02/13")
-        assert reader.layout is None and reader.read_any and reader.doubts == 0
+        assert reader.layout is None and reader.doubts == 0
+
+    @pytest.mark.parametrize(
+        "text, layout, read",
+        [
+            ("13/12/2026", DAY_FIRST, datetime(2026, 12, 13)),
+            ("12/13/2026", MONTH_FIRST, datetime(2026, 12, 13)),
+            ("31/01/2026 10:00:00.5", DAY_FIRST, datetime(2026, 1, 31, 10, 0, 0, 500000)),
+        ],
+    )
+    def test_the_first_day_past_12_decides_and_says_so(self, text, layout, read):
+        reader = DateReader()
+        assert reader.read(text) == read
+        assert (reader.layout, reader.how, reader.said) == (layout, "a day past 12", False)
+
+    @pytest.mark.parametrize("text", ["12/11/2026", "11/12/2026", "01/12/2026"])
+    def test_day_and_month_of_12_or_less_are_a_doubt(self, text):
+        reader = DateReader()
+        assert reader.read(text) is DOUBT and reader.layout is None
+
+    @pytest.mark.parametrize("text", ["05/05/2026 10:00", "12/12/2026 10:00"])
+    def test_a_day_that_is_its_month_reads_one_way(self, text):
+        reader = DateReader()
+        value = reader.read(text)
+        assert value.day == value.month and reader.doubts == 0 and reader.layout is None
+
+    def test_a_saved_layout_was_said_by_the_sync_that_learned_it(self):
+        assert DateReader(DAY_FIRST).said and not DateReader().said
 
     def test_a_date_either_way_is_a_doubt_with_both_readings_kept(self):
         reader = DateReader()
@@ -84,6 +111,7 @@ class TestDecideByDays:
         reader.read("05/03/2026", True)
         assert reader.decide_by_days(date(2026, 3, 1), date(2026, 3, 31)) == DAY_FIRST
         assert reader.layout == DAY_FIRST and reader.spans == {}
+        assert reader.how == "only under it do they fall in the days asked for"
         reader = DateReader()
         reader.read("05/03/2026", True)
         assert reader.decide_by_days(date(2026, 5, 3), date(2026, 5, 3)) == MONTH_FIRST
