@@ -215,7 +215,8 @@ def waited_message(waits):
     longest = max(waits.values())
     return (
         f"Customer Thermometer asked every table to wait before asking again (Retry-After), up "
-        f"to {longest:,.0f} s, longer than a sync waits, so the sync stopped without waiting; "
+        f"to {client.seconds(longest)}, longer than a sync waits, so the sync stopped without "
+        f"waiting; "
         f"nothing was lost, and every table is read again next sync (schedule it after the wait)."
     )
 

@@ -150,7 +150,7 @@ def make_api_request(context, table, method, params, read_body, split_on_timeout
             unreachable = error.unreachable
             if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
                 raise LongWaitError(
-                    f"{request_label} answered {reason}, asking to wait {retry_after:,.0f} s "
+                    f"{request_label} answered {reason}, asking to wait {seconds(retry_after)} "
                     f"before asking again, more than the {MAX_RETRY_AFTER_SECONDS} s a sync "
                     f"waits: not asked again in this sync",
                     retry_after,
@@ -314,6 +314,11 @@ def unreachable_reason(error):
         return "the connection timed out"
     said = SYSTEM_ERROR_PATTERN.search(str(reason))
     return said.group(1).strip() if said else type(reason).__name__
+
+
+def seconds(wait):
+    """Return a wait for a message: `3,600 s`, or `for ever` for one past any number."""
+    return f"{wait:,.0f} s" if math.isfinite(wait) else "for ever"
 
 
 def backoff_seconds(attempt, retry_after):

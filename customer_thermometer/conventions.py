@@ -17,6 +17,7 @@ from .windows import (
     use_limit,
     warn_unproven,
     window_label,
+    witness_name,
 )
 
 
@@ -113,22 +114,42 @@ def other_form_finds(context, table, window, why):
     return None
 
 
-def counted_empty(context, table, window):
-    """Check the first empty answer of a sync in which no list answered a record yet against
-    the table's count (for blast_result, 1 request; a tally costs none): a count of more means
-    the API may have refused the `limit` silently (see other_form_finds()). Return what is
-    still to read for the window (none where no form answered a record: it is not proven)."""
+def empty_answer(context, table, window):
+    """Check an empty answer against the table's count (for blast_result 1 request, the tally of
+    blast_result for comments: none); return what is still to read for its window.
+
+    A count of 0 proves it. A count of more contradicts it: the API may refuse the `limit`
+    silently, by answering less, so the simpler forms are tried (see other_form_finds()), and
+    the window is read again in the first that answers records; where none does, it is not
+    proven (a warning names it, and it is read again next sync). With no count to check it, it
+    is taken as it is once a list of this sync answered a record, and is not proven before.
+    """
     walk = context.walk(table)
-    if walk.records_answered or walk.empty_counted:
+    if walk.verifying:
+        return []  # verify_claim() compares what the parts found with the count
+    counted = None if walk.witness.unusable else fetch_count(context, table, window)
+    if counted is None:
+        if not walk.records_answered:
+            warn_unproven(
+                context,
+                table,
+                window,
+                "it answered no record, no list of this sync had answered one yet, and no "
+                "count could check it",
+            )
         return []
-    walk.empty_counted = True
-    counted = fetch_count(context, table, window)
-    if not counted:
+    if counted == 0:
         return []
-    again = other_form_finds(context, table, window, f"answered no record, and {counted} counted")
+    why = f"answered no record, and {witness_name(table)} counted {counted}"
+    again = other_form_finds(context, table, window, why)
     if again is not None:
         return [again]
-    warn_unproven(
-        context, table, window, f"it answered no record in any form, and {counted} were counted"
-    )
+    if "tallied_from" in TABLE_SPECS[table]:
+        said = (
+            f"{TABLE_SPECS[table]['tallied_from']} read {count_of(counted, 'response')} with a "
+            f"comment for those days"
+        )
+    else:
+        said = f"{witness_name(table)} counted {counted}"
+    warn_unproven(context, table, window, f"it answered no record, while {said}")
     return []

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fivetran_connector_sdk import Logging as log
 
 from .answers import Answer
-from .conventions import counted_empty, dates_read, in_doubt, joined_or_not, other_form_finds
+from .conventions import dates_read, empty_answer, in_doubt, joined_or_not, other_form_finds
 from .errors import ApiError, WindowTimeoutError
 from .output import count_of, say, warn_first_few
 from .specs import DATE_FIELDS, TABLE_SPECS
@@ -16,7 +16,6 @@ from .windows import (
     asked_days,
     child_delivered,
     distrust,
-    empty_but_tallied,
     fetch_count,
     fetch_window,
     new_window,
@@ -122,7 +121,7 @@ def complete_answer(context, table, window, answer):
         )
         return []
     if answer.count == 0:
-        return counted_empty(context, table, window) or empty_but_tallied(context, table, window)
+        return empty_answer(context, table, window)
     believed = witness.agreed and not walk.cut_seen and walk.refuted is None
     if witness.unusable or walk.verifying or believed:
         # No count to use; or calibrated, and no cut that a count should look for.

@@ -4,6 +4,7 @@ read, and what it proved or left unproven (warned about, read again later)."""
 import collections
 import functools
 import math
+import re
 from datetime import timedelta
 
 from fivetran_connector_sdk import Logging as log
@@ -12,7 +13,7 @@ from .answers import Answer, CountWitness, fetch_list
 from .client import fetch_value
 from .errors import ApiError, RefusedError, UnexpectedBodyError
 from .masking import masked_snippet
-from .output import count_of, say, warn_first_few
+from .output import say, warn_first_few
 from .specs import DATE_FIELDS, LIMIT_FORMS, RECORD_LIMIT, TABLE_SPECS
 
 
@@ -38,7 +39,6 @@ class TableWalk:
         self.limit = limit  # the `limit` sent, one of LIMIT_FORMS (None: none)
         self.limit_answered = False  # whether a list was answered with it in this sync
         self.records_answered = False  # whether a list answered a record in this sync
-        self.empty_counted = False  # whether an empty answer was counted (see counted_empty())
         self.forms_tried = False  # whether other forms were tried for a silent refusal
         self.next_group = 1
         self.requests = 0  # lists and counts asked for this table in this sync
@@ -145,7 +145,9 @@ def fetch_window(context, table, window, keep_days=None):
     """Request a window's list answer; return its Answer.
 
     A refused request (see RefusedError) is asked again in each simpler form of LIMIT_FORMS in
-    turn; the first that answers serves the rest of the sync (see use_limit()).
+    turn; the first that answers serves the rest of the sync (see use_limit()). A refusal that
+    does not name the limit may be a passing one: its form is asked once more first, so that
+    one error document never makes every later sync ask for smaller answers.
 
     Args:
         keep_days: (first, last) day whose records are upserted (None: every record's).
@@ -172,11 +174,13 @@ def fetch_window(context, table, window, keep_days=None):
             break
         except RefusedError as error:
             tried.append(limit_label(walk.limit))
+            if LIMIT_PATTERN.search(str(error)) is None and tried.count(tried[-1]) < 2:
+                continue  # a refusal that does not name the limit: this form is asked once more
             simpler = LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
             if not simpler:
                 raise ApiError(
                     f"{window_label(walk, window)} was refused in each form tried "
-                    f"({', '.join(tried)}), the last: {error}"
+                    f"({', '.join(dict.fromkeys(tried))}), the last: {error}"
                 ) from None
             use_limit(context, walk, simpler[0], f"it was refused ({error})")
     walk.limit_answered = True
@@ -199,6 +203,9 @@ def child_delivered(walk, window, answer, start, end):
             if low <= day <= high:
                 delivered[day] = delivered[day] | keys if day in delivered else keys
     return delivered
+
+
+LIMIT_PATTERN = re.compile(r"\blimit", re.IGNORECASE)  # a refusal that names the `limit`
 
 
 def limit_label(limit):
@@ -254,25 +261,6 @@ def size_proven(walk, window):
     """Note a window proven by its size alone (see TableWalk); return what is left of it to
     read: nothing."""
     walk.size_proven.append((window.start, window.end))
-    return []
-
-
-def empty_but_tallied(context, table, window):
-    """Check an empty answer of a tallied table (comment) against the tally, which costs no
-    request (for other tables, nothing): responses with a comment read for those days mean the
-    answer lacks them, a window not proven complete (a warning names it)."""
-    walk = context.walk(table)
-    if "tallied_from" not in TABLE_SPECS[table] or walk.witness.unusable or walk.verifying:
-        return []  # an empty answer of blast_result is taken as it is (a count costs a request)
-    counted = fetch_count(context, table, window)
-    if counted:
-        warn_unproven(
-            context,
-            table,
-            window,
-            f"it answered no record, while {TABLE_SPECS[table]['tallied_from']} read "
-            f"{count_of(counted, 'response')} with a comment for those days",
-        )
     return []
 
 

@@ -181,8 +181,14 @@ def unresolved():
 
 
 def in_every_form(answer):
-    """Return an answer once for each form a refused list request is asked in (LIMIT_FORMS)."""
+    """Return an answer once for each form a list request may be asked in (LIMIT_FORMS)."""
     return [answer] * len(LIMIT_FORMS)
+
+
+def refused_in_every_form(answer):
+    """Return a refusal that does not name the limit as often as a list request is asked before
+    its table fails: twice in each form of LIMIT_FORMS."""
+    return [answer] * 2 * len(LIMIT_FORMS)
 
 
 def the_failure(api, captured, table, method, *answers):

@@ -24,8 +24,8 @@ from tests.support import (
     SCRIPTED_SUMMARY,
     blast_xml,
     comments_body,
-    in_every_form,
     keyed_record,
+    refused_in_every_form,
     run,
     run_scripted,
     sync_context,
@@ -36,7 +36,9 @@ from tests.support import (
 @UNDER_EVERY_PARSER
 class TestBodies:
     def test_a_plain_text_list_body_is_an_error_logged_with_its_start(self, captured, api):
-        api.script("getComments", *in_every_form((200, "Unknown method, please read it " * 20)))
+        api.script(
+            "getComments", *refused_in_every_form((200, "Unknown method, please read it " * 20))
+        )
         with pytest.raises(RuntimeError, match="comment"):
             run()
         (error,) = [m for m in captured.messages("error") if "getComments" in m]

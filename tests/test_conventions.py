@@ -5,8 +5,8 @@ refused silently."""
 import pytest
 
 from customer_thermometer.conventions import (
-    counted_empty,
     dates_read,
+    empty_answer,
     in_doubt,
     joined_or_not,
     other_form_finds,
@@ -152,35 +152,61 @@ class TestSilentRefusal:
         assert other_form_finds(synced, "blast_result", days, "x") is None
         assert api.queries == []
 
-    def test_the_first_empty_answer_of_a_sync_without_records_is_counted(
+    def test_an_empty_answer_a_count_contradicts_is_asked_in_simpler_forms(
         self, synced, api, captured
     ):
         walk = synced.walk("blast_result")
+        walk.records_answered = True  # whenever it comes
         days = window("2026-10-28", "2026-11-27")
         api.script("getBlastResults", EMPTY)  # 5000 answers nothing; 1000 answers the 60
-        again = counted_empty(synced, "blast_result", days)
+        again = empty_answer(synced, "blast_result", days)
         assert len(again) == 1 and walk.limit == 1000
-        assert len(api.sent("getNumResponsesValue")) == 1 and walk.empty_counted
-        assert counted_empty(synced, "blast_result", days) == []  # once a sync
+        assert len(api.sent("getNumResponsesValue")) == 1
         assert captured.messages("info")[0].endswith(
-            "getBlastResults 2026-10-28..2026-11-27 answered no record, and 60 counted (a "
-            "`limit` refused silently?)"
+            "getBlastResults 2026-10-28..2026-11-27 answered no record, and getNumResponsesValue "
+            "counted 60 (a `limit` refused silently?)"
         )
 
-    def test_no_count_after_a_record_and_none_for_a_count_that_agrees(self, synced, api):
-        walk = synced.walk("blast_result")
-        walk.records_answered = True
-        assert counted_empty(synced, "blast_result", window("2026-11-01", "2026-11-02")) == []
-        assert api.queries == []
+    def test_an_empty_answer_a_count_agrees_with_is_proven(self, synced, api):
         api.fake = small_account(responses=0)
-        other = sync_context()
-        assert counted_empty(other, "blast_result", window("2026-11-01", "2026-11-02")) == []
-        assert len(api.queries) == 1 and not other.walk("blast_result").forms_tried
-        other.close()
+        assert empty_answer(synced, "blast_result", window("2026-11-01", "2026-11-02")) == []
+        walk = synced.walk("blast_result")
+        assert len(api.queries) == 1 and not walk.forms_tried and walk.unproven == []
 
-    def test_an_empty_window_no_form_fills_is_unproven(self, synced, api):
+    def test_no_count_proves_it_only_once_a_list_answered_a_record(self, synced, api):
+        walk = synced.walk("blast_result")
+        walk.witness.unusable = "it counts what no list holds"
+        days = window("2026-11-01", "2026-11-02")
+        assert empty_answer(synced, "blast_result", days) == [] and api.queries == []
+        (unproven,) = walk.unproven
+        assert unproven.endswith(
+            "it answered no record, no list of this sync had answered one yet, and no count "
+            "could check it"
+        )
+        walk.records_answered = True
+        assert empty_answer(synced, "blast_result", days) == [] and len(walk.unproven) == 1
+
+    def test_an_empty_answer_no_form_fills_is_unproven(self, synced, api):
         api.script("getBlastResults", *in_every_form(EMPTY))
-        assert counted_empty(synced, "blast_result", window("2026-10-28", "2026-11-27")) == []
+        assert empty_answer(synced, "blast_result", window("2026-10-28", "2026-11-27")) == []
         (unproven,) = synced.walk("blast_result").unproven
-        assert unproven.endswith("it answered no record in any form, and 60 were counted")
+        assert unproven.endswith("it answered no record, while getNumResponsesValue counted 60")
         assert synced.walk("blast_result").limit == 10000
+
+    def test_an_empty_comment_answer_is_unproven_when_the_tally_read_some(self, synced):
+        synced.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
+        synced.tally = {day("2026-11-10"): {1: None}}
+        walk = synced.walk("comment")
+        walk.forms_tried = True
+        assert empty_answer(synced, "comment", window("2026-11-10", "2026-11-10")) == []
+        (unproven,) = walk.unproven
+        assert unproven.endswith(
+            "it answered no record, while blast_result read 1 response with a comment for "
+            "those days"
+        )
+
+    def test_no_check_while_verifying(self, synced, api):
+        walk = synced.walk("blast_result")
+        walk.verifying = True
+        assert empty_answer(synced, "blast_result", window("2026-11-10", "2026-11-10")) == []
+        assert api.queries == [] and walk.unproven == []

@@ -34,8 +34,8 @@ from tests.support import (
     assert_no_piece_of,
     blast_xml,
     everything_said,
-    in_every_form,
     keyed_record,
+    refused_in_every_form,
     run,
     run_scripted,
 )
@@ -52,7 +52,9 @@ class TestSecrecy:
     def test_the_api_key_never_reaches_a_log_line_or_exception(self, captured, api):
         url = f"{connector.validate_configuration(configuration())['base_url']}?apiKey={API_KEY}"
         api.script("getComments", *[requests.exceptions.ConnectionError(f"failed: {url}")] * 4)
-        api.script("getBlastResults", *in_every_form((200, f"Error for {API_KEY}: unavailable")))
+        api.script(
+            "getBlastResults", *refused_in_every_form((200, f"Error for {API_KEY}: unavailable"))
+        )
         api.script("getThermometers", requests.exceptions.ReadTimeout(f"timed out: {url}"))
         api.script("getRecipientLists", (404, f"<html>not found {url}</html>"))
         api.script("getNPSValue", (200, f"nothing for key {API_KEY}"[:0] + f"bad {url}"))
@@ -103,14 +105,16 @@ class TestKeyLeaks:
         url_echo = f"https://x/api.php?getMethod=getComments&apiKey={key}&limit=1"
         api.script(
             "getComments",
-            *in_every_form((200, f"Bad request {url_echo} from ab&amp;SECRETPART123")),
+            *refused_in_every_form((200, f"Bad request {url_echo} from ab&amp;SECRETPART123")),
         )
         with pytest.raises(RuntimeError, match="failed for comment") as raised:
             run(api_key=key)
         texts = everything_said(captured, raised.value)
         api.script(
             "getBlastResults",
-            *in_every_form((200, "<error>ab%26SECRETPART123 ab&amp;SECRETPART123</error>")),
+            *refused_in_every_form(
+                (200, "<error>ab%26SECRETPART123 ab&amp;SECRETPART123</error>")
+            ),
         )
         with pytest.raises(RuntimeError) as raised:
             run(state={"comment_cursor": TODAY.isoformat()}, api_key=key)

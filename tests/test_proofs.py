@@ -773,7 +773,8 @@ class TestCompleteAnswer:
 
     def test_a_smaller_answer_under_doubt_is_unproven(self, walked):
         walked.doubt = True
-        walked.walk("blast_result").records_answered = True  # an empty answer is not counted
+        walk = walked.walk("blast_result")
+        walk.witness.unusable, walk.records_answered = "no count", True  # an empty one is taken
         days = window("2026-11-10", "2026-11-12")
         assert complete_answer(walked, "blast_result", days, answer_of("2026-11-11")) == []
         (unproven,) = walked.walk("blast_result").unproven
@@ -1039,7 +1040,7 @@ class TestCompleteAnswerCounts:
         context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
         context.tally = {day("2026-11-10"): {1, 2}}
         context.walk("comment").largest = 10
-        context.walk("comment").records_answered = True  # no other form is tried
+        context.walk("comment").forms_tried = True  # no other form is tried
         days = window("2026-11-10", "2026-11-12")
         assert complete_answer(context, "comment", days, Answer()) == []
         (unproven,) = context.walk("comment").unproven

@@ -13,7 +13,6 @@ from customer_thermometer.windows import (
     TableWalk,
     asked_days,
     distrust,
-    empty_but_tallied,
     fetch_count,
     fetch_window,
     log_unproven,
@@ -367,39 +366,6 @@ class TestFetches:
         assert context.walk("blast_result").witness.unusable == "it answered 'n/a for ***'"
         context.close()
 
-    def test_an_empty_comment_answer_is_warned_of_when_the_tally_read_some(self, captured):
-        context = sync_context()
-        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
-        context.tally = {day("2026-11-10"): {1}}
-        assert empty_but_tallied(context, "comment", window("2026-11-10", "2026-11-10")) == []
-        (unproven,) = context.walk("comment").unproven
-        assert unproven.endswith(
-            "it answered no record, while blast_result read 1 response with a comment for "
-            "those days"
-        )
-        context.close()
-
-    @pytest.mark.parametrize("unusable, verifying", [("no", False), (None, True)])
-    def test_no_tally_check_without_a_witness_or_while_verifying(
-        self, captured, unusable, verifying
-    ):
-        context = sync_context()
-        context.tally_days = [(day("2026-11-01"), day("2026-11-20"))]
-        context.tally = {day("2026-11-10"): {1}}
-        walk = context.walk("comment")
-        walk.witness.unusable, walk.verifying = unusable, verifying
-        assert empty_but_tallied(context, "comment", window("2026-11-10", "2026-11-10")) == []
-        assert walk.unproven == []
-        context.close()
-
-    def test_an_empty_blast_result_answer_is_taken_as_it_is(self, captured, api):
-        context = sync_context()
-        assert empty_but_tallied(context, "blast_result", window("2026-11-10", "2026-11-10")) == []
-        assert api.queries == []
-        context.close()
-
-
-class TestOneCap:
     def walk(self, most=10):
         walk = TableWalk("blast_result")
         walk.most = most
@@ -483,7 +449,7 @@ class TestRefusedLimit:
         assert walk.limit == 10000 and not walk.limit_answered
 
     def test_a_list_refused_in_every_form_fails_its_table_naming_each(self, captured, api):
-        api.script("getBlastResults", *[(400, "bad request")] * 6)
+        api.script("getBlastResults", *[(400, "bad request")] * 12)  # twice in each form
         with pytest.raises(RuntimeError, match="failed for blast_result"):
             run()
         (error,) = [m for m in captured.messages("error") if "blast_result" in m]
@@ -492,8 +458,17 @@ class TestRefusedLimit:
             "limit=200, no limit), the last: getBlastResults" in error
         )
         assert "HTTP 400: 'bad request'" in error
-        assert len(api.sent("getBlastResults")) == 6
+        assert len(api.sent("getBlastResults")) == 12
         assert "blast_result_limit" not in captured.checkpoints[-1]  # none answered
+
+    def test_a_refusal_that_does_not_name_the_limit_is_asked_again_in_its_form_first(
+        self, captured, api
+    ):
+        api.script("getBlastResults", (200, "<error>Server busy</error>"))
+        run()
+        assert [sent["limit"] for sent in api.sent("getBlastResults")][:2] == ["10000", "10000"]
+        assert "blast_result_limit" not in captured.checkpoints[-1]
+        assert not [m for m in captured.messages("info") if "from now on" in m]
 
     def test_a_limit_refused_silently_with_an_empty_list_is_found_by_the_count(
         self, captured, capped, api
@@ -506,8 +481,8 @@ class TestRefusedLimit:
         said = [m for m in captured.messages("info") if "from now on" in m]
         assert said[0] == (
             "blast_result: asking getBlastResults with limit=5000 instead of limit=10000, from "
-            "now on: getBlastResults 1970-01-01..2026-11-27 answered no record, and 60 counted "
-            "(a `limit` refused silently?)"
+            "now on: getBlastResults 1970-01-01..2026-11-27 answered no record, and "
+            "getNumResponsesValue counted 60 (a `limit` refused silently?)"
         )
         assert captured.checkpoints[-1]["blast_result_limit"] == 1000
         assert not captured.messages("warning")
@@ -523,7 +498,7 @@ class TestRefusedLimit:
             "on: no simpler form answered more records"
         )
         (warned,) = [m for m in captured.messages("warning") if "blast_result" in m]
-        assert "it answered no record in any form, and 60 were counted" in warned
+        assert "it answered no record, while getNumResponsesValue counted 60" in warned
         assert "blast_result_limit" not in captured.checkpoints[-1]
 
     def test_an_empty_list_a_count_agrees_with_is_taken(self, captured, api):
@@ -536,7 +511,7 @@ class TestRefusedLimit:
         context = sync_context()
         walk = context.walk("blast_result")
         walk.largest, walk.most, walk.cut_sizes, walk.cut_bytes = 900, 900, {900}, (9, 900)
-        api.script("getBlastResults", (400, "no"))
+        api.script("getBlastResults", (400, "limit too large"))
         fetch_window(context, "blast_result", window("2026-11-01", "2026-11-02"))
         assert walk.limit == 5000 and walk.limit_answered
         assert (walk.cut_sizes, walk.cut_bytes) == (set(), None)

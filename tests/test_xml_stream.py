@@ -35,10 +35,10 @@ from tests.support import (
     blast_xml,
     comments_answer,
     comments_body,
-    in_every_form,
     in_pieces,
     list_shape,
     records_of,
+    refused_in_every_form,
     run,
     run_scripted,
     the_failure,
@@ -278,7 +278,7 @@ class TestErrorDocuments:
         ],
     )
     def test_an_error_document_is_an_error_never_an_empty_answer(self, captured, api, body):
-        refused = in_every_form((200, body))
+        refused = refused_in_every_form((200, body))
         failure = the_failure(api, captured, "blast_result", "getBlastResults", *refused)
         assert "getBlastResults" in failure and "an error document" in failure
         assert "Date range too large" in failure
