@@ -96,7 +96,7 @@ def upsert_answer(context, table, response, answer, delivered):
     key_fields = TABLE_SPECS[table]["primary_key"]
     joins = "tallied_from" in TABLE_SPECS[table]  # a record's date may come from another's
     unjoined = context.unjoined
-    dates = context.date_reader(table)
+    dates = context.dates
     doubts, dates.spans = dates.doubts, {}
     primary_key_of = key_packer(table)
     texts_of = KeyTexts(table)

@@ -58,7 +58,8 @@ class SyncContext:
         self.stats = {}
         self.shapes = {}
         self.walks = {}
-        self.date_readers = {}
+        # The API's datetimes, one layout for every table (see DateReader), as saved.
+        self.dates = DateReader(read_date_layout(start_state))
         # day -> {response_id: date_submitted} of the responses with a comment blast_result
         # upserted (a witness of the comments, and their dates: see submitted_dates())
         self.tally = {}
@@ -90,12 +91,6 @@ class SyncContext:
             safe_name = functools.partial(masked_column, api_key=self.api_key)
             self.shapes[table] = ListShape(TABLE_SPECS[table], safe_name)
         return self.shapes[table]
-
-    def date_reader(self, table):
-        """Return the DateReader of a table's datetimes, started from the saved layout."""
-        if table not in self.date_readers:
-            self.date_readers[table] = DateReader(read_date_layout(self.start_state, table))
-        return self.date_readers[table]
 
     def submitted_dates(self):
         """Return {response_id: date_submitted} of the responses with a comment blast_result

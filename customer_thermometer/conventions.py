@@ -41,7 +41,7 @@ def dates_read(context, table, window, answer):
     say_layout(context, table)
     if answer.doubtful:
         return False
-    if context.date_reader(table).layout is not None:
+    if context.dates.layout is not None:
         context.walk(table).decided_days.append((window.start, window.end))
     return True
 
@@ -55,11 +55,12 @@ def in_doubt(context, table, window, answer):
     window of several days is read again in halves, whose fewer days tell the two apart; a day
     that still does not is held back (see walk.doubted())."""
     walk = context.walk(table)
-    reader = context.date_reader(table)
+    reader = context.dates
     reader.decide_by_days(*asked_days(walk, window))
     delivered = child_delivered(walk, window, answer, window.start, window.end)
     if reader.layout is not None:
         say_layout(context, table)
+        walk.outside_keys = None  # read again, it may well answer the same records
         return [window._replace(delivered=delivered)]
     if window.start < window.end:
         middle = window.start + (window.end - window.start) // 2
@@ -74,16 +75,16 @@ def in_doubt(context, table, window, answer):
 
 
 def say_layout(context, table):
-    """Say once at INFO the layout a table's answers proved its dates are in (DateReader)."""
-    reader = context.date_reader(table)
+    """Say once at INFO the layout a table's answers proved the API's dates are in."""
+    reader = context.dates
     if reader.layout is not None and not reader.said:
         reader.said = True
         say(
             context,
             log.info,
             f"{table}: {context.walk(table).method} writes dates as {reader.layout} "
-            f"({reader.how}): its answers are read so from now on, and the next syncs start "
-            f"with it",
+            f"({reader.how}): every table's answers are read so from now on, and the next "
+            f"syncs start with it",
         )
 
 

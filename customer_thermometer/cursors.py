@@ -181,7 +181,7 @@ def validate_state(state, today):
         read_date_filter(state, table)
         read_largest_answer(state, table)
         read_limit(state, table)
-        read_date_layout(state, table)
+    read_date_layout(state)
 
 
 def out_of_bounds(key, value, what, tomorrow):
@@ -233,20 +233,30 @@ def read_date_filter(state, table):
     return field, lag
 
 
-def read_date_layout(state, table):
-    """Return the layout of a table's datetimes an earlier sync's answers proved (one of
-    DATE_LAYOUTS), or None.
+def read_date_layout(state):
+    """Return the layout of the API's datetimes an earlier sync's answers proved (one of
+    DATE_LAYOUTS, saved under each dated table), or None.
 
     Raises:
-        ValueError: a saved value that is not one of those.
+        ValueError: a saved value that is not one of those, or two that differ.
     """
-    value = state.get(f"{table}_date_layout")
-    if value is not None and value not in DATE_LAYOUTS:
+    layouts = set()
+    for table in DATED_TABLES:
+        value = state.get(f"{table}_date_layout")
+        if value is not None and value not in DATE_LAYOUTS:
+            raise ValueError(
+                f"State '{table}_date_layout' is {cited(value)}: expected one of "
+                f"{', '.join(DATE_LAYOUTS)} (the layout the API's datetimes were proven in)."
+            )
+        layouts.add(value)
+    layouts.discard(None)
+    if len(layouts) > 1:
         raise ValueError(
-            f"State '{table}_date_layout' is {cited(value)}: expected one of "
-            f"{', '.join(DATE_LAYOUTS)} (the layout the API's datetimes were proven in)."
+            f"State '{DATED_TABLES[0]}_date_layout' and '{DATED_TABLES[1]}_date_layout' differ "
+            f"({' and '.join(sorted(layouts))}): the API writes its datetimes one way. Remove "
+            f"the wrong one, or both to have the answers prove it again."
         )
-    return value
+    return layouts.pop() if layouts else None
 
 
 NO_LIMIT = "none"  # how the state saves the form of LIMIT_FORMS that sends no `limit`
@@ -335,9 +345,8 @@ def advanced_state(state, context):
                 new_state.pop(f"{table}_limit", None)
             else:
                 new_state[f"{table}_limit"] = NO_LIMIT if walk.limit is None else walk.limit
-        reader = context.date_readers.get(table)
-        if reader is not None and reader.layout is not None:
-            new_state[f"{table}_date_layout"] = reader.layout
+        if context.dates.layout is not None:
+            new_state[f"{table}_date_layout"] = context.dates.layout
         if walk is None or walk.progress is None or walk.progress[0] is None:
             continue  # not read, or nothing proven: the saved state stands
         cursor, left, unproven = walk.progress

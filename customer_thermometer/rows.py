@@ -140,7 +140,7 @@ def other_layout(context, table, text, name):
     reads it."""
     filtered = table in DATED_TABLES and name == context.walk(table).field
     try:
-        return context.date_reader(table).read(text, filtered)
+        return context.dates.read(text, filtered)
     except ValueError:
         return None
 

@@ -147,7 +147,7 @@ def doubts_to_read(context, table):
     """Return the windows held back in doubt to read again once the layout is known (those no
     window read since covered: see not_read_since()), leaving none held back; otherwise []."""
     walk = context.walk(table)
-    if not walk.doubted or context.date_reader(table).layout is None:
+    if not walk.doubted or context.dates.layout is None:
         return []
     again, walk.doubted = not_read_since(walk), []
     return again

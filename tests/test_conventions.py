@@ -45,13 +45,13 @@ class TestLayoutSaid:
     def test_a_layout_is_said_once_and_a_saved_one_not_at_all(self, synced, captured):
         say_layout(synced, "blast_result")
         assert captured.messages("info") == []
-        reader = synced.date_reader("blast_result")
+        reader = synced.dates
         reader.read("13/02/2026")
         say_layout(synced, "blast_result")
         say_layout(synced, "blast_result")
         assert captured.messages("info") == [
-            "blast_result: getBlastResults writes dates as DD/MM/YYYY (a day past 12): its "
-            "answers are read so from now on, and the next syncs start with it"
+            "blast_result: getBlastResults writes dates as DD/MM/YYYY (a day past 12): every "
+            "table's answers are read so from now on, and the next syncs start with it"
         ]
         saved = sync_context({"comment_date_layout": "MM/DD/YYYY"})
         say_layout(saved, "comment")
@@ -63,7 +63,7 @@ class TestLayoutSaid:
         days = window("2026-11-10", "2026-11-12")
         assert dates_read(synced, "blast_result", days, answer_of("2026-11-10"))
         assert walk.decided_days == []  # no layout known: the dates were ISO
-        synced.date_reader("blast_result").read("13/11/2026")
+        synced.dates.read("13/11/2026")
         assert dates_read(synced, "blast_result", days, answer_of("2026-11-10"))
         assert walk.decided_days == [(day("2026-11-10"), day("2026-11-12"))]
         assert "writes dates as DD/MM/YYYY" in captured.messages("info")[0]  # newly known
@@ -75,7 +75,7 @@ class TestLayoutSaid:
 
 class TestInDoubt:
     def doubt(self, context, text):
-        reader = context.date_reader("blast_result")
+        reader = context.dates
         reader.spans = {}
         reader.read(text, True)
         answer = answer_of("2026-11-10")
@@ -84,10 +84,12 @@ class TestInDoubt:
 
     def test_the_days_asked_for_decide_and_the_window_is_read_again(self, synced, captured):
         answer = self.doubt(synced, "11/10/2026 10:00")  # 11 October, or 10 November
+        synced.walk("blast_result").outside_keys = {"its records"}
         again = in_doubt(synced, "blast_result", window("2026-11-01", "2026-11-12"), answer)
+        assert synced.walk("blast_result").outside_keys is None  # the same again is no error
         assert [(w.start, w.end) for w in again] == [(day("2026-11-01"), day("2026-11-12"))]
         assert set(again[0].delivered) == {day("2026-11-10")}  # not upserted again
-        assert synced.date_reader("blast_result").layout == "MM/DD/YYYY"
+        assert synced.dates.layout == "MM/DD/YYYY"
         (said,) = captured.messages("info")
         assert "MM/DD/YYYY (only under it do they fall in the days asked for)" in said
 

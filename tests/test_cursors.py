@@ -365,11 +365,9 @@ class Walked:
 class Synced:
     """A sync's context as advanced_state() reads it: the walk of each table read."""
 
-    def __init__(self, layouts=None, **walks):
+    def __init__(self, layout=None, **walks):
         self.walks = walks
-        self.date_readers = {
-            table: DateReader(layout) for table, layout in (layouts or {}).items()
-        }
+        self.dates = DateReader(layout)
 
 
 class TestAdvancedState:
@@ -433,10 +431,21 @@ class TestAdvancedState:
 
     @pytest.mark.parametrize("layout", ["DD/MM/YYYY", "MM/DD/YYYY"])
     def test_a_layout_the_answers_proved_is_saved_and_read_back(self, layout):
-        state = advanced_state({}, Synced(layouts={"comment": layout, "blast_result": None}))
-        assert state == {"comment_date_layout": layout}
-        assert read_date_layout(state, "comment") == layout
-        assert read_date_layout(state, "blast_result") is None
+        state = advanced_state({}, Synced(layout))  # the API's: saved under each table
+        assert state == {"comment_date_layout": layout, "blast_result_date_layout": layout}
+        assert read_date_layout(state) == layout
+        assert read_date_layout({"blast_result_date_layout": layout}) == layout
+        assert read_date_layout({}) is None
+
+    def test_two_saved_layouts_that_differ_are_a_state_error(self):
+        state = {"comment_date_layout": "DD/MM/YYYY", "blast_result_date_layout": "MM/DD/YYYY"}
+        with pytest.raises(ValueError) as raised:
+            validate_state(state, TODAY)
+        assert str(raised.value) == (
+            "State 'comment_date_layout' and 'blast_result_date_layout' differ (DD/MM/YYYY and "
+            "MM/DD/YYYY): the API writes its datetimes one way. Remove the wrong one, or both "
+            "to have the answers prove it again."
+        )
 
     @pytest.mark.parametrize("value", ["dd/mm/yyyy", "YYYY/MM/DD", "", 1, ["DD/MM/YYYY"]])
     def test_a_saved_layout_the_connector_never_saves_is_a_state_error(self, value):

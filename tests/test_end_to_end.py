@@ -279,10 +279,8 @@ def test_every_row_lands_whatever_convention_the_answers_teach(runner, variant):
         layout = {"day_first": "DD/MM/YYYY", "month_first": "MM/DD/YYYY"}.get(
             variant.get("datetimes")
         )
-        if layout:
-            learned.update(blast_result_date_layout=layout)
-            if variant.get("comment_dates") != "undated":  # no date of their own to read
-                learned.update(comment_date_layout=layout)
+        if layout:  # the API's, saved under each table
+            learned.update(blast_result_date_layout=layout, comment_date_layout=layout)
         state = runner.project.state()
         assert {key: state[key] for key in state if "cursor" not in key} == learned
         if variant.get("comment_dates") == "undated":
