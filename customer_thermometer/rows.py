@@ -40,15 +40,10 @@ def _to_boolean(text):
 def _to_naive_datetime(text):
     """Return text as a naive datetime, wall-clock unchanged (an offset, or `Z`, is dropped).
 
-    `YYYY-MM-DD HH:MM:SS` and ISO 8601 (`2017-08-18T22:33:39+00:00`) are both read.
+    `YYYY-MM-DD HH:MM:SS` and ISO 8601 (`2017-08-18T22:33:39+00:00`) are both read; any other
+    layout raises ValueError, and is read by the sync's DateReader (see other_layout()).
     """
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        text = text.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1]  # Python 3.10 reads no `Z`, which is dropped anyway
-        value = datetime.fromisoformat(text)
+    value = datetime.fromisoformat(text)
     return value if value.tzinfo is None else value.replace(tzinfo=None)  # a copy only if needed
 
 

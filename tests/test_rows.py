@@ -262,6 +262,7 @@ class TestDateJoin:
         context.tally = {self.AT.date(): {8: self.AT}}
         assert self.comment(context) is None
         assert context.unjoined == 1
+        assert self.comment(context, response_id="9") is None and context.unjoined == 2
         (warned,) = captured.messages("warning")
         assert warned == (
             "comment: skipped a record without date_submitted whose response (response_id 7) "
@@ -280,3 +281,32 @@ class TestDateJoin:
         record = {"response_id": "1", "blast_id": "2", "thermometer_id": "3"}
         assert build_row(context, "blast_result", record) is None
         assert context.unjoined == 0
+
+
+class TestOtherLayouts:
+    def test_a_datetime_in_another_layout_lands_typed_as_the_same_datetime(self, context):
+        row = row_of(context, date_submitted="20/11/2026 08:15:00", blast_date=" 2026-11-19z")
+        assert row["date_submitted"] == datetime(2026, 11, 20, 8, 15)
+        assert row["blast_date"] == datetime(2026, 11, 19)
+        assert context.dates.layout == "DD/MM/YYYY"
+
+    def test_a_date_that_reads_either_way_holds_its_record_back(self, context, captured):
+        assert row_of(context, date_submitted="05/11/2026 08:15:00") is None
+        assert context.dates.doubts == 1 and len(context.dates.spans) == 2  # the filter's date
+        assert context.table_stats("blast_result")["skipped"] == 0  # not skipped: held back
+        assert row_of(context, blast_date="05/11/2026 08:15:00") is None
+        assert context.dates.doubts == 2 and captured.messages("warning") == []
+
+    def test_a_doubt_of_another_date_than_the_filters_keeps_no_days(self, context):
+        assert row_of(context, blast_date="05/11/2026 08:15:00") is None
+        assert context.dates.doubts == 1 and context.dates.spans == {}
+
+    def test_a_datetime_no_layout_reads_is_null_with_a_warning(self, context, captured):
+        row = row_of(context, blast_date="the 5th of November")
+        assert "blast_date" not in row
+        (warned,) = captured.messages("warning")
+        assert "field 'blast_date' of response_id '1' is not a valid NAIVE_DATETIME" in warned
+
+    def test_an_id_that_is_no_number_is_never_read_as_a_date(self, context, captured):
+        row = row_of(context, temperature_id="05/11/2026")
+        assert "temperature_id" not in row and context.dates.doubts == 0
