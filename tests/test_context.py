@@ -64,6 +64,37 @@ class TestSyncContext:
         assert (context.stats, context.shapes, context.walks, context.progress) == ({}, {}, {}, {})
         assert (context.tally, context.tally_days, context.warnings) == ({}, [], {})
         assert context.doubt is False
+        assert (context.submitted, context.joined, context.unjoined, context.waits) == (
+            None,
+            False,
+            0,
+            {},
+        )
+        context.close()
+
+    def test_what_earlier_syncs_learned_is_where_a_sync_starts(self, captured):
+        saved = {"comment_limit": 200, "blast_result_date_layout": "MM/DD/YYYY"}
+        context = sync_context(saved)
+        assert context.walk("comment").limit == 200
+        assert context.walk("blast_result").limit == 10000
+        assert context.dates.layout == "MM/DD/YYYY" and context.dates.doubts == 0
+        assert sync_context().dates.layout is None
+        context.close()
+
+    def test_the_key_is_looked_for_in_values_and_masked_in_new_column_names(self, captured):
+        context = sync_context()
+        assert context.key_finder.holds([f"x{API_KEY}y"])
+        assert not context.key_finder.holds(["nothing"])
+        column = context.shape("blast_result").column_of(f"field_{API_KEY}")
+        assert API_KEY not in column and column.startswith("field_")
+        context.close()
+
+    def test_the_dates_of_commented_responses_come_from_the_tally_once(self, captured):
+        context = sync_context()
+        context.tally = {TODAY: {7: "at seven"}, TODAY - timedelta(days=1): {8: "at eight"}}
+        assert context.submitted_dates() == {7: "at seven", 8: "at eight"}
+        context.tally[TODAY][9] = "later"
+        assert 9 not in context.submitted_dates()  # made once: the comments come after
         context.close()
 
     def test_the_limits_are_the_sync_limits_of_its_start(self, captured, monkeypatch):
