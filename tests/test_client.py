@@ -98,32 +98,6 @@ class TestRequests:
         ) in error
         assert captured.rows("recipient_list") and captured.rows("metric")
 
-    def test_a_longer_wait_for_every_table_ends_the_sync_with_one_error_naming_it(
-        self, captured, api
-    ):
-        methods = ["getBlastResults", "getComments", "getRecipientLists", "getThermometers"]
-        for method in methods + ["getNumResponsesValue"]:
-            api.script(
-                method, (429, "", {"Retry-After": "3600" if method != "getComments" else "90"})
-            )
-        with pytest.raises(RuntimeError) as raised:
-            run()
-        assert str(raised.value) == (
-            "Customer Thermometer asked every table to wait before asking again (Retry-After), "
-            "up to 3,600 s, longer than a sync waits, so the sync stopped without waiting; "
-            "nothing was lost, and every table is read again next sync (schedule it after the "
-            "wait)."
-        )
-        assert captured.sleeps == [] and len(api.queries) == 5
-        assert captured.checkpoints  # what was saved stands
-
-    def test_a_longer_wait_for_some_tables_only_is_the_usual_failure(self, captured, api):
-        for method in ["getBlastResults", "getComments", "getRecipientLists", "getThermometers"]:
-            api.script(method, (429, "", {"Retry-After": "3600"}))
-        with pytest.raises(RuntimeError, match="failed for blast_result, comment, recipient_"):
-            run()
-        assert captured.rows("metric")
-
     def test_gives_up_after_three_retries(self, captured, api):
         api.script("getThermometers", *[(500, "down")] * 4)
         with pytest.raises(RuntimeError, match="thermometer"):

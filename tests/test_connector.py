@@ -415,3 +415,56 @@ def fail_after(left, table, data):
     if left[0] == 0:
         raise RuntimeError("the destination went away")
     left[0] -= 1
+
+
+class TestWhatASyncStartsFrom:
+    def test_a_large_unknown_key_is_saved_at_no_checkpoint_and_named_once(
+        self, captured, api, monkeypatch
+    ):
+        monkeypatch.setitem(SYNC_LIMITS, "checkpoint_every_rows", 10)
+        start = {"comment_cursor": "2026-11-20", "left_by_a_tool": "x" * 10**7, "note": "kept"}
+        run(state=start)
+        assert len(captured.checkpoints) > 2
+        for saved in captured.checkpoints:
+            assert "left_by_a_tool" not in saved and saved["note"] == "kept"
+        (warning,) = [line for line in captured.messages("warning") if "State keys" in line]
+        assert warning == (
+            "State keys the connector does not know are saved again up to 1,024 bytes in all; "
+            "1 more are not: 'left_by_a_tool'"
+        )
+
+    def test_the_windows_each_table_left_unproven_are_read_again(self, captured, api):
+        state = {f"{table}_cursor": "2026-11-20" for table in ("comment", "blast_result")}
+        state["comment_unproven"] = [["2026-10-01", "2026-10-03", 1]]
+        state["blast_result_unproven"] = [["2026-09-01", "2026-09-02", 2]]
+        run(state=state)
+        for method, first in (("getComments", "2026-10-01"), ("getBlastResults", "2026-09-01")):
+            assert first in {sent["fromDate"] for sent in api.sent(method)}, method
+
+
+class TestWaits:
+    def test_a_longer_wait_for_every_table_ends_the_sync_with_one_error_naming_it(
+        self, captured, api
+    ):
+        methods = ["getBlastResults", "getComments", "getRecipientLists", "getThermometers"]
+        for method in methods + ["getNumResponsesValue"]:
+            api.script(
+                method, (429, "", {"Retry-After": "3600" if method != "getComments" else "90"})
+            )
+        with pytest.raises(RuntimeError) as raised:
+            run()
+        assert str(raised.value) == (
+            "Customer Thermometer asked every table to wait before asking again (Retry-After), "
+            "up to 3,600 s, longer than a sync waits, so the sync stopped without waiting; "
+            "nothing was lost, and every table is read again next sync (schedule it after the "
+            "wait)."
+        )
+        assert captured.sleeps == [] and len(api.queries) == 5
+        assert captured.checkpoints  # what was saved stands
+
+    def test_a_longer_wait_for_some_tables_only_is_the_usual_failure(self, captured, api):
+        for method in ["getBlastResults", "getComments", "getRecipientLists", "getThermometers"]:
+            api.script(method, (429, "", {"Retry-After": "3600"}))
+        with pytest.raises(RuntimeError, match="failed for blast_result, comment, recipient_"):
+            run()
+        assert captured.rows("metric")

@@ -23,7 +23,7 @@ from customer_thermometer.cursors import (
     without,
 )
 from customer_thermometer.dates import DateReader
-from customer_thermometer.specs import DATED_TABLES, SYNC_LIMITS
+from customer_thermometer.specs import DATED_TABLES
 from tests.conftest import TODAY, UNDER_EVERY_PARSER, day
 from tests.support import UPPER, run
 
@@ -507,21 +507,6 @@ class TestCursorForms:
 
 
 class TestABoundedState:
-    def test_a_large_unknown_key_is_saved_at_no_checkpoint_and_named_once(
-        self, captured, api, monkeypatch
-    ):
-        monkeypatch.setitem(SYNC_LIMITS, "checkpoint_every_rows", 10)
-        start = {"comment_cursor": "2026-11-20", "left_by_a_tool": "x" * 10**7, "note": "kept"}
-        run(state=start)
-        assert len(captured.checkpoints) > 2
-        for saved in captured.checkpoints:
-            assert "left_by_a_tool" not in saved and saved["note"] == "kept"
-        (warning,) = [line for line in captured.messages("warning") if "State keys" in line]
-        assert warning == (
-            "State keys the connector does not know are saved again up to 1,024 bytes in all; "
-            "1 more are not: 'left_by_a_tool'"
-        )
-
     def test_unknown_keys_are_kept_in_name_order_while_they_fit(self):
         # As JSON, a is 989 bytes, b 24, c 109 and d 9: a and b fit, c does not, d does.
         state = {"d": "", "c": "y" * 100, "b": "x" * 15, "a": "z" * 980}
