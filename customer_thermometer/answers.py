@@ -95,7 +95,7 @@ def upsert_answer(context, table, response, answer, delivered):
     """Upsert the records of one streamed answer that were not delivered before; fill answer."""
     key_fields = TABLE_SPECS[table]["primary_key"]
     joins = "tallied_from" in TABLE_SPECS[table]  # a record's date may come from another's
-    unjoined = context.unjoined
+    unjoined, context.unjoined_ids = context.unjoined, []
     dates = context.dates
     doubts, dates.spans = dates.doubts, {}
     primary_key_of = key_packer(table)

@@ -92,7 +92,9 @@ MARKUP_PATTERN = re.compile(r"<[^<>]*>")  # a tag, read as a space where a body'
 
 
 RATE_LIMITED_PATTERN = re.compile(
-    r"\btoo\W+many\W+requests\b|\brate\W*limit|\bslow\W+down\b", re.IGNORECASE
+    r"\btoo\W+many\W+requests\b|\brate\W*limit|\bslow\W+down\b"
+    r"|\blimit\W+(has\W+been\W+)?(reached|exceeded)\b|\btry\W+again\W+later\b",
+    re.IGNORECASE,
 )
 
 

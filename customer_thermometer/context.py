@@ -66,6 +66,7 @@ class SyncContext:
         self.submitted = None  # response_id -> date_submitted, from the tally once needed
         self.joined = False  # whether a record took its date from the tally (said once)
         self.unjoined = 0  # records without a date the tally did not hold
+        self.unjoined_ids = []  # the first few response_ids of those, in the answer read last
         self.tally_days = []  # the (first, last) days blast_result read whole, once it did
         self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
         self.warnings = {}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fivetran_connector_sdk import Logging as log
 
-from .output import count_of, say
+from .output import count_of, quoted, say, warn_first_few
 from .specs import LIMIT_FORMS, TABLE_SPECS
 from .windows import (
     asked_days,
@@ -22,16 +22,26 @@ from .windows import (
 
 
 def joined_or_not(context, table, window, answer):
-    """Leave a window whose records without a date could not be joined (see build_row()) not
-    proven: a warning names it, and it is read again next sync."""
-    if answer.unjoined:
-        warn_unproven(
-            context,
-            table,
-            window,
-            f"{count_of(answer.unjoined, 'record')} without a date whose response "
-            f"{TABLE_SPECS[table]['tallied_from']} did not read in this sync: skipped",
-        )
+    """Go on with a window some of whose records without a date could not be joined (see
+    rows.joined_date()). Where the table they are joined from read the window's own days whole
+    in this sync, those records are of other days (a margin): nothing is lost. Otherwise the
+    window's days are read again next sync by both tables (walk.deferred, see
+    cursors.advanced_state()), said in a warning naming the first records."""
+    if not answer.unjoined:
+        return
+    if any(first <= window.start and window.end <= last for first, last in context.tally_days):
+        return
+    walk = context.walk(table)
+    walk.deferred.append((window.start, window.end))
+    source = TABLE_SPECS[table]["tallied_from"]
+    ids = ", ".join(quoted(response_id) for response_id in context.unjoined_ids)
+    warn_first_few(
+        context,
+        (table, "not joined"),
+        f"{table}: {window_label(walk, window)} held {count_of(answer.unjoined, 'record')} "
+        f"without a date whose response {source} did not read in this sync (response_id "
+        f"{ids}): skipped, and those days are read again next sync by both tables",
+    )
 
 
 def dates_read(context, table, window, answer):
@@ -123,21 +133,27 @@ def empty_answer(context, table, window):
     silently, by answering less, so the simpler forms are tried (see other_form_finds()), and
     the window is read again in the first that answers records; where none does, it is not
     proven (a warning names it, and it is read again next sync). With no count to check it, it
-    is taken as it is once a list of this sync answered a record, and is not proven before.
+    is taken as it is once a list of the table answered a record in this sync; before, the
+    simpler forms are tried in the same way.
     """
     walk = context.walk(table)
     if walk.verifying:
         return []  # verify_claim() compares what the parts found with the count
     counted = None if walk.witness.unusable else fetch_count(context, table, window)
     if counted is None:
-        if not walk.records_answered:
-            warn_unproven(
-                context,
-                table,
-                window,
-                "it answered no record, no list of this sync had answered one yet, and no "
-                "count could check it",
-            )
+        if walk.records_answered:
+            return []
+        why = "answered no record, before any list of this table did, and no count could check it"
+        again = other_form_finds(context, table, window, why)
+        if again is not None:
+            return [again]
+        warn_unproven(
+            context,
+            table,
+            window,
+            "it answered no record in any form tried, no list of this table had answered one "
+            "in this sync, and no count could check it",
+        )
         return []
     if counted == 0:
         return []

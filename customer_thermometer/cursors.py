@@ -15,6 +15,7 @@ from .specs import (
     MAX_LOOKBACK_DAYS,
     MAX_UNPROVEN_TRIES,
     RECORD_LIMIT,
+    TABLE_SPECS,
 )
 
 STATE_SUFFIXES = (
@@ -366,4 +367,22 @@ def advanced_state(state, context):
         if walk.field != DATE_FIELDS[0]:
             new_state[f"{table}_date_field"] = walk.field
             new_state[f"{table}_lag_days"] = min(walk.lag_days, MAX_LOOKBACK_DAYS)
-    return new_state
+    return with_days_to_join(new_state, context)
+
+
+def with_days_to_join(state, context):
+    """Return the state with the days a table could not join records of (see
+    conventions.joined_or_not()) added to the history of the table it joins them from, which
+    then reads them again, so that the next sync joins them. A table never synced reads every
+    day anyway."""
+    for table in DATED_TABLES:
+        walk = context.walks.get(table)
+        source = TABLE_SPECS[table].get("tallied_from")
+        if walk is None or not walk.deferred or read_cursor(state, source) is None:
+            continue
+        history = read_history(state, source) + [tuple(days) for days in walk.deferred]
+        state[f"{source}_history"] = [
+            [first.isoformat(), last.isoformat()]
+            for first, last in merged_ranges(history, MAX_HISTORY_RANGES)
+        ]
+    return state

@@ -8,7 +8,7 @@ from fivetran_connector_sdk import Logging as log
 from .dates import DOUBT
 from .masking import mask_secrets
 from .output import quoted, say, warn_first_few
-from .specs import DATED_TABLES, TABLE_SPECS
+from .specs import DATED_TABLES, MAX_WARNINGS_PER_KIND, TABLE_SPECS
 
 
 def _to_long(text):
@@ -152,19 +152,14 @@ def undated(table, fields):
 def joined_date(context, table, row):
     """Give a record without a date the date_submitted of its response as the table its spec
     names (`tallied_from`) read it in this sync; return False when that table did not read it:
-    the record is skipped with a warning naming it, and counted in context.unjoined (its window
-    is not proven, and read again next sync)."""
+    the record is skipped, counted in context.unjoined and its response_id kept (the first
+    five) for its window's warning (see conventions.joined_or_not())."""
     source = TABLE_SPECS[table]["tallied_from"]
     submitted = context.submitted_dates().get(row.get("response_id"))
     if submitted is None:
         context.unjoined += 1
-        warn_first_few(
-            context,
-            (table, "not joined"),
-            f"{table}: skipped a record without date_submitted whose response "
-            f"(response_id {quoted(row.get('response_id'))}) {source} did not read in this "
-            f"sync; it is read again next sync",
-        )
+        if len(context.unjoined_ids) < MAX_WARNINGS_PER_KIND:
+            context.unjoined_ids.append(row.get("response_id"))
         return False
     row["date_submitted"] = submitted
     if not context.joined:

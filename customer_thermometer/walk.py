@@ -265,12 +265,14 @@ def sync_windowed_table(context, table, cursor, history=(), unproven=()):
         kept = doubted(context, table, new_cursor(context, walk, cursor))
         if kept is not None:
             left = still_to_read(left, cursor, kept, history, starts[-1].start)
+        unjoined = without(walk.deferred, kept, date.max) if kept is not None else []
         if walk.refuted is not None:
             walk.unproven_days.extend(walk.size_proven)  # a size proves nothing in this sync
         again = (
             unproven_to_save(walk, earlier, left, kept, current) if kept is not None else earlier
         )
-        walk.progress = (kept, left if kept is not None else [], again)
+        saved = merged_ranges(left + unjoined, MAX_HISTORY_RANGES)  # deferral is no try
+        walk.progress = (kept, saved if kept is not None else [], again)
         log_unproven(context, table)
         log_shape_report(context, table)
     to_read = merged_ranges(item_days(walk, item) for item in starts)

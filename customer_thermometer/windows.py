@@ -4,7 +4,6 @@ read, and what it proved or left unproven (warned about, read again later)."""
 import collections
 import functools
 import math
-import re
 from datetime import timedelta
 
 from fivetran_connector_sdk import Logging as log
@@ -73,6 +72,7 @@ class TableWalk:
         self.given_up = []  # (first, last) days tried by MAX_UNPROVEN_TRIES syncs, not proven
         self.doubted = []  # (window, records) held back: dates that read either way (DateReader)
         self.decided_days = []  # (first, last) own days of windows read with a known layout
+        self.deferred = []  # (first, last) days whose records could not be joined: read again
         self.progress = None  # (cursor, ranges still to read, not proven) once it stopped
 
     @property
@@ -145,9 +145,9 @@ def fetch_window(context, table, window, keep_days=None):
     """Request a window's list answer; return its Answer.
 
     A refused request (see RefusedError) is asked again in each simpler form of LIMIT_FORMS in
-    turn; the first that answers serves the rest of the sync (see use_limit()). A refusal that
-    does not name the limit may be a passing one: its form is asked once more first, so that
-    one error document never makes every later sync ask for smaller answers.
+    turn; the first that answers serves the rest of the sync (see use_limit()). Each form is
+    asked twice before the next: a passing error document must not make every later sync ask
+    for smaller answers.
 
     Args:
         keep_days: (first, last) day whose records are upserted (None: every record's).
@@ -174,8 +174,8 @@ def fetch_window(context, table, window, keep_days=None):
             break
         except RefusedError as error:
             tried.append(limit_label(walk.limit))
-            if LIMIT_PATTERN.search(str(error)) is None and tried.count(tried[-1]) < 2:
-                continue  # a refusal that does not name the limit: this form is asked once more
+            if tried.count(tried[-1]) < 2:
+                continue  # asked once more first: a passing error must lower no limit for good
             simpler = LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
             if not simpler:
                 raise ApiError(
@@ -203,9 +203,6 @@ def child_delivered(walk, window, answer, start, end):
             if low <= day <= high:
                 delivered[day] = delivered[day] | keys if day in delivered else keys
     return delivered
-
-
-LIMIT_PATTERN = re.compile(r"\blimit", re.IGNORECASE)  # a refusal that names the `limit`
 
 
 def limit_label(limit):

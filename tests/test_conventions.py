@@ -26,19 +26,29 @@ def synced(captured):
 
 
 class TestJoined:
-    def test_records_not_joined_leave_their_window_unproven(self, synced):
+    def test_days_whose_records_were_not_joined_are_read_again_by_both(self, synced, captured):
         answer = answer_of("2026-11-10")
+        days = window("2026-11-10", "2026-11-12")
+        joined_or_not(synced, "comment", days, answer)
+        assert synced.walk("comment").deferred == []
+        answer.unjoined, synced.unjoined_ids = 2, [7, 9]
+        joined_or_not(synced, "comment", days, answer)
+        assert synced.walk("comment").deferred == [(day("2026-11-10"), day("2026-11-12"))]
+        assert synced.walk("comment").unproven == []  # no try: the next sync can join them
+        assert captured.messages("warning") == [
+            "comment: getComments 2026-11-10..2026-11-12 held 2 records without a date whose "
+            "response blast_result did not read in this sync (response_id 7, 9): skipped, and "
+            "those days are read again next sync by both tables"
+        ]
+
+    def test_records_of_days_read_whole_by_blast_result_are_of_other_days(self, synced):
+        synced.tally_days = [(day("2026-11-01"), day("2026-11-12"))]
+        answer = answer_of("2026-11-10")
+        answer.unjoined = 3  # of a margin day, say: their own window joins them
         joined_or_not(synced, "comment", window("2026-11-10", "2026-11-12"), answer)
-        assert synced.walk("comment").unproven == []
-        answer.unjoined = 2
-        joined_or_not(synced, "comment", window("2026-11-10", "2026-11-12"), answer)
-        (unproven,) = synced.walk("comment").unproven
-        assert unproven.startswith("comment: getComments 2026-11-10..2026-11-12 could not be")
-        assert unproven.endswith(
-            "2 records without a date whose response blast_result did not read in this sync: "
-            "skipped"
-        )
-        assert synced.walk("comment").unproven_days == [(day("2026-11-10"), day("2026-11-12"))]
+        assert synced.walk("comment").deferred == []
+        joined_or_not(synced, "comment", window("2026-11-10", "2026-11-13"), answer)
+        assert synced.walk("comment").deferred == [(day("2026-11-10"), day("2026-11-13"))]
 
 
 class TestLayoutSaid:
@@ -179,14 +189,24 @@ class TestSilentRefusal:
         walk = synced.walk("blast_result")
         walk.witness.unusable = "it counts what no list holds"
         days = window("2026-11-01", "2026-11-02")
-        assert empty_answer(synced, "blast_result", days) == [] and api.queries == []
+        api.script("getBlastResults", *in_every_form(EMPTY))
+        assert empty_answer(synced, "blast_result", days) == []
+        assert len(api.queries) == 5  # each simpler form, and no count
         (unproven,) = walk.unproven
         assert unproven.endswith(
-            "it answered no record, no list of this sync had answered one yet, and no count "
-            "could check it"
+            "it answered no record in any form tried, no list of this table had answered one "
+            "in this sync, and no count could check it"
         )
         walk.records_answered = True
         assert empty_answer(synced, "blast_result", days) == [] and len(walk.unproven) == 1
+        assert len(api.queries) == 5
+
+    def test_no_count_and_a_simpler_form_answering_records_reads_it_again(self, synced, api):
+        walk = synced.walk("blast_result")
+        walk.witness.unusable = "none"
+        api.script("getBlastResults", EMPTY)  # 5000 answers nothing, 1000 the 60
+        again = empty_answer(synced, "blast_result", window("2026-10-28", "2026-11-27"))
+        assert len(again) == 1 and walk.limit == 1000 and walk.unproven == []
 
     def test_an_empty_answer_no_form_fills_is_unproven(self, synced, api):
         api.script("getBlastResults", *in_every_form(EMPTY))

@@ -360,6 +360,7 @@ class Walked:
     def __init__(self, progress, field="date_submitted", lag_days=0, limit=10000, answered=False):
         self.progress, self.field, self.lag_days = progress, field, lag_days
         self.limit, self.limit_answered = limit, answered
+        self.deferred = []
 
 
 class Synced:
@@ -421,6 +422,22 @@ class TestAdvancedState:
         assert "comment_limit" not in advanced_state(state, Synced(comment=walk))
         walk = Walked((day("2026-11-20"), [], []))  # no list answered: the saved form stays
         assert advanced_state(state, Synced(comment=walk))["comment_limit"] == saved
+
+    def test_days_comments_could_not_join_are_read_again_by_blast_result(self):
+        walk = Walked((day("2026-11-20"), [], []))
+        walk.deferred = [(day("2026-10-01"), day("2026-10-03"))]
+        saved = {
+            "blast_result_cursor": "2026-11-20",
+            "blast_result_history": [["2026-10-04", "2026-10-05"]],
+        }
+        state = advanced_state(saved, Synced(comment=walk))
+        assert state["blast_result_history"] == [["2026-10-01", "2026-10-05"]]
+        assert "comment_history" not in state  # the comment walk saves its own days itself
+        assert "blast_result_history" not in advanced_state({}, Synced(comment=walk))
+        legacy = advanced_state(
+            {"blast_result_last_sync": "2026-11-20T00:00:00Z"}, Synced(comment=walk)
+        )
+        assert legacy["blast_result_history"] == [["2026-10-01", "2026-10-03"]]
 
     @pytest.mark.parametrize("value", [0, 300, 10001, "200", "None", True, [200], 200.5])
     def test_a_saved_limit_that_is_not_a_form_tried_is_a_state_error(self, value):

@@ -261,13 +261,12 @@ class TestDateJoin:
     ):
         context.tally = {self.AT.date(): {8: self.AT}}
         assert self.comment(context) is None
-        assert context.unjoined == 1
-        (warned,) = captured.messages("warning")
-        assert warned == (
-            "comment: skipped a record without date_submitted whose response (response_id 7) "
-            "blast_result did not read in this sync; it is read again next sync"
-        )
-        assert self.comment(context, response_id="9") is None and context.unjoined == 2
+        assert self.comment(context, response_id="9") is None
+        assert context.unjoined == 2 and context.unjoined_ids == [7, 9]
+        for number in range(10, 20):
+            self.comment(context, response_id=str(number))
+        assert context.unjoined == 12 and context.unjoined_ids == [7, 9, 10, 11, 12]
+        assert captured.messages("warning") == []  # its window says what became of them
 
     def test_a_date_of_its_own_is_kept_and_a_bad_one_is_no_missing_one(self, context, captured):
         context.tally = {self.AT.date(): {7: self.AT}}

@@ -695,8 +695,8 @@ class TestCommentsWithoutADate:
             run()  # no blast result read: no comment lands, and none without its date
         assert captured.rows("comment") == []
         warned = "\n".join(captured.messages("warning"))
-        assert "skipped a record without date_submitted whose response" in warned
-        assert "could not be proven complete, so responses may be missing" in warned
+        assert "without a date whose response blast_result did not read in this sync" in warned
+        assert "skipped, and those days are read again next sync by both tables" in warned
         state = captured.checkpoints[-1]
         assert "comment_cursor" not in state  # nothing proven
         run(state=state)

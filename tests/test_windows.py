@@ -416,8 +416,8 @@ class TestRefusedLimit:
         run()
         for method in ("getBlastResults", "getComments"):
             limits = [sent.get("limit") for sent in api.sent(method)]
-            assert limits[:4] == ["10000", "5000", "1000", "500"]
-            assert set(limits[4:]) == {"500"}  # the rest of the sync
+            assert limits[:7] == ["10000", "10000", "5000", "5000", "1000", "1000", "500"]
+            assert set(limits[7:]) == {"500"}  # the rest of the sync
         assert sorted(keys(captured.rows("blast_result"))) == truth_keys(fake)
         said = [m for m in captured.messages("info") if "was refused" in m]
         assert len(said) == 6 and "limit must be between 1 and 500" in said[0]
@@ -439,7 +439,7 @@ class TestRefusedLimit:
     def test_no_limit_is_the_last_form_and_is_saved_as_none(self, captured, capped, api):
         capped(max_limit=0)  # every `limit` refused
         run()
-        assert api.sent("getBlastResults")[5].get("limit") is None
+        assert api.sent("getBlastResults")[10].get("limit") is None  # each form asked twice
         assert captured.checkpoints[-1]["blast_result_limit"] == "none"
 
     def test_the_first_form_answered_drops_a_saved_form(self, captured, api):
@@ -461,10 +461,9 @@ class TestRefusedLimit:
         assert len(api.sent("getBlastResults")) == 12
         assert "blast_result_limit" not in captured.checkpoints[-1]  # none answered
 
-    def test_a_refusal_that_does_not_name_the_limit_is_asked_again_in_its_form_first(
-        self, captured, api
-    ):
-        api.script("getBlastResults", (200, "<error>Server busy</error>"))
+    @pytest.mark.parametrize("said", ["Server busy", "limit must be 1 to 500"])
+    def test_a_refusal_is_asked_again_in_its_form_first(self, captured, api, said):
+        api.script("getBlastResults", (200, f"<error>{said}</error>"))
         run()
         assert [sent["limit"] for sent in api.sent("getBlastResults")][:2] == ["10000", "10000"]
         assert "blast_result_limit" not in captured.checkpoints[-1]
@@ -511,7 +510,7 @@ class TestRefusedLimit:
         context = sync_context()
         walk = context.walk("blast_result")
         walk.largest, walk.most, walk.cut_sizes, walk.cut_bytes = 900, 900, {900}, (9, 900)
-        api.script("getBlastResults", (400, "limit too large"))
+        api.script("getBlastResults", (400, "limit too large"), (400, "limit too large"))
         fetch_window(context, "blast_result", window("2026-11-01", "2026-11-02"))
         assert walk.limit == 5000 and walk.limit_answered
         assert (walk.cut_sizes, walk.cut_bytes) == (set(), None)
