@@ -2,7 +2,10 @@
 catches it."""
 
 from customer_thermometer.errors import (
+    ApiError,
     AuthenticationError,
+    LongWaitError,
+    RefusedError,
     CustomerThermometerError,
     TransientError,
     UnexpectedBodyError,
@@ -36,6 +39,14 @@ class TestErrors:
         assert UnexpectedBodyError("x", kind="an XML error document").kind == (
             "an XML error document"
         )
+
+    def test_a_long_wait_carries_its_seconds_and_fails_the_table_like_any_api_error(self):
+        error = LongWaitError("getComments answered HTTP 429", 3600.0)
+        assert str(error) == "getComments answered HTTP 429" and error.seconds == 3600.0
+        assert isinstance(error, ApiError)
+
+    def test_a_refusal_fails_the_table_like_any_api_error(self):
+        assert isinstance(RefusedError("refused"), ApiError)
 
     def test_every_error_about_the_api_shares_one_base(self):
         for error in (AuthenticationError("k"), TransientError("t"), UnexpectedBodyError("s")):
