@@ -4,9 +4,9 @@ catches it."""
 from customer_thermometer.errors import (
     ApiError,
     AuthenticationError,
+    CustomerThermometerError,
     LongWaitError,
     RefusedError,
-    CustomerThermometerError,
     TransientError,
     UnexpectedBodyError,
     UnreachableError,
