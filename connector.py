@@ -216,8 +216,8 @@ def waited_message(waits):
     return (
         f"Customer Thermometer asked every table to wait before asking again (Retry-After), up "
         f"to {client.seconds(longest)}, longer than a sync waits, so the sync stopped without "
-        f"waiting; "
-        f"nothing was lost, and every table is read again next sync (schedule it after the wait)."
+        f"waiting; nothing was lost, and every table is read again next sync (schedule it after "
+        f"the wait)."
     )
 
 

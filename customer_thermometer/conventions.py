@@ -7,13 +7,14 @@ from datetime import timedelta
 from fivetran_connector_sdk import Logging as log
 
 from .output import count_of, quoted, say, warn_first_few
-from .specs import LIMIT_FORMS, TABLE_SPECS
+from .specs import TABLE_SPECS
 from .windows import (
     asked_days,
     child_delivered,
     fetch_count,
     fetch_window,
     new_window,
+    simpler_forms,
     use_limit,
     warn_unproven,
     window_label,
@@ -108,7 +109,7 @@ def other_form_finds(context, table, window, why):
         why: how the answers contradict the count, for the log.
     """
     walk = context.walk(table)
-    simpler = LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
+    simpler = simpler_forms(walk)
     if walk.forms_tried or not simpler:
         return None
     walk.forms_tried = True

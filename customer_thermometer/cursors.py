@@ -48,13 +48,10 @@ def bounded_state(state):
     for table in DATED_TABLES:
         history = read_history(state, table)
         if len(history) > MAX_HISTORY_RANGES:
-            bounded[f"{table}_history"] = [
-                [first.isoformat(), last.isoformat()]
-                for first, last in merged_ranges(history, MAX_HISTORY_RANGES)
-            ]
+            bounded[f"{table}_history"] = saved_ranges(history)
         unproven = read_unproven(state, table)
         if len(unproven) > MAX_HISTORY_RANGES:
-            bounded[f"{table}_unproven"] = saved_unproven(unproven)
+            bounded[f"{table}_unproven"] = saved_ranges(unproven)
     for key in sorted(state):
         if key in known:
             bounded.setdefault(key, state[key])
@@ -145,11 +142,12 @@ def read_unproven(state, table):
     return sorted(ranges)
 
 
-def saved_unproven(ranges):
-    """Return (first, last, tries) ranges as the state saves them, merged and bounded."""
+def saved_ranges(ranges):
+    """Return (first, last) ranges, or (first, last, tries), as the state saves them: merged,
+    at most MAX_HISTORY_RANGES, days as YYYY-MM-DD."""
     return [
-        [first.isoformat(), last.isoformat(), tries]
-        for first, last, tries in merged_ranges(ranges, MAX_HISTORY_RANGES)
+        [first.isoformat(), last.isoformat(), *tries]
+        for first, last, *tries in merged_ranges(ranges, MAX_HISTORY_RANGES)
     ]
 
 
@@ -353,13 +351,11 @@ def advanced_state(state, context):
         cursor, left, unproven = walk.progress
         new_state[f"{table}_cursor"] = cursor.isoformat()
         if left:
-            new_state[f"{table}_history"] = [
-                [first.isoformat(), last.isoformat()] for first, last in left
-            ]
+            new_state[f"{table}_history"] = saved_ranges(left)
         else:
             new_state.pop(f"{table}_history", None)
         if unproven:
-            new_state[f"{table}_unproven"] = saved_unproven(unproven)
+            new_state[f"{table}_unproven"] = saved_ranges(unproven)
         else:
             new_state.pop(f"{table}_unproven", None)
         new_state.pop(f"{table}_last_sync", None)
@@ -380,9 +376,5 @@ def with_days_to_join(state, context):
         source = TABLE_SPECS[table].get("tallied_from")
         if walk is None or not walk.deferred or read_cursor(state, source) is None:
             continue
-        history = read_history(state, source) + [tuple(days) for days in walk.deferred]
-        state[f"{source}_history"] = [
-            [first.isoformat(), last.isoformat()]
-            for first, last in merged_ranges(history, MAX_HISTORY_RANGES)
-        ]
+        state[f"{source}_history"] = saved_ranges(read_history(state, source) + walk.deferred)
     return state

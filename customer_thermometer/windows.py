@@ -176,7 +176,7 @@ def fetch_window(context, table, window, keep_days=None):
             tried.append(limit_label(walk.limit))
             if tried.count(tried[-1]) < 2:
                 continue  # asked once more first: a passing error must lower no limit for good
-            simpler = LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
+            simpler = simpler_forms(walk)
             if not simpler:
                 raise ApiError(
                     f"{window_label(walk, window)} was refused in each form tried "
@@ -203,6 +203,11 @@ def child_delivered(walk, window, answer, start, end):
             if low <= day <= high:
                 delivered[day] = delivered[day] | keys if day in delivered else keys
     return delivered
+
+
+def simpler_forms(walk):
+    """Return the forms of LIMIT_FORMS after the one a table's lists are asked in."""
+    return LIMIT_FORMS[LIMIT_FORMS.index(walk.limit) + 1 :]
 
 
 def limit_label(limit):
