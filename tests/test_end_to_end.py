@@ -202,18 +202,25 @@ def test_a_3000_response_account_takes_at_most_six_requests_per_dated_table_then
         assert_warehouse_equals_truth(runner, api)
 
 
+def lands_every_row_typed(runner, api):
+    """Run a sync that must succeed, name nothing as maybe missing, and land every row of the
+    stand-in with the column types expected; return its result."""
+    result = runner.sync(api)
+    assert result.succeeded, result.output[-3000:]
+    assert "may be missing" not in result.output
+    assert_warehouse_equals_truth(runner, api)
+    for table, types in EXPECTED_TYPES.items():
+        actual = runner.project.column_types(table)
+        assert {name: actual.get(name) for name in types} == types, table
+    return result
+
+
 @pytest.mark.parametrize("variant", VARIANTS.values(), ids=list(VARIANTS))
 def test_every_row_lands_typed_whatever_the_account_does_differently(runner, variant):
     with FakeCustomerThermometer(
         responses=3000, days=730, seed=8, api_key=API_KEY, **variant
     ) as api:
-        result = runner.sync(api)
-        assert result.succeeded, result.output[-3000:]
-        assert "may be missing" not in result.output
-        assert_warehouse_equals_truth(runner, api)
-        for table, types in EXPECTED_TYPES.items():
-            actual = runner.project.column_types(table)
-            assert {name: actual.get(name) for name in types} == types, table
+        lands_every_row_typed(runner, api)
         state = runner.project.state()
         assert state == {
             "comment_cursor": api.today.isoformat(),
@@ -265,13 +272,7 @@ def test_every_row_lands_whatever_convention_the_answers_teach(runner, variant):
     with FakeCustomerThermometer(
         responses=3000, days=730, seed=8, api_key=API_KEY, **variant
     ) as api:
-        first = runner.sync(api)
-        assert first.succeeded, first.output[-3000:]
-        assert "may be missing" not in first.output
-        assert_warehouse_equals_truth(runner, api)
-        for table, types in EXPECTED_TYPES.items():
-            actual = runner.project.column_types(table)
-            assert {name: actual.get(name) for name in types} == types, table
+        first = lands_every_row_typed(runner, api)
         learned = {}
         if "max_limit" in variant:
             learned.update(blast_result_limit=variant["max_limit"])
