@@ -17,7 +17,10 @@ with offsets, date bounds ignored, `toDate` read as its midnight, dates filtered
 sends without a temperature, counts of answered responses only or of a capped list or no count
 at all, a cap drawn afresh for each answer or one of bytes, and conventions the answers must
 teach: a `limit` above a maximum refused (openly or silently), datetimes in other layouts,
-comments without a date, and a long Retry-After.
+comments without a date, and a long Retry-After. Between syncs, what an account's admin does
+may be played too: a response deleted, its comment hidden or removed, or it moved to another day
+(`delete_response()`, `hide_comment()`, `remove_comment()`, `move_response()`, or over HTTP:
+`--help` says how).
 
 The tests, the demo and the benchmark all use it, so all three exercise the same bytes on the wire:
 
@@ -35,6 +38,7 @@ import itertools
 import random
 import signal
 import socket
+import textwrap
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -148,6 +152,21 @@ VALUE_METHODS = (
     "getHappinessValue",
     "getSendQuota",
 )
+# The admin operations over HTTP (getMethod -> the FakeCustomerThermometer method doing it, its
+# id in `responseID`; moveResponse's days in `days`): deleteResponse is the API's own write
+# method, the others the stand-in's. Each answers ADMIN_DONE, or INVALID_RESPONSE_ID for an id
+# that is not a number or not the account's (INVALID_DAYS for days that are not a number or
+# would move it off the calendar); no fault, stall or cut answers them (a write must happen
+# once, and the faults the other requests see stay the same).
+ADMIN_METHODS = {
+    "deleteResponse": "delete_response",
+    "hideComment": "hide_comment",
+    "removeComment": "remove_comment",
+    "moveResponse": "move_response",
+}
+ADMIN_DONE = b"1"
+INVALID_RESPONSE_ID = b"Invalid response ID"
+INVALID_DAYS = b"Invalid days"
 # The fields of a comment record besides date_submitted (which a few records lack), and the
 # fields only a blast result record holds.
 COMMENT_FIELDS = [
@@ -298,6 +317,7 @@ class FakeCustomerThermometer:
         self._fault_kinds = itertools.cycle(FAULTS)
         self._responses = []
         self._negated_days = []
+        self.deleted = []  # the responses delete_response() moved to the bin no method lists
         self._next_response_id = 100000
         self.thermometers = [{"id": 10 + n, "name": f"Thermometer {n} – NPS"} for n in range(4)]
         self.recipient_lists = [
@@ -368,10 +388,15 @@ class FakeCustomerThermometer:
             created.append(response)
         with self._lock:
             self._responses.extend(created)
-            self._responses.sort(key=lambda item: item["date_submitted"], reverse=True)
-            # Ascending negated day numbers, to find a range's newest response by bisection.
-            self._negated_days = [-item["date_submitted"].toordinal() for item in self._responses]
+            self._sort()
         return created
+
+    def _sort(self):
+        """Sort the responses newest submitted first, and their day numbers in step (under
+        self._lock)."""
+        self._responses.sort(key=lambda item: item["date_submitted"], reverse=True)
+        # Ascending negated day numbers, to find a range's newest response by bisection.
+        self._negated_days = [-item["date_submitted"].toordinal() for item in self._responses]
 
     def add_responses(self, count, days_ago=(0, 1)):
         """Add count responses submitted on the given days before today (tests' later syncs)."""
@@ -385,16 +410,17 @@ class FakeCustomerThermometer:
         response["_xml"] = self._rendered(response)
         return response
 
-    def _rendered(self, response):
-        """Render a response's record for both dated methods, in this account's shape."""
+    def _rendered(self, response, rng=None):
+        """Render a response's record for both dated methods, in this account's shape, drawing
+        its field order and empty-element forms from rng (the data set's own by default)."""
         return {
-            method: self._render(response, self.list_roots[method][1])
+            method: self._render(response, self.list_roots[method][1], rng)
             for method in ("getBlastResults", "getComments")
         }
 
-    def _render(self, response, record_tag):
+    def _render(self, response, record_tag, rng=None):
         """Render one record with a varying field order and both empty-element forms."""
-        rng = self._random
+        rng = self._random if rng is None else rng
         names = list(COMMENT_FIELDS)
         if not response["omit_date_submitted"]:
             names.append("date_submitted")
@@ -406,7 +432,7 @@ class FakeCustomerThermometer:
                 names.append("location")
         rng.shuffle(names)
         if self.fields_as == "attributes":
-            return self._render_attributes(response, record_tag, names)
+            return self._render_attributes(response, record_tag, names, rng)
         parts = [f"<{self._name(record_tag)}>"]
         for name in names:
             value, tag = response[name], self._name(name)
@@ -423,7 +449,7 @@ class FakeCustomerThermometer:
         parts.append(f"</{self._name(record_tag)}>")
         return "".join(parts).encode("utf-8")
 
-    def _render_attributes(self, response, record_tag, names):
+    def _render_attributes(self, response, record_tag, names, rng):
         """Render one record with its fields as attributes (a nested field as a child)."""
         attributes, children = [], []
         for name in names:
@@ -433,7 +459,7 @@ class FakeCustomerThermometer:
                 children.append(f"<{self._name(name)} {inner}/>")
             elif value is not None:
                 attributes.append(f"{self._name(name)}={quoteattr(self._text(value))}")
-            elif self._random.random() < 0.5:
+            elif rng.random() < 0.5:
                 attributes.append(f'{self._name(name)}=""')
         tag = self._name(record_tag)
         if children:
@@ -482,6 +508,62 @@ class FakeCustomerThermometer:
             return [dict(item) for item in self.recipient_lists]
         raise KeyError(table)
 
+    # ---- admin operations -----------------------------------------------------------------
+    # What an account's admin may do between syncs, which the connector must reconcile. Each
+    # returns the response and raises KeyError for an id the account does not hold (a deleted
+    # one among them). A changed record is rendered again from a random source of its own, so
+    # that the data set's (self._random) draws what it would without them.
+
+    def delete_response(self, response_id):
+        """Delete a response: as the API's deleteResponse moves it to a bin no method lists,
+        it leaves every list, count and value answer and truth()."""
+        with self._lock:
+            response = self._responses.pop(self._index(response_id))
+            self._sort()
+            self.deleted.append(response)
+        return response
+
+    def hide_comment(self, response_id):
+        """Hide a response's comment: comment_hidden becomes true, and both list methods still
+        list the response."""
+        return self._change(response_id, lambda response: {"comment_hidden": True})
+
+    def remove_comment(self, response_id):
+        """Remove a response's comment text: getComments (which lists only responses with a
+        comment) and the comment table leave it out; its blast result shows no comment."""
+        return self._change(response_id, lambda response: {"comment": None})
+
+    def move_response(self, response_id, days):
+        """Move a response's date_submitted and response_date by days days (negative: earlier),
+        keeping the time of day: date filters select it on its new day."""
+        moved = timedelta(days=days)
+        return self._change(
+            response_id,
+            lambda response: {
+                name: response[name] + moved for name in ("date_submitted", "response_date")
+            },
+        )
+
+    def _change(self, response_id, changes_of):
+        """Change a response's fields by what changes_of(response) returns, render it again
+        and keep the responses sorted; return the response."""
+        with self._lock:
+            response = self._responses[self._index(response_id)]
+            changes = changes_of(response)
+            rng = random.Random(response["response_id"])
+            changes["_xml"] = self._rendered({**response, **changes}, rng)
+            response.update(changes)
+            self._sort()
+        return response
+
+    def _index(self, response_id):
+        """Return where the response of this id is in self._responses (under self._lock), or
+        raise KeyError naming the id."""
+        for index, response in enumerate(self._responses):
+            if response["response_id"] == response_id:
+                return index
+        raise KeyError(f"no response {response_id!r} in the account")
+
     # ---- answers --------------------------------------------------------------------------
 
     def answer(self, query):
@@ -496,6 +578,8 @@ class FakeCustomerThermometer:
             return 200, {}, [b"Invalid API Key"]
         if method in self.overrides:
             return 200, {}, [self.overrides[method]]
+        if method in ADMIN_METHODS:
+            return 200, {"Content-Type": "text/plain"}, [self._admin_answer(method, query)]
         if method in self.list_roots and self._limit_refused(query):
             return self._refusal(method)
         if method in self.list_roots and self._too_long(query):
@@ -511,6 +595,27 @@ class FakeCustomerThermometer:
         if method in VALUE_METHODS:
             return 200, {"Content-Type": "text/plain"}, [self._value(method, query).encode()]
         return 200, {}, [b"Unknown method"]
+
+    def _admin_answer(self, method, query):
+        """Do an admin operation asked over HTTP (see ADMIN_METHODS); return the body: `1` when
+        done, else what was wrong with the query."""
+        try:
+            response_id = int(query["responseID"])
+        except (KeyError, ValueError):
+            return INVALID_RESPONSE_ID
+        arguments = [response_id]
+        if method == "moveResponse":
+            try:
+                arguments.append(int(query["days"]))
+            except (KeyError, ValueError):
+                return INVALID_DAYS
+        try:
+            getattr(self, ADMIN_METHODS[method])(*arguments)
+        except KeyError:
+            return INVALID_RESPONSE_ID
+        except OverflowError:  # days that would move it off the calendar
+            return INVALID_DAYS
+        return ADMIN_DONE
 
     def _refusal(self, method):
         """Return the answer to a list asked with a `limit` above max_limit (limit_refusal)."""
@@ -792,6 +897,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         query = {key: values[-1] for key, values in parse_qs(urlparse(self.path).query).items()}
+        if query.get("getMethod") in ADMIN_METHODS:  # a write: out of the faults' way
+            self.api.log_request(query, "ok")
+            return self._send_parts(*self.api.answer_parts(query))
         raw = self.api.raw_answers.get(query.get("getMethod"))
         if raw is not None:
             self.api.log_request(query, "raw")
@@ -960,9 +1068,60 @@ VARIANT_CHOICES = {
 }
 
 
+# The --help epilog, a paragraph a line (indented: at that indent): the admin operations over
+# HTTP (ADMIN_METHODS).
+ADMIN_HELP = "\n".join(
+    [
+        "admin operations (between syncs, what an account's admin may do and the connector must "
+        "reconcile): a GET with the right apiKey; each answers `1` (HTTP 200, text/plain), or "
+        "`Invalid response ID` (HTTP 200) for an id that is not a number or not the account's. "
+        "No fault, stall or cut answers them.",
+        "  deleteResponse (the API's own write method): the response leaves every list, count "
+        "and value answer, as if in the bin of deleted responses that no method lists.",
+        "    http://127.0.0.1:PORT/api.php?apiKey=KEY&getMethod=deleteResponse&responseID=100123",
+        "  hideComment: comment_hidden becomes 1; both list methods still list the response.",
+        "    http://127.0.0.1:PORT/api.php?apiKey=KEY&getMethod=hideComment&responseID=100123",
+        "  removeComment: the comment text is removed: getComments no longer lists the "
+        "response, and getBlastResults lists it without a comment.",
+        "    http://127.0.0.1:PORT/api.php?apiKey=KEY&getMethod=removeComment&responseID=100123",
+        "  moveResponse: date_submitted and response_date move by `days` days (negative: "
+        "earlier), at the same time of day; `Invalid days` when days is not a whole number "
+        "(or would move it off the calendar).",
+        "    http://127.0.0.1:PORT/api.php?apiKey=KEY&getMethod=moveResponse&responseID=100123"
+        "&days=-2",
+    ]
+)
+
+
+class _LinesHelpFormatter(argparse.HelpFormatter):
+    """Wrap each line of a text of several lines (the epilog) as a paragraph of its own, at
+    its own indent, never breaking a long word (a URL); a text of one line is wrapped as
+    argparse does."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" not in text:
+            return super()._fill_text(text, width, indent)
+        paragraphs = []
+        for line in text.splitlines():
+            inner = indent + line[: len(line) - len(line.lstrip())]
+            paragraphs.append(
+                textwrap.fill(
+                    " ".join(line.split()),
+                    width,
+                    initial_indent=inner,
+                    subsequent_indent=inner,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+        return "\n".join(paragraphs)
+
+
 def main(argv=None):
     """Run the stand-in from the shell until SIGINT or SIGTERM."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=ADMIN_HELP, formatter_class=_LinesHelpFormatter
+    )
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
     parser.add_argument("--port-file", help="write the port to this file once listening")
     parser.add_argument("--responses", type=int, default=1000, help="survey responses to hold")
