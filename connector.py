@@ -61,7 +61,8 @@ def validate_configuration(configuration):
     Args:
         configuration: the connector's configuration; every value is a string.
     Returns:
-        A dict with `api_key`, `from_date` (date), `lookback_days` (int) and `base_url`.
+        A dict with `api_key`, `from_date` (date), `lookback_days` and `reconcile_days` (int)
+        and `base_url`.
     Raises:
         ValueError: naming the key that is wrong and what it expects; the key itself is never
             repeated.
@@ -72,6 +73,9 @@ def validate_configuration(configuration):
         "from_date": config.validated_from_date(config.optional_text(configuration, "from_date")),
         "lookback_days": config.validated_lookback_days(
             config.optional_text(configuration, "lookback_days")
+        ),
+        "reconcile_days": config.validated_reconcile_days(
+            config.optional_text(configuration, "reconcile_days")
         ),
         "base_url": config.validated_base_url(
             config.optional_text(configuration, "base_url"), api_key
@@ -336,7 +340,8 @@ def check_api_key(configuration: dict):
 
 
 def configuration_form():
-    """Return the setup form: key, first-sync date, lookback, API URL, and a check of the key."""
+    """Return the setup form: key, first-sync date, lookback, reconcile horizon, API URL, and a
+    check of the key."""
     form = ConfigurationForm()
     form.add_field(
         form_field.TextField(
@@ -367,6 +372,18 @@ def configuration_form():
             "responses that reach the API late. A whole number from 0 to 365. Default: 2.",
             required=False,
             placeholder="2",
+        )
+    )
+    form.add_field(
+        form_field.TextField(
+            "reconcile_days",
+            "Reconcile days",
+            form_field.TextField.plain_text,
+            description="How many days before the last sync each sync reads again to update "
+            "edited responses and mark deleted ones deleted. A whole number from 0 (off) to 365. "
+            "Default: 30.",
+            required=False,
+            placeholder="30",
         )
     )
     form.add_field(

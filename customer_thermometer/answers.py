@@ -3,10 +3,10 @@ of its dates), and the count witness that proves an answer's size (CountWitness)
 
 import operator
 import struct
-from datetime import datetime, timedelta
 
 from .client import describe_request, make_api_request, raise_if_key_rejected, stream_body
 from .errors import ApiError, RefusedError, UnexpectedBodyError
+from .keystore import EPOCH, MICROSECOND, packed_names
 from .masking import mask_secrets, masked_snippet
 from .output import count_of, note_progress, quoted, upsert_row, warn_first_few
 from .rows import build_row
@@ -67,9 +67,6 @@ def fetch_list(context, table, params, delivered=None, split_on_timeout=False, a
     )
 
 
-EPOCH, MICROSECOND = datetime.min, timedelta(microseconds=1)  # a datetime as a whole number
-
-
 def key_packer(table):
     """Return the function that packs a row's primary key into bytes, exactly: each value in 8
     (a LONG as it is, the datetime as microseconds since year 1, after the LONGs).
@@ -77,17 +74,17 @@ def key_packer(table):
     An answer keeps the key of each record it held (see Answer): bytes of the 2 or 4 values take
     49-65 bytes, where a tuple of them took 150-200.
     """
+    names = packed_names(table)
     spec = TABLE_SPECS[table]
-    names = spec["primary_key"]
     times = [name for name in names if spec["columns"][name] == "NAIVE_DATETIME"]
-    longs = operator.itemgetter(*[name for name in names if name not in times])
+    longs = operator.itemgetter(*names[: len(names) - len(times)])
     layout = struct.Struct(f">{len(names)}q")  # 8 bytes each, signed, as a LONG is
     if len(names) - len(times) == 1:  # itemgetter() of one name gives its value, not a tuple
         one = longs
         longs = lambda row: (one(row),)  # noqa: E731 (one line, as the getter it stands for)
     if not times:
         return lambda row: layout.pack(*longs(row))
-    (time,) = times  # a dated table's key holds one datetime
+    (time,) = times  # a dated table's key holds one datetime, packed last
     return lambda row: layout.pack(*longs(row), (row[time] - EPOCH) // MICROSECOND)
 
 

@@ -19,6 +19,9 @@ DEFAULT_BASE_URL = "https://app.customerthermometer.com/api.php"
 DEFAULT_LOOKBACK_DAYS = 2
 
 
+DEFAULT_RECONCILE_DAYS = 30
+
+
 MIN_API_KEY_LENGTH = 10
 
 
@@ -85,12 +88,23 @@ def validated_from_date(text):
 
 def validated_lookback_days(text):
     """Return lookback_days as an int (2 when not set), or raise ValueError."""
+    return validated_days("lookback_days", text, DEFAULT_LOOKBACK_DAYS)
+
+
+def validated_reconcile_days(text):
+    """Return reconcile_days as an int (30 when not set; 0: off), or raise ValueError."""
+    return validated_days("reconcile_days", text, DEFAULT_RECONCILE_DAYS)
+
+
+def validated_days(name, text, default):
+    """Return a setting of whole days from 0 to MAX_LOOKBACK_DAYS as an int (default when not
+    set), or raise ValueError naming it."""
     if text is None:
-        return DEFAULT_LOOKBACK_DAYS
+        return default
     # At most three digits, read before int(): int() of thousands of digits is an error itself.
     if not LOOKBACK_PATTERN.fullmatch(text) or int(text) > MAX_LOOKBACK_DAYS:
         raise ValueError(
-            f"Configuration 'lookback_days' is {cited(text)}: expected a whole number from 0 to "
+            f"Configuration '{name}' is {cited(text)}: expected a whole number from 0 to "
             f"{MAX_LOOKBACK_DAYS}."
         )
     return int(text)

@@ -83,7 +83,13 @@ class SyncContext:
     def table_stats(self, table):
         """Return the counters of one table, created on first use."""
         if table not in self.stats:
-            self.stats[table] = {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
+            self.stats[table] = {
+                "requests": 0,
+                "rows": 0,
+                "deleted": 0,
+                "skipped": 0,
+                "bad_values": {},
+            }
         return self.stats[table]
 
     def shape(self, table):

@@ -5,6 +5,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from .dates import DATE_LAYOUTS
+from .keystore import read_keys
 from .masking import cited
 from .specs import (
     DATE_FIELDS,
@@ -28,6 +29,7 @@ STATE_SUFFIXES = (
     "_unproven",
     "_limit",
     "_date_layout",
+    "_keys",
 )
 
 
@@ -180,6 +182,7 @@ def validate_state(state, today):
         read_date_filter(state, table)
         read_largest_answer(state, table)
         read_limit(state, table)
+        read_keys(state, table, tomorrow)
     read_date_layout(state)
 
 
@@ -330,7 +333,9 @@ def advanced_state(state, context):
     the windows it read but could not prove (read again, see walk.unproven_to_save()), as far
     as its walk proved (a failed table's too), its date filter when the answers showed it
     follows another date than date_submitted, the `limit` its lists were answered with when
-    it is not the first form tried, and the layout its datetimes were proven in (DateReader).
+    it is not the first form tried, the layout its datetimes were proven in (DateReader), and
+    the keys of the days of its reconcile horizon it proved (see reconcile(); a failed table's
+    saved keys stand, and none are kept once reconcile_days is 0).
 
     A cursor replaces the earlier example's `<table>_last_sync` key, and drops the saved largest
     answer an earlier version kept (a cap can change: it proves nothing); other keys are kept
@@ -339,13 +344,7 @@ def advanced_state(state, context):
     new_state = dict(state)
     for table in DATED_TABLES:
         walk = context.walks.get(table)
-        if walk is not None and walk.limit_answered:  # the form the API answered a list in
-            if walk.limit == LIMIT_FORMS[0]:
-                new_state.pop(f"{table}_limit", None)
-            else:
-                new_state[f"{table}_limit"] = NO_LIMIT if walk.limit is None else walk.limit
-        if context.dates.layout is not None:
-            new_state[f"{table}_date_layout"] = context.dates.layout
+        with_conventions(new_state, context, table)
         if walk is None or walk.progress is None or walk.progress[0] is None:
             continue  # not read, or nothing proven: the saved state stands
         cursor, left, unproven = walk.progress
@@ -364,6 +363,24 @@ def advanced_state(state, context):
             new_state[f"{table}_date_field"] = walk.field
             new_state[f"{table}_lag_days"] = min(walk.lag_days, MAX_LOOKBACK_DAYS)
     return with_days_to_join(new_state, context)
+
+
+def with_conventions(state, context, table):
+    """Save in state what a table's answers taught of the API: the `limit` its lists were
+    answered with (none when the first form), the layout of its datetimes, and the keys of its
+    reconcile horizon (none once reconcile_days is 0; a failed table's saved ones stand)."""
+    walk = context.walks.get(table)
+    if walk is not None and walk.limit_answered:  # the form the API answered a list in
+        if walk.limit == LIMIT_FORMS[0]:
+            state.pop(f"{table}_limit", None)
+        else:
+            state[f"{table}_limit"] = NO_LIMIT if walk.limit is None else walk.limit
+    if context.dates.layout is not None:
+        state[f"{table}_date_layout"] = context.dates.layout
+    if not context.settings["reconcile_days"]:
+        state.pop(f"{table}_keys", None)  # the horizon is off: no keys are kept
+    elif walk is not None and walk.key_store is not None:
+        state[f"{table}_keys"] = walk.key_store
 
 
 def with_days_to_join(state, context):

@@ -39,6 +39,13 @@ def upsert_row(context, table, row):
         op.checkpoint(state=context.start_state)
 
 
+def delete_row(context, table, keys):
+    """Mark the row of a primary key deleted (op.delete: `_fivetran_deleted` in the destination)
+    and count it."""
+    op.delete(table=table, keys=keys)
+    context.table_stats(table)["deleted"] += 1
+
+
 def note_progress(context, table, reading=None):
     """Log how far a table got once it made 10,000 rows or 30 s since it last said so (or since
     its first request): its rows and requests so far, and what it is reading. Looked at on each

@@ -10,7 +10,7 @@ from .answers import Answer
 from .conventions import dates_read, empty_answer, in_doubt, joined_or_not, other_form_finds
 from .errors import ApiError, WindowTimeoutError
 from .output import count_of, say, warn_first_few
-from .specs import DATE_FIELDS, TABLE_SPECS
+from .specs import DATE_FIELDS, MAX_MARGIN_DAYS, TABLE_SPECS
 from .windows import (
     GroupCheck,
     asked_days,
@@ -28,9 +28,6 @@ from .windows import (
 )
 
 TEMPERATURE_IDS = (1, 2, 3, 4)  # Gold, Green, Yellow, Red: a full day is asked for by each
-
-
-MAX_MARGIN_DAYS = 1  # asked around a window's own days once its bounds proved not to be days
 
 
 def read_window(context, table, window):

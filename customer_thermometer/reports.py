@@ -105,7 +105,8 @@ def log_table_summary(context, table, range_label):
         log.info,
         f"{table}: {range_label}, {count_of(stats['requests'], 'request')}, "
         f"{count_of(stats['rows'], 'row')}, "
-        f"{stats['skipped']} skipped"
+        + (f"{stats['deleted']:,} marked deleted, " if stats["deleted"] else "")
+        + f"{stats['skipped']} skipped"
         + (f", NULL for bad values ({bad})" if bad else "")
         + (
             f", {count_of(unproven, 'window')} not proven complete (see the warnings)"

@@ -16,6 +16,9 @@ MAX_HISTORY_RANGES = 20  # ranges of days still to read saved per table (nearest
 MAX_UNPROVEN_TRIES = 3  # syncs that read a window no answer proved, before it is given up
 
 
+MAX_MARGIN_DAYS = 1  # asked around a window's own days once its bounds proved not to be days
+
+
 RECORD_LIMIT = 10000  # sent as `limit`; the API may cap its answers lower, or ignore it
 
 

@@ -13,6 +13,7 @@ from .dates import DAY_FIRST, MONTH_FIRST
 from .errors import ApiError
 from .output import count_of, say
 from .proofs import check_group, defer_check, read_window
+from .reconcile import keys_from, reconcile
 from .reports import log_shape_report, log_table_summary
 from .specs import DATE_FIELDS, MAX_HISTORY_RANGES, MAX_UNPROVEN_TRIES
 from .windows import (
@@ -33,15 +34,16 @@ PROBE_SPAN_FACTOR = 4  # an incremental window is proven by one as many times lo
 def first_window(context, table, cursor):
     """Return the window a dated table's sync starts with.
 
-    Without a cursor it starts at from_date; otherwise at the cursor minus lookback_days (and
-    minus the longest a response came after its send, when the filter follows sends), with a
-    wider range to prove it by (see probe_proves()).
+    Without a cursor it starts at from_date; otherwise at the cursor minus lookback_days or
+    reconcile_days, the more (and minus the longest a response came after its send, when the
+    filter follows sends), with a wider range to prove it by (see probe_proves()).
     """
     walk = context.walk(table)
     from_date = context.settings["from_date"]
     if cursor is None:
         return new_window(from_date, context.upper_bound)
-    back = context.settings["lookback_days"] + (
+    settings = context.settings
+    back = max(settings["lookback_days"], settings["reconcile_days"]) + (
         walk.lag_days if walk.field != "date_submitted" else 0
     )
     start = max(from_date, cursor - timedelta(days=back))
@@ -238,6 +240,7 @@ def sync_windowed_table(context, table, cursor, history=(), unproven=()):
             without reading any day of what it had to read.
     """
     walk = context.walk(table)
+    walk.keys_from = keys_from(context, cursor)
     earlier = list(unproven)
     history = merged_ranges(list(history) + [(first, last) for first, last, _ in earlier])
     starts = start_windows(context, table, cursor, history)
@@ -261,7 +264,8 @@ def sync_windowed_table(context, table, cursor, history=(), unproven=()):
                 starts = start_windows(context, table, cursor, history)
                 pending = list(starts)
     finally:
-        left = [item_days(walk, item) for item in pending] + ([current] if current else [])
+        unread = [item_days(walk, item) for item in pending] + ([current] if current else [])
+        left = unread
         kept = doubted(context, table, new_cursor(context, walk, cursor))
         if kept is not None:
             left = still_to_read(left, cursor, kept, history, starts[-1].start)
@@ -278,12 +282,34 @@ def sync_windowed_table(context, table, cursor, history=(), unproven=()):
     to_read = merged_ranges(item_days(walk, item) for item in starts)
     if left and not made_progress(context, cursor, kept, starts, left):
         raise no_progress(walk)
+    reconcile(context, table, kept, proven_ranges(context, walk, to_read, unread))
     log_walk_end(context, table, left)
     log_table_summary(context, table, describe_ranges(to_read))
     if table == "blast_result" and not walk.unproven and not left:
         if walk.field == DATE_FIELDS[0]:
             context.tally_days = to_read  # every day proven: a witness of the comments
     return kept.isoformat() if kept is not None else None
+
+
+def proven_ranges(context, walk, read, unread):
+    """Return the (first, last) days a walk that ended proved whole: those it read, less those
+    it left unread, could not prove, held back in doubt or could not join; none when its
+    answers were proven by their size alone with no count to check them (see
+    unchecked_sizes())."""
+    if unchecked_sizes(context, walk):
+        return []
+    doubted = [(window.start, window.end) for window, _ in walk.doubted]
+    proven = list(read)
+    for first, last in unread + walk.unproven_days + doubted + walk.deferred:
+        proven = without(proven, first, last)
+    return proven
+
+
+def unchecked_sizes(context, walk):
+    """Return True when a walk's answers were proven by their size alone though no count could
+    check any of them (a warning says so), and no other warning covers them."""
+    quiet = walk.doubt or context.doubt or walk.refuted is not None
+    return bool(walk.witness.unusable and not quiet and walk.largest)
 
 
 def read_item(context, table, item, pending):
@@ -300,7 +326,7 @@ def restart(context, walk):
     """Forget what the answers showed under the date field the walk gave up."""
     walk.restart, walk.groups, walk.unproven, walk.margin = False, {}, [], 0
     walk.newest, walk.unproven_days, walk.size_proven, walk.doubted = None, [], [], []
-    walk.decided_days = []
+    walk.decided_days, walk.seen = [], {}
     walk.cut_sizes, walk.most, walk.refuted, walk.cut_bytes = set(), 0, None, None
     context.tally.clear()
     context.submitted = None
@@ -340,8 +366,7 @@ def log_walk_end(context, table, left):
             f"{'it' if len(given_up) == 1 else 'them'} again: responses of those days may be "
             f"missing (a re-sync of the table reads them again)",
         )
-    quiet = walk.doubt or context.doubt or walk.refuted is not None
-    if walk.witness.unusable and not quiet and walk.largest:
+    if unchecked_sizes(context, walk):
         say(
             context,
             log.warning,

@@ -13,6 +13,7 @@ from .client import fetch_value
 from .errors import ApiError, RefusedError, UnexpectedBodyError
 from .masking import masked_snippet
 from .output import say, warn_first_few
+from .reconcile import collect_keys
 from .specs import DATE_FIELDS, LIMIT_FORMS, RECORD_LIMIT, TABLE_SPECS
 
 
@@ -74,6 +75,10 @@ class TableWalk:
         self.decided_days = []  # (first, last) own days of windows read with a known layout
         self.deferred = []  # (first, last) days whose records could not be joined: read again
         self.progress = None  # (cursor, ranges still to read, not proven) once it stopped
+        self.keys_from = None  # the first day whose keys are collected (None: see collect_keys())
+        self.seen = {}  # day -> the keys answered for it in this sync, from that day on
+        self.where = None  # response_id -> the days of seen holding it, once needed
+        self.key_store = None  # the keys the state saves once the walk ended (see reconcile())
 
     @property
     def cut_seen(self):
@@ -188,6 +193,7 @@ def fetch_window(context, table, window, keep_days=None):
     last = answer.span(walk.field)[1]
     if last is not None and (walk.newest is None or last > walk.newest):
         walk.newest = last
+    collect_keys(context, walk, answer)
     walk.most = max(walk.most, answer.count)
     check_one_cap(walk)
     return answer

@@ -84,8 +84,12 @@ def wall_limit():
 
 
 def configuration(**overrides):
-    """Return a valid configuration, with some values changed."""
-    values = {"api_key": API_KEY, "base_url": BASE_URL}
+    """Return a valid configuration, with some values changed.
+
+    The reconcile horizon is off unless a test sets it: the other tests' scripted answers are
+    written for the window of the lookback alone (tests/test_reconcile.py sets it).
+    """
+    values = {"api_key": API_KEY, "base_url": BASE_URL, "reconcile_days": "0"}
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
 
@@ -95,6 +99,7 @@ class Captured:
 
     def __init__(self):
         self.upserts = []
+        self.deletes = []
         self.checkpoints = []
         self.logs = []
         self.sleeps = []
@@ -110,12 +115,16 @@ class Captured:
 
 @pytest.fixture
 def captured(monkeypatch):
-    """Pin the clock and capture op.upsert, op.checkpoint, the log and the retry waits."""
+    """Pin the clock and capture op.upsert, op.delete, op.checkpoint, the log and the retry
+    waits."""
     result = Captured()
     monkeypatch.setattr(clock, "utc_now", lambda: PINNED_NOW)
     monkeypatch.setattr(clock, "sleep", result.sleeps.append)
     monkeypatch.setattr(
         connector.op, "upsert", lambda table, data: result.upserts.append((table, data))
+    )
+    monkeypatch.setattr(
+        connector.op, "delete", lambda table, keys: result.deletes.append((table, keys))
     )
     monkeypatch.setattr(
         connector.op, "checkpoint", lambda state: result.checkpoints.append(json_copy(state))

@@ -32,6 +32,10 @@ class TestValidateConfiguration:
             ({"lookback_days": "366"}, "lookback_days", "0 to 365"),
             ({"lookback_days": "2.5"}, "lookback_days", "0 to 365"),
             ({"lookback_days": "two"}, "lookback_days", "0 to 365"),
+            ({"reconcile_days": "366"}, "reconcile_days", "0 to 365"),
+            ({"reconcile_days": "-1"}, "reconcile_days", "0 to 365"),
+            ({"reconcile_days": "30.0"}, "reconcile_days", "0 to 365"),
+            ({"reconcile_days": "3 0"}, "reconcile_days", "0 to 365"),
             ({"base_url": "ftp://ct.example.test/api.php"}, "base_url", "http(s) URL"),
             ({"base_url": "app.customerthermometer.com"}, "base_url", "http(s) URL"),
             ({"base_url": "https:///api.php"}, "base_url", "http(s) URL"),
@@ -64,6 +68,7 @@ class TestValidateConfiguration:
         settings = connector.validate_configuration({"api_key": API_KEY})
         assert settings["from_date"] == day("1970-01-01")
         assert settings["lookback_days"] == 2
+        assert settings["reconcile_days"] == 30
         assert settings["base_url"] == "https://app.customerthermometer.com/api.php"
 
     def test_bad_configuration_fails_before_any_request(self, captured, api):
@@ -176,9 +181,12 @@ class TestTheKeyGoesOnlyToTheHostChecked:
 class TestBoundaries:
     def test_the_edges_of_each_configuration_value_are_accepted(self, captured):
         settings = connector.validate_configuration(
-            configuration(lookback_days="365", from_date=TODAY.isoformat())
+            configuration(lookback_days="365", from_date=TODAY.isoformat(), reconcile_days="365")
         )
         assert settings["lookback_days"] == 365 and settings["from_date"] == TODAY
+        assert settings["reconcile_days"] == 365
+        off = connector.validate_configuration(configuration(reconcile_days="0"))
+        assert off["reconcile_days"] == 0
         assert not is_http_url("https://h.example/api.php?x=a b")
 
     def test_a_value_that_is_not_a_string_is_named_with_its_type(self, captured):

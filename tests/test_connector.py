@@ -44,7 +44,13 @@ class TestSetupForm:
     def test_form_fields_and_test(self):
         form = connector.configuration_form().to_response()
         fields = {field.name: field for field in form.fields}
-        assert set(fields) == {"api_key", "from_date", "lookback_days", "base_url"}
+        assert set(fields) == {
+            "api_key",
+            "from_date",
+            "lookback_days",
+            "reconcile_days",
+            "base_url",
+        }
         assert not fields["base_url"].required and "http(s) URL" in fields["base_url"].description
         assert fields["api_key"].required
         assert fields["from_date"].placeholder and fields["lookback_days"].description
@@ -143,6 +149,15 @@ def test_the_setup_form_field_by_field():
             "2",
         ),
         (
+            "reconcile_days",
+            "Reconcile days",
+            PLAIN,
+            False,
+            "How many days before the last sync each sync reads again to update edited responses "
+            "and mark deleted ones deleted. A whole number from 0 (off) to 365. Default: 30.",
+            "30",
+        ),
+        (
             "base_url",
             "API URL",
             PLAIN,
@@ -231,12 +246,18 @@ NOT_FOUND = (404, "No such method")
 class TestValidateConfigurationEntry:
     def test_each_setting_is_read_from_its_own_key(self):
         settings = connector.validate_configuration(
-            configuration(from_date="2025-02-03", lookback_days="5", base_url="http://h.test/a")
+            configuration(
+                from_date="2025-02-03",
+                lookback_days="5",
+                reconcile_days="7",
+                base_url="http://h.test/a",
+            )
         )
         assert settings == {
             "api_key": API_KEY,
             "from_date": date(2025, 2, 3),
             "lookback_days": 5,
+            "reconcile_days": 7,
             "base_url": "http://h.test/a",
         }
 

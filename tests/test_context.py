@@ -107,7 +107,7 @@ class TestSyncContext:
     def test_a_tables_counters_are_made_once(self, captured):
         context = sync_context()
         stats = context.table_stats("comment")
-        assert stats == {"requests": 0, "rows": 0, "skipped": 0, "bad_values": {}}
+        assert stats == {"requests": 0, "rows": 0, "deleted": 0, "skipped": 0, "bad_values": {}}
         stats["rows"] = 5
         assert context.table_stats("comment")["rows"] == 5
         assert context.table_stats("thermometer")["rows"] == 0

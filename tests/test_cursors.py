@@ -357,18 +357,22 @@ class TestValidateState:
 class Walked:
     """The walk of one table as advanced_state() reads it."""
 
-    def __init__(self, progress, field="date_submitted", lag_days=0, limit=10000, answered=False):
+    def __init__(
+        self, progress, field="date_submitted", lag_days=0, limit=10000, answered=False, keys=None
+    ):
         self.progress, self.field, self.lag_days = progress, field, lag_days
         self.limit, self.limit_answered = limit, answered
         self.deferred = []
+        self.key_store = keys
 
 
 class Synced:
     """A sync's context as advanced_state() reads it: the walk of each table read."""
 
-    def __init__(self, layout=None, **walks):
+    def __init__(self, layout=None, reconcile_days=30, **walks):
         self.walks = walks
         self.dates = DateReader(layout)
+        self.settings = {"reconcile_days": reconcile_days}
 
 
 class TestAdvancedState:
