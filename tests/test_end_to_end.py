@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from customer_thermometer.cursors import validate_state
+from customer_thermometer.specs import TABLE_SPECS
 from tests.deferring.deferring_parser import MODES
 from tests.support import in_ranges, kept_or_given_up
 from tools.fake_api import CONVENTIONS, FAULTS, MEANINGS, VARIANTS, FakeCustomerThermometer
@@ -86,6 +88,14 @@ class Runner:
         return sorted(self.project.query(f"select {names} from tester.{table}"), key=repr)
 
 
+def state_besides_keys(runner):
+    """Return the saved state without the keys of the reconcile horizon, once the next sync
+    would read it (what the keys hold: tests/test_reconcile.py)."""
+    state = runner.project.state()
+    validate_state(state, datetime.now(timezone.utc).date())
+    return {key: value for key, value in state.items() if not key.endswith("_keys")}
+
+
 def assert_key_absent(output, crash_reports):
     """Fail when the API key appears in a run's output or in a crash report."""
     assert API_KEY not in output
@@ -144,7 +154,7 @@ def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_
     metrics = dict(runner.project.query("select metric_name, metric_value from tester.metric"))
     assert metrics["num_responses"] == 1500 and metrics["send_quota"] == 4250
     today = small_api.today
-    assert runner.project.state() == {
+    assert state_besides_keys(runner) == {
         "comment_cursor": today.isoformat(),
         "blast_result_cursor": today.isoformat(),
     }
@@ -156,15 +166,16 @@ def test_first_and_second_sync_land_exactly_the_stand_ins_records(runner, small_
     assert_warehouse_equals_truth(runner, small_api)
     ids = {row[0] for row in runner.project.query("select response_id from tester.blast_result")}
     assert {response["response_id"] for response in added} <= ids
-    recent = (today - timedelta(days=2)).isoformat()
+    # The reconcile horizon of 30 days (the lookback's 2 are within it) is read again.
+    recent = (today - timedelta(days=30)).isoformat()
     dated = [
         entry
         for entry in small_api.requests[requests_before:]
         if entry["getMethod"] in ("getComments", "getBlastResults")
     ]
-    # Each table's window (4 days), and a range four times as long before it that proves it by
-    # answering more.
-    wider = (today - timedelta(days=2 + 16)).isoformat()
+    # Each table's window (32 days), and a range four times as long before it that proves it
+    # by answering more.
+    wider = (today - timedelta(days=30 + 4 * 32)).isoformat()
     assert [entry["fromDate"] for entry in dated] == [recent, wider] * 2
     assert all(entry["apiKey"] == "***" for entry in small_api.requests)
 
@@ -221,7 +232,7 @@ def test_every_row_lands_typed_whatever_the_account_does_differently(runner, var
         responses=3000, days=730, seed=8, api_key=API_KEY, **variant
     ) as api:
         lands_every_row_typed(runner, api)
-        state = runner.project.state()
+        state = state_besides_keys(runner)
         assert state == {
             "comment_cursor": api.today.isoformat(),
             "blast_result_cursor": api.today.isoformat(),
@@ -244,7 +255,7 @@ def test_every_row_lands_whatever_the_answers_turn_out_to_mean(runner, variant):
             for line in lines
             if "no count could check" in line
         }
-        state = runner.project.state()
+        state = state_besides_keys(runner)
         if variant.get("counts") == "answered":
             assert caveats == {"blast_result"}
         if variant.get("date_filter") == "blast_date":
@@ -282,7 +293,7 @@ def test_every_row_lands_whatever_convention_the_answers_teach(runner, variant):
         )
         if layout:  # the API's, saved under each table
             learned.update(blast_result_date_layout=layout, comment_date_layout=layout)
-        state = runner.project.state()
+        state = state_besides_keys(runner)
         assert {key: state[key] for key in state if "cursor" not in key} == learned
         if variant.get("comment_dates") == "undated":
             assert "getComments records carry no date_submitted" in first.output
@@ -460,7 +471,7 @@ def test_a_bad_body_fails_its_table_cleanly_and_fast(runner, small_api, body, sa
     assert result.returncode != 0
     assert said in result.output
     assert "sync failed for blast_result" in result.output
-    assert runner.project.state() == {"comment_cursor": small_api.today.isoformat()}
+    assert state_besides_keys(runner) == {"comment_cursor": small_api.today.isoformat()}
     comments = runner.project.query("select count(*) from tester.comment")[0][0]
     assert comments == len(small_api.truth("comment"))
 
@@ -797,3 +808,102 @@ def test_a_malformed_header_and_a_two_megabyte_response_id_leave_no_key_and_no_f
     assert len(result.output) < 200_000 and "9" * 300 not in result.output
     assert runner.table("recipient_list", ["id", "name"]) == [(5, "y")]
     assert runner.table("thermometer", ["id", "name"]) == [(1, "A")]
+
+
+KEYS = {table: spec["primary_key"] for table, spec in TABLE_SPECS.items()}
+
+
+def warehouse_keys(runner, table):
+    """Return (the primary keys of a table's live rows, those of its rows marked deleted)."""
+    names = ", ".join(KEYS[table])
+    rows = runner.project.query(f"select {names}, _fivetran_deleted from tester.{table}")
+    live = {tuple(row[:-1]) for row in rows if not row[-1]}
+    return live, {tuple(row[:-1]) for row in rows if row[-1]}
+
+
+def keys_of(rows, table):
+    """Return the primary keys of rows of a table."""
+    return {tuple(row[name] for name in KEYS[table]) for row in rows}
+
+
+def submitted_days_ago(api, low, high):
+    """Return the stand-in's blast_result rows submitted low to high days before today, oldest
+    first."""
+    rows = sorted(api.truth("blast_result"), key=lambda row: row["date_submitted"])
+    return [row for row in rows if low <= (api.today - row["date_submitted"].date()).days <= high]
+
+
+def test_deletions_a_hidden_comment_and_a_move_inside_the_horizon_reach_the_warehouse(runner):
+    with FakeCustomerThermometer(responses=600, days=120, seed=21, api_key=API_KEY) as api:
+        first = runner.sync(api)
+        assert first.succeeded, first.output[-3000:]
+        recent = submitted_days_ago(api, 2, 25)  # inside the horizon of 30 days
+        inside = [row for row in recent if row["comment"]][:3] + [
+            row for row in recent if not row["comment"]
+        ][:2]
+        outside = submitted_days_ago(api, 60, 119)[:2]  # older than the horizon
+        rest = [row for row in recent if row not in inside]
+        hidden = next(row for row in rest if row["comment"] and not row["comment_hidden"])
+        moved = next(row for row in rest if row is not hidden)
+        for row in inside + outside:
+            api.delete_response(row["response_id"])
+        api.hide_comment(hidden["response_id"])
+        api.move_response(moved["response_id"], 1)
+        second = runner.sync(api)
+        assert second.succeeded, second.output[-3000:]
+        assert "may be missing" not in second.output
+        for table in ("blast_result", "comment"):
+            live, gone = warehouse_keys(runner, table)
+            deleted_rows = inside + [moved] if table == "blast_result" else inside
+            if table == "comment":
+                deleted_rows = [row for row in inside + [moved] if row["comment"]]
+            # The 5 (as far as the table held them) and the moved response's old key are
+            # marked deleted; the 2 older than the horizon stay live (no sync read them again).
+            assert gone == keys_of(deleted_rows, table), table
+            assert live == keys_of(api.truth(table), table) | keys_of(
+                [row for row in outside if table == "blast_result" or row["comment"]], table
+            ), table
+        (hidden_now,) = runner.project.query(
+            "select comment_hidden from tester.blast_result where response_id = "
+            f"{hidden['response_id']}"
+        )
+        assert hidden_now == (True,)
+        moved_rows = runner.project.query(
+            "select date_submitted from tester.blast_result where not _fivetran_deleted and "
+            f"response_id = {moved['response_id']}"
+        )
+        assert moved_rows == [(moved["date_submitted"] + timedelta(days=1),)]
+
+
+# Answers that may tempt a reconcile into deleting what still exists, on an account whose
+# windows must be split (a cap of 40 records).
+RECONCILED = {
+    "silent cap of 40": {"cap": 40},
+    "limit ignored (200)": {"ignore_limit": True},
+    "oldest 40 kept, listed oldest first": {"cap": 40, "keep": "oldest", "order": "oldest_first"},
+    "toDate as midnight, cap 40": {"cap": 40, "to_date": "midnight"},
+    "dates filtered on the send date": {"cap": 40, "date_filter": "blast_date"},
+    "limit above 200 refused": {"max_limit": 200, "limit_refusal": "status"},
+    "faults at 0.3": {"cap": 40, "fault_rate": 0.3},
+}
+
+
+@pytest.mark.parametrize("variant", RECONCILED.values(), ids=list(RECONCILED))
+def test_no_row_the_api_still_holds_is_marked_deleted_over_the_syncs(runner, variant):
+    with FakeCustomerThermometer(
+        responses=400, days=90, seed=31, api_key=API_KEY, **variant
+    ) as api:
+        for sync in range(5 if variant.get("fault_rate") else 3):
+            result = runner.sync(api)
+            if not variant.get("fault_rate"):
+                assert result.succeeded, result.output[-3000:]
+            for table in ("blast_result", "comment"):
+                _, gone = warehouse_keys(runner, table)
+                assert not gone & keys_of(api.truth(table), table), (table, sync)
+            # Between syncs: new responses, one deleted and one moved inside the horizon, one
+            # comment hidden.
+            api.add_responses(15, days_ago=(0, 1, 3))
+            recent = submitted_days_ago(api, 1, 20)
+            api.delete_response(recent[sync]["response_id"])
+            api.move_response(recent[-1 - sync]["response_id"], 1)
+            api.hide_comment(recent[len(recent) // 2]["response_id"])

@@ -208,7 +208,7 @@ def test_two_accounts_each_sync_into_a_warehouse_and_state_of_their_own(checkout
     account_b = FakeCustomerThermometer(responses=400, days=300, seed=91, api_key=THIRD_KEY)
     with account_a as a, account_b as b:
         # The key, then blank answers (the defaults) for the first-sync date and the lookback.
-        said = make(checkout, "configure", answers=[SECOND_KEY, "", "", a.base_url], env=env)
+        said = make(checkout, "configure", answers=[SECOND_KEY, "", "", "", a.base_url], env=env)
         assert "Next: `make check` (the key against the API), then `make debug`." in said
         saved = (checkout / "configuration.local.json").read_text()
         assert SECOND_KEY not in saved and json.loads(saved)["base_url"] == a.base_url
@@ -219,7 +219,7 @@ def test_two_accounts_each_sync_into_a_warehouse_and_state_of_their_own(checkout
         requests_a = len(a.requests)
 
         b_file = "CONFIGURATION=b.local.json"
-        make(checkout, "configure", b_file, answers=[THIRD_KEY, "", "0", b.base_url], env=env)
+        make(checkout, "configure", b_file, answers=[THIRD_KEY, "", "0", "", b.base_url], env=env)
         assert "PASSED" in make(checkout, "check", b_file, env=env)
         second = make(checkout, "debug", b_file, env=env)
         assert "SYNC SUCCEEDED" in second and THIRD_KEY not in second
@@ -295,7 +295,7 @@ def test_two_configurations_of_one_name_never_share_a_folder(checkout):
 
 def test_configure_never_writes_a_file_git_would_commit(checkout, tmp_path):
     env = {"HOME": str(tmp_path / "home")}
-    answers = ["y", "a-key-0123456789", "", "", ""]
+    answers = ["y", "a-key-0123456789", "", "", "", ""]
     for name in ("configuration.json", "acct2", "pyproject.toml"):
         said = make(
             checkout, "configure", f"CONFIGURATION={name}", answers=answers, env=env, succeed=False
@@ -315,10 +315,10 @@ def test_configure_never_writes_a_file_git_would_commit(checkout, tmp_path):
 def test_configure_again_says_the_old_sync_is_still_there(checkout, tmp_path):
     env = {"HOME": str(tmp_path / "home")}
     with FakeCustomerThermometer(responses=50, days=20, seed=5, api_key=SECOND_KEY) as account:
-        make(checkout, "configure", answers=[SECOND_KEY, "", "", account.base_url], env=env)
+        make(checkout, "configure", answers=[SECOND_KEY, "", "", "", account.base_url], env=env)
         assert "SYNC SUCCEEDED" in make(checkout, "debug", env=env)
         said = make(
-            checkout, "configure", answers=["y", THIRD_KEY, "", "", account.base_url], env=env
+            checkout, "configure", answers=["y", THIRD_KEY, "", "", "", account.base_url], env=env
         )
     assert "WARNING: files/accounts/configuration.local/files/ holds the local sync" in said
     assert "rm -r files/accounts/configuration.local/files" in said
