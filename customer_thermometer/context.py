@@ -68,6 +68,7 @@ class SyncContext:
         self.unjoined = 0  # records without a date the tally did not hold
         self.unjoined_ids = []  # the first few response_ids of those, in the answer read last
         self.tally_days = []  # the (first, last) days blast_result read whole, once it did
+        self.counted_days = {}  # day -> whether blast_result's count confirmed it (reconcile)
         self.doubt = False  # a table's answers showed a cap that may not be fixed (TableWalk)
         self.warnings = {}
         self.waits = {}  # table -> the wait (s) a Retry-After asked for past what a sync waits

@@ -7,8 +7,11 @@ from datetime import timedelta
 
 from fivetran_connector_sdk import Logging as log
 
+from .client import fetch_value
+from .errors import UnexpectedBodyError
 from .keystore import KeyStore, encoded_day, key_values, read_keys, response_index
 from .output import count_of, delete_row, say
+from .specs import DATE_FIELDS, TABLE_SPECS
 
 KEY_STORE_BYTES = 1_000_000  # of one table's saved keys: past it, the horizon shrinks
 
@@ -44,16 +47,19 @@ def reconcile(context, table, kept, proven):
     walk.key_store to the keys the state saves (see keystore.read_keys()).
 
     A day deletes only when it is proven in this sync (within the days whose keys were
-    collected) and an earlier sync saved its keys under the same date filter and margin. A
-    key saved for it that no answer of the day holds now is deleted, unless its response was
-    answered on another day of this sync that is not proven (moved, and its new day unread):
-    that key is saved again, to be deleted once its new day is proven.
+    collected), an earlier sync saved its keys under the same date filter and margin, and its
+    count confirms it (see counted_whole()). A key saved for it that no answer of the day holds
+    now is deleted, unless its response was answered on another day of this sync that is not
+    proven (moved, and its new day unread): that key is saved again, to be deleted once its
+    new day is proven. A day the count does not confirm deletes nothing and keeps its keys
+    with those found now, and a WARNING names it.
 
     Args:
         kept: the table's new cursor (None: no state is saved for it).
         proven: the (first, last) days the walk proved whole in this sync, merged.
     """
     walk = context.walk(table)
+    walk.ended = True  # its answers are whole where proven: its counts may confirm days
     days = context.settings["reconcile_days"]
     if kept is None or not days:
         return  # nothing proven to save; or the horizon is off (the state drops its keys)
@@ -70,21 +76,22 @@ def reconcile(context, table, kept, proven):
             for day, keys in saved.days.items()
             if day >= first and day not in proven_days
         )
-    deleted = []
+    deleted, unconfirmed = [], []
     for day in sorted(proven_days):
-        found = walk.seen.get(day, set())
-        held = set()
-        for key in missing(saved, day, found):
-            values = key_values(table, key)
-            elsewhere = answered_days(table, walk).get(values["response_id"], set())
-            if elsewhere and not elsewhere & proven_days:
-                held.add(key)  # moved to a day not proven: deleted once that day is
-            else:
-                delete_row(context, table, values)
-                deleted.append(day)
-        if found or held:
-            store.days[day] = found | held
+        keys = reconciled_day(context, table, day, saved, proven_days, deleted, unconfirmed)
+        if keys:
+            store.days[day] = keys
     walk.key_store = bounded(context, table, store, first, kept)
+    if unconfirmed:
+        say(
+            context,
+            log.warning,
+            f"{table}: {count_of(len(unconfirmed), 'day')} of the reconcile horizon "
+            f"({', '.join(map(str, unconfirmed[:5]))}{', ...' if len(unconfirmed) > 5 else ''}) "
+            f"no longer answered rows an earlier sync delivered, but no count confirmed that "
+            f"their answers were whole: nothing is marked deleted, and the next syncs check "
+            f"again",
+        )
     if deleted:
         say(
             context,
@@ -93,6 +100,67 @@ def reconcile(context, table, kept, proven):
             f"{min(deleted)}..{max(deleted)} and that the API no longer answers for proven days "
             f"marked deleted",
         )
+
+
+def reconciled_day(context, table, day, saved, proven_days, deleted, unconfirmed):
+    """Delete the saved keys of a proven day that its answers no longer hold, where its count
+    confirms them (see reconcile()); return the keys the state saves for it. Each key deleted
+    adds the day to deleted; a day whose count does not confirm it is added to unconfirmed."""
+    walk = context.walk(table)
+    found = walk.seen.get(day, set())
+    gone = missing(saved, day, found)
+    if gone and not counted_whole(context, table, day, found):
+        unconfirmed.append(day)
+        return found | saved.days[day]  # nothing deleted: the next syncs check again
+    held = set()
+    for key in gone:
+        values = key_values(table, key)
+        elsewhere = answered_days(table, walk).get(values["response_id"], set())
+        if elsewhere and not elsewhere & proven_days:
+            held.add(key)  # moved to a day not proven: deleted once that day is
+            continue
+        delete_row(context, table, values)
+        deleted.append(day)
+    return found | held
+
+
+def counted_whole(context, table, day, found):
+    """Return True when a count confirms that a day's answers held every record of it:
+    blast_result's count of the day (getNumResponsesValue, asked once a sync) equals the keys
+    its answers held, and is smaller than the largest answer of the sync (a count computed over
+    a capped list is never smaller than the cap), its witness not distrusted (a count of other
+    records, fewer or more, does not agree); for comments, also the
+    tally of the responses with a comment blast_result read that day equals the comments found.
+    Only for days of the submission date asked without a margin (a count of other days than
+    the keys' would prove nothing)."""
+    walk = context.walk(table)
+    if walk.margin or walk.field != DATE_FIELDS[0] or not responses_counted(context, day):
+        return False
+    if table == "blast_result":
+        return True
+    tallied = any(first <= day <= last for first, last in context.tally_days)
+    return tallied and len(context.tally.get(day, ())) == len(found)
+
+
+def responses_counted(context, day):
+    """Return True when blast_result's count of a day equals the keys its answers held for it
+    and is below its largest answer (see counted_whole()); asked once a sync a day."""
+    if day not in context.counted_days:
+        walk = context.walk("blast_result")
+        whole = False
+        if walk.ended and walk.witness.unusable is None and not walk.margin:
+            params = {"fromDate": day.isoformat(), "toDate": day.isoformat()}
+            walk.requests += 1
+            try:
+                counted = fetch_value(
+                    context, "blast_result", TABLE_SPECS["blast_result"]["counted_by"], params
+                )
+            except UnexpectedBodyError:
+                counted = None
+            found = len(walk.seen.get(day, ()))
+            whole = counted is not None and counted == found < walk.most
+        context.counted_days[day] = whole
+    return context.counted_days[day]
 
 
 def days_within(ranges, low, high):

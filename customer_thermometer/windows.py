@@ -79,6 +79,7 @@ class TableWalk:
         self.seen = {}  # day -> the keys answered for it in this sync, from that day on
         self.where = None  # response_id -> the days of seen holding it, once needed
         self.key_store = None  # the keys the state saves once the walk ended (see reconcile())
+        self.ended = False  # whether the walk ended without failing (see reconcile())
 
     @property
     def cut_seen(self):

@@ -183,18 +183,32 @@ def saved_state(days, field="date_submitted", margin=0):
     return {"blast_result_keys": {"field": field, "margin": margin, "days": texts}}
 
 
-def reconciled(captured, state, seen, proven, kept="2026-11-26", **walk):
+def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, **walk):
     """Run reconcile() for blast_result over what a walk saw ({day text: keys}) and proved
-    ([(first, last)] texts); return the keys deleted (response_ids) and the store saved."""
+    ([(first, last)] texts), the API counting each day as counts says ({day text: count};
+    by default as many as seen), the largest answer 100; return the keys deleted (response_ids)
+    and the store saved."""
     context = a_context(state)
     table_walk = context.walk("blast_result")
     table_walk.keys_from = day(kept) - timedelta(days=int(HORIZON))
     table_walk.seen = {day(text): set(keys) for text, keys in seen.items()}
+    table_walk.most = 100
     for name, value in walk.items():
         setattr(table_walk, name, value)
     ranges = [(day(first), day(last)) for first, last in proven]
-    reconcile(context, "blast_result", day(kept), ranges)
+    counted = {text: len(keys) for text, keys in seen.items()} | (counts or {})
+    asked = []
+
+    def fetch_value(context, table, method, params):
+        asked.append((table, method, params["fromDate"], params["toDate"]))
+        return float(counted.get(params["fromDate"], 0))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reconcile_module, "fetch_value", fetch_value)
+        reconcile(context, "blast_result", day(kept), ranges)
     context.close()
+    assert all(item[:2] == ("blast_result", "getNumResponsesValue") for item in asked)
+    assert len(asked) == len({item[2] for item in asked})  # a day is counted once
     store = read_keys({"blast_result_keys": table_walk.key_store}, "blast_result", TOMORROW)
     ids = sorted(keys["response_id"] for _, keys in captured.deletes)
     return ids, {d.isoformat(): keys for d, keys in store.days.items()}
@@ -283,6 +297,53 @@ class TestNeverDeleteARowThatStillExists:
 
 
 UP = TOMORROW.isoformat()
+
+
+class TestCountsConfirmEachDeletion:
+    OLD = {"2026-11-24": {key_on("2026-11-24", 1), key_on("2026-11-24", 2)}}
+    NOW = {"2026-11-24": {key_on("2026-11-24", 2)}}
+
+    def test_a_count_that_agrees_below_the_largest_answer_confirms_the_day(self, captured):
+        ids, _ = reconciled(captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)])
+        assert ids == [1]
+
+    @pytest.mark.parametrize("count", [0, 2, 7])
+    def test_a_count_that_differs_deletes_nothing_and_keeps_every_key(self, captured, count):
+        ids, store = reconciled(
+            captured,
+            saved_state(self.OLD),
+            self.NOW,
+            [("2026-11-20", UP)],
+            counts={"2026-11-24": count},
+        )
+        assert ids == [] and store == self.OLD
+        (warning,) = captured.messages("warning")
+        assert "1 day of the reconcile horizon (2026-11-24)" in warning
+        assert "no count confirmed" in warning
+
+    def test_a_count_as_large_as_the_largest_answer_may_be_capped(self, captured):
+        ids, _ = reconciled(
+            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], most=1
+        )
+        assert ids == []
+
+    @pytest.mark.parametrize(
+        "walk",
+        [
+            {"witness": type("W", (), {"unusable": "it disagreed", "usable": False})()},
+            {"margin": 1},
+            {"field": "blast_date"},
+        ],
+    )
+    def test_no_count_confirms_a_distrusted_witness_a_margin_or_send_dates(self, captured, walk):
+        state = saved_state(self.OLD, field=walk.get("field", "date_submitted"))
+        state["blast_result_keys"]["margin"] = walk.get("margin", 0)
+        ids, store = reconciled(captured, state, self.NOW, [("2026-11-20", UP)], **walk)
+        assert ids == [] and store == self.OLD
+
+    def test_a_day_with_nothing_to_delete_asks_no_count(self, captured):
+        ids, _ = reconciled(captured, saved_state(self.NOW), self.NOW, [("2026-11-20", UP)])
+        assert ids == [] and not captured.messages("warning")
 
 
 class TestProvenDays:
