@@ -19,7 +19,7 @@ EPOCH, MICROSECOND = datetime.min, timedelta(microseconds=1)  # a datetime as a 
 MICROSECONDS_PER_SECOND = 1_000_000
 
 
-MICROSECONDS_PER_DAY = 86_400 * MICROSECONDS_PER_SECOND
+SECONDS_PER_DAY = 86_400
 
 
 # A table's saved keys: the date filter and margin (days asked around a window) they were read
@@ -90,9 +90,11 @@ def encoded_day(table, day, keys):
     return base64.b64encode(zlib.compress(bytes(out), 9)).decode("ascii")
 
 
-def decoded_day(table, day, text):
+def decoded_day(table, day, text, same_day=False):
     """Return the set of packed keys encoded_day() wrote for a day.
 
+    Args:
+        same_day: every key's datetime must lie on the day (keys filed by date_submitted).
     Raises:
         ValueError: text that is not such keys.
     """
@@ -116,7 +118,7 @@ def decoded_day(table, day, text):
     for start in range(0, len(numbers), width):
         longs = [before[n] + unzigzag(numbers[start + n]) for n in range(width - 2)]
         seconds, micro = unzigzag(numbers[start + width - 2]), numbers[start + width - 1]
-        if micro >= MICROSECONDS_PER_SECOND:
+        if micro >= MICROSECONDS_PER_SECOND or same_day and not 0 <= seconds < SECONDS_PER_DAY:
             raise ValueError
         try:
             keys.add(layout.pack(*longs, midnight + seconds * MICROSECONDS_PER_SECOND + micro))
@@ -151,7 +153,7 @@ def read_keys(state, table, tomorrow):
             day = date.fromisoformat(text)
             if len(text) != 10 or not EARLIEST_DATE <= day <= tomorrow:
                 raise ValueError
-            store.days[day] = decoded_day(table, day, keys)
+            store.days[day] = decoded_day(table, day, keys, field == DATE_FIELDS[0])
     except (TypeError, ValueError):
         raise ValueError(
             f"State '{key}' is {cited(value)}: expected the keys a sync saved, {{\"field\": "

@@ -144,3 +144,26 @@ class TestSavedKeys:
         data = bytes([2, 2, 2, 0]) + bytes([0xC0, 0x84, 0x3D])  # 1,000,000 microseconds
         with pytest.raises(ValueError):
             decoded_day("blast_result", TODAY, base64.b64encode(zlib.compress(data)).decode())
+
+
+class TestKeysOfTheirDay:
+    def test_a_key_off_its_day_is_a_state_error_under_the_submission_date(self):
+        off = {blast_key(5, datetime(2026, 11, 25, 23, 0, 0))}
+        state = saved({TODAY.isoformat(): off})
+        with pytest.raises(ValueError) as raised:
+            read_keys(state, "blast_result", TOMORROW)
+        assert str(raised.value).startswith("State 'blast_result_keys' is ")
+        sent = saved({TODAY.isoformat(): off}, field="blast_date")  # sent that day, later
+        assert read_keys(sent, "blast_result", TOMORROW).days == {TODAY: off}
+
+    def test_another_tables_keys_that_form_no_whole_keys_are_a_state_error(self):
+        pack = key_packer("comment")
+        keys = {
+            pack({"response_id": 100000 + n, "date_submitted": datetime(2026, 11, 26, 9, n)})
+            for n in range(7)  # 21 numbers: no whole number of 5-number keys
+        }
+        state = {
+            "blast_result_keys": saved({TODAY.isoformat(): keys}, table="comment")["comment_keys"]
+        }
+        with pytest.raises(ValueError):
+            read_keys(state, "blast_result", TOMORROW)
