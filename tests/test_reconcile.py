@@ -207,6 +207,7 @@ def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, **
         patch.setattr(reconcile_module, "fetch_value", fetch_value)
         reconcile(context, "blast_result", day(kept), ranges)
     context.close()
+    captured.asked = asked
     assert all(item[:2] == ("blast_result", "getNumResponsesValue") for item in asked)
     assert len(asked) == len({item[2] for item in asked})  # a day is counted once
     store = read_keys({"blast_result_keys": table_walk.key_store}, "blast_result", TOMORROW)
@@ -343,7 +344,7 @@ class TestCountsConfirmEachDeletion:
 
     def test_a_day_with_nothing_to_delete_asks_no_count(self, captured):
         ids, _ = reconciled(captured, saved_state(self.NOW), self.NOW, [("2026-11-20", UP)])
-        assert ids == [] and not captured.messages("warning")
+        assert ids == [] and not captured.messages("warning") and captured.asked == []
 
 
 class TestProvenDays:
@@ -367,3 +368,48 @@ class TestProvenDays:
         walk.refuted = "cut at two sizes"  # its windows proven by size are unproven instead
         assert proven_ranges(context, walk, [(day("2026-11-01"), day("2026-11-01"))], [])
         context.close()
+
+
+def comment_key(text, response_id):
+    """Return the packed comment key of a response submitted on a day (text), at 9:00."""
+    at = datetime.fromisoformat(f"{text} 09:00:00")
+    return key_packer("comment")({"response_id": response_id, "date_submitted": at})
+
+
+class TestCommentsConfirmedByBothWitnesses:
+    DAY = "2026-11-24"
+
+    def run_comments(self, captured, tallied, blast_count, blast_found=3, tally_read=True):
+        """Reconcile comments of a day that held responses 1 and 2 and now holds 2."""
+        saved = {comment_key(self.DAY, 1), comment_key(self.DAY, 2)}
+        texts = {self.DAY: encoded_day("comment", day(self.DAY), saved)}
+        state = {"comment_keys": {"field": "date_submitted", "margin": 0, "days": texts}}
+        context = a_context(state)
+        responses = context.walk("blast_result")
+        responses.ended, responses.most = True, 100
+        responses.seen = {day(self.DAY): {key_on(self.DAY, n) for n in range(blast_found)}}
+        context.tally = {day(self.DAY): {n: None for n in range(tallied)}}
+        context.tally_days = [(day("2026-11-01"), TOMORROW)] if tally_read else []
+        walk = context.walk("comment")
+        walk.keys_from, walk.most = day("2026-11-16"), 100
+        walk.seen = {day(self.DAY): {comment_key(self.DAY, 2)}}
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reconcile_module, "fetch_value", lambda *_: float(blast_count))
+            reconcile(context, "comment", day("2026-11-26"), [(day("2026-11-20"), TOMORROW)])
+        context.close()
+        return [keys["response_id"] for _, keys in captured.deletes]
+
+    def test_a_comment_gone_is_deleted_when_the_count_and_the_tally_agree(self, captured):
+        assert self.run_comments(captured, tallied=1, blast_count=3) == [1]
+
+    @pytest.mark.parametrize(
+        "witnesses",
+        [
+            {"tallied": 2, "blast_count": 3},  # the tally holds more comments than found
+            {"tallied": 1, "blast_count": 4},  # blast_result's answers held fewer than counted
+            {"tallied": 1, "blast_count": 3, "tally_read": False},  # not read whole this sync
+        ],
+    )
+    def test_a_comment_gone_is_kept_unless_both_agree(self, captured, witnesses):
+        assert self.run_comments(captured, **witnesses) == []
+        assert "no count confirmed" in captured.messages("warning")[0]
