@@ -8,7 +8,7 @@ from datetime import timedelta
 from fivetran_connector_sdk import Logging as log
 
 from .client import fetch_value
-from .errors import UnexpectedBodyError
+from .errors import ApiError, UnexpectedBodyError, UnreachableError
 from .keystore import KeyStore, encoded_day, key_values, read_keys, response_index
 from .output import count_of, delete_row, say
 from .specs import DATE_FIELDS, TABLE_SPECS
@@ -129,10 +129,10 @@ def counted_whole(context, table, day, found):
     blast_result's count of the day (getNumResponsesValue, asked once a sync) equals the keys
     its answers held, and is smaller than the largest answer of the sync (a count computed over
     a capped list is never smaller than the cap), its witness not distrusted (a count of other
-    records, fewer or more, does not agree); for comments, also the
-    tally of the responses with a comment blast_result read that day equals the comments found.
-    Only for days of the submission date asked without a margin (a count of other days than
-    the keys' would prove nothing)."""
+    records, fewer or more, does not agree); for comments, also the tally of the responses with
+    a comment blast_result read that day equals the comments found. Only for days of the
+    submission date asked without a margin (a count of other days would prove nothing); a
+    count that fails confirms nothing."""
     walk = context.walk(table)
     if walk.margin or walk.field != DATE_FIELDS[0] or not responses_counted(context, day):
         return False
@@ -155,7 +155,9 @@ def responses_counted(context, day):
                 counted = fetch_value(
                     context, "blast_result", TABLE_SPECS["blast_result"]["counted_by"], params
                 )
-            except UnexpectedBodyError:
+            except UnreachableError:
+                raise  # the host is gone: the sync stops (see update())
+            except (ApiError, UnexpectedBodyError):  # no count: it confirms nothing
                 counted = None
             found = len(walk.seen.get(day, ()))
             whole = counted is not None and counted == found < walk.most

@@ -10,6 +10,7 @@ import connector
 from customer_thermometer import reconcile as reconcile_module
 from customer_thermometer.answers import key_packer
 from customer_thermometer.context import SyncContext
+from customer_thermometer.errors import ApiError, UnreachableError
 from customer_thermometer.keystore import encoded_day, read_keys
 from customer_thermometer.reconcile import reconcile
 from customer_thermometer.walk import proven_ranges
@@ -201,7 +202,10 @@ def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, **
 
     def fetch_value(context, table, method, params):
         asked.append((table, method, params["fromDate"], params["toDate"]))
-        return float(counted.get(params["fromDate"], 0))
+        value = counted.get(params["fromDate"], 0)
+        if isinstance(value, Exception):
+            raise value
+        return float(value)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reconcile_module, "fetch_value", fetch_value)
@@ -321,6 +325,28 @@ class TestCountsConfirmEachDeletion:
         (warning,) = captured.messages("warning")
         assert "1 day of the reconcile horizon (2026-11-24)" in warning
         assert "no count confirmed" in warning
+
+    def test_a_count_that_fails_deletes_nothing_and_fails_no_table(self, captured):
+        failed = ApiError("getNumResponsesValue failed after 4 attempts: HTTP 500")
+        ids, store = reconciled(
+            captured,
+            saved_state(self.OLD),
+            self.NOW,
+            [("2026-11-20", UP)],
+            counts={"2026-11-24": failed},
+        )
+        assert ids == [] and store == self.OLD
+
+    def test_a_host_gone_while_counting_stops_the_sync(self, captured):
+        gone = UnreachableError("getNumResponsesValue failed", "refused", "ct.example.test")
+        with pytest.raises(UnreachableError):
+            reconciled(
+                captured,
+                saved_state(self.OLD),
+                self.NOW,
+                [("2026-11-20", UP)],
+                counts={"2026-11-24": gone},
+            )
 
     def test_a_count_as_large_as_the_largest_answer_may_be_capped(self, captured):
         ids, _ = reconciled(
