@@ -8,6 +8,7 @@ from customer_thermometer import clock
 from customer_thermometer.answers import fetch_list, key_packer
 from customer_thermometer.output import (
     count_of,
+    delete_row,
     note_progress,
     quoted,
     say,
@@ -153,6 +154,18 @@ class TestOutputUnits:
         assert context.table_stats("blast_result")["rows"] == 4
         assert context.upserts == 7
         assert captured.checkpoints == [{"comment_cursor": "2026-11-20"}] * 2
+        context.close()
+
+    def test_a_row_marked_deleted_is_counted_for_its_table_and_commits_nothing(self, captured):
+        context = sync_context()
+        delete_row(context, "comment", {"response_id": 7})
+        delete_row(context, "comment", {"response_id": 8})
+        assert captured.deletes == [
+            ("comment", {"response_id": 7}),
+            ("comment", {"response_id": 8}),
+        ]
+        assert context.table_stats("comment")["deleted"] == 2
+        assert context.table_stats("comment")["rows"] == 0 and not captured.upserts
         context.close()
 
     def test_progress_is_said_at_the_rows_or_the_seconds_whichever_comes_first(
