@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from fivetran_connector_sdk import Logging as log
 
+from .answers import fetch_list
 from .client import fetch_value
 from .errors import ApiError, UnexpectedBodyError, UnreachableError
 from .keystore import KeyStore, encoded_day, key_values, read_keys, response_index
@@ -47,12 +48,12 @@ def reconcile(context, table, kept, proven):
     walk.key_store to the keys the state saves (see keystore.read_keys()).
 
     A day deletes only when it is proven in this sync (within the days whose keys were
-    collected), an earlier sync saved its keys under the same date filter and margin, and its
-    count confirms it (see counted_whole()). A key saved for it that no answer of the day holds
-    now is deleted, unless its response was answered on another day of this sync that is not
-    proven (moved, and its new day unread): that key is saved again, to be deleted once its
-    new day is proven. A day the count does not confirm deletes nothing and keeps its keys
-    with those found now, and a WARNING names it.
+    collected), an earlier sync saved its keys under the same date filter and margin, and the
+    day read again alone and counted confirms it (see day_read_whole()). A key saved for it
+    that no answer of the day holds now is deleted, unless its response was answered on another
+    day of this sync that is not proven (moved, and its new day unread): that key is saved
+    again, to be deleted once its new day is proven. A day not confirmed deletes nothing and
+    keeps its keys with those found now, and a WARNING names it.
 
     Args:
         kept: the table's new cursor (None: no state is saved for it).
@@ -64,11 +65,12 @@ def reconcile(context, table, kept, proven):
     if kept is None or not days:
         return  # nothing proven to save; or the horizon is off (the state drops its keys)
     saved = read_keys(context.start_state, table, context.upper_bound)
-    if saved is not None and (saved.field, saved.margin) != (walk.field, walk.margin):
-        saved = None  # read under another filter or margin: its days meant other records
     first = kept - timedelta(days=days)
     floor = max(first, walk.keys_from or (walk.newest or kept) - timedelta(days=days))
     proven_days = days_within(proven, floor, context.upper_bound)
+    if saved is not None and (saved.field, saved.margin) != (walk.field, walk.margin):
+        set_aside(context, table, saved, proven_days)
+        saved = None  # read under another filter or margin: its days meant other records
     store = KeyStore(walk.field, walk.margin, {})
     if saved is not None:  # a day not proven now keeps what its last proven reading held
         store.days.update(
@@ -102,14 +104,34 @@ def reconcile(context, table, kept, proven):
         )
 
 
+def set_aside(context, table, saved, proven_days):
+    """Warn when keys saved under another date filter or margin than this sync's are no longer
+    answered for days proven now: they are not deleted (see reconcile())."""
+    walk = context.walk(table)
+    gone = sum(len(saved.days.get(day, set()) - walk.seen.get(day, set())) for day in proven_days)
+    if gone:
+        say(
+            context,
+            log.warning,
+            f"{table}: {count_of(gone, 'row')} an earlier sync delivered for the reconcile "
+            f"horizon are no longer answered, but that sync read with other date bounds or "
+            f"another date filter ({saved.field}, margin {saved.margin}; now {walk.field}, "
+            f"margin {walk.margin}): nothing is marked deleted, and the keys are saved afresh",
+        )
+
+
 def reconciled_day(context, table, day, saved, proven_days, deleted, unconfirmed):
-    """Delete the saved keys of a proven day that its answers no longer hold, where its count
-    confirms them (see reconcile()); return the keys the state saves for it. Each key deleted
-    adds the day to deleted; a day whose count does not confirm it is added to unconfirmed."""
+    """Delete the saved keys of a proven day that its answers no longer hold, where the day read
+    again alone and counted confirms them (see reconcile()); return the keys the state saves for
+    it. Each key deleted adds the day to deleted; a day not confirmed is added to unconfirmed."""
     walk = context.walk(table)
     found = walk.seen.get(day, set())
     gone = missing(saved, day, found)
-    if gone and not counted_whole(context, table, day, found):
+    whole = day_read_whole(context, day) if gone else None
+    if whole is not None and table == "blast_result":
+        found = found | whole
+        gone = missing(saved, day, found)  # found again alone: still there
+    if gone and not confirmed(context, table, day, found, whole):
         unconfirmed.append(day)
         return found | saved.days[day]  # nothing deleted: the next syncs check again
     held = set()
@@ -124,45 +146,58 @@ def reconciled_day(context, table, day, saved, proven_days, deleted, unconfirmed
     return found | held
 
 
-def counted_whole(context, table, day, found):
-    """Return True when a count confirms that a day's answers held every record of it:
-    blast_result's count of the day (getNumResponsesValue, asked once a sync) equals the keys
-    its answers held, and is smaller than the largest answer of the sync (a count computed over
-    a capped list is never smaller than the cap), its witness not distrusted (a count of other
-    records, fewer or more, does not agree); for comments, also the tally of the responses with
-    a comment blast_result read that day equals the comments found. Only for days of the
-    submission date asked without a margin (a count of other days would prove nothing); a
-    count that fails confirms nothing."""
+def confirmed(context, table, day, found, whole):
+    """Return True when a day's records are known whole (see day_read_whole(); whole is what it
+    returned) and, for comments, the responses with a comment among them are as many as the
+    comments found (both tables are read by the submission date, without a margin)."""
     walk = context.walk(table)
-    if walk.margin or walk.field != DATE_FIELDS[0] or not responses_counted(context, day):
+    if whole is None or walk.margin or walk.field != DATE_FIELDS[0]:
         return False
-    if table == "blast_result":
-        return True
-    tallied = any(first <= day <= last for first, last in context.tally_days)
-    return tallied and len(context.tally.get(day, ())) == len(found)
+    return table == "blast_result" or len(context.tally.get(day, ())) == len(found)
 
 
-def responses_counted(context, day):
-    """Return True when blast_result's count of a day equals the keys its answers held for it
-    and is below its largest answer (see counted_whole()); asked once a sync a day."""
+def day_read_whole(context, day):
+    """Return the keys of blast_result's records of a day when the day, read again alone, is
+    proven whole by a second witness, else None; asked once a sync a day.
+
+    A deletion cannot be taken back, so it rests on no proof that a cap by size or a cap that
+    varies can fool (a size rule, a wider range): the day's list answer, read again (its rows
+    upserted again, the tally of its comments made whole), must be smaller than the largest
+    answer of the sync, and getNumResponsesValue of the day must count exactly its records and
+    be smaller than that largest answer too (a count computed over a capped list is never; one
+    of other records, such as answered responses only, differs), its witness not distrusted.
+    Only with the submission date as the filter, and no margin; a request that fails confirms
+    nothing (a host gone still stops the sync).
+    """
     if day not in context.counted_days:
         walk = context.walk("blast_result")
-        whole = False
+        whole = None
         if walk.ended and walk.witness.unusable is None and not walk.margin:
-            params = {"fromDate": day.isoformat(), "toDate": day.isoformat()}
-            walk.requests += 1
-            try:
-                counted = fetch_value(
-                    context, "blast_result", TABLE_SPECS["blast_result"]["counted_by"], params
-                )
-            except UnreachableError:
-                raise  # the host is gone: the sync stops (see update())
-            except (ApiError, UnexpectedBodyError):  # no count: it confirms nothing
-                counted = None
-            found = len(walk.seen.get(day, ()))
-            whole = counted is not None and counted == found < walk.most
+            if walk.field == DATE_FIELDS[0]:
+                whole = counted_alone(context, walk, day)
         context.counted_days[day] = whole
     return context.counted_days[day]
+
+
+def counted_alone(context, walk, day):
+    """Read a day of blast_result again alone and count it; return its keys where both agree
+    below the largest answer of the sync (see day_read_whole()), else None."""
+    params = {"fromDate": day.isoformat(), "toDate": day.isoformat()}
+    listed = dict(params, limit=walk.limit) if walk.limit is not None else params
+    walk.requests += 2
+    try:
+        answer = fetch_list(context, "blast_result", listed)
+        counted = fetch_value(
+            context, "blast_result", TABLE_SPECS["blast_result"]["counted_by"], params
+        )
+    except UnreachableError:
+        raise  # the host is gone: the sync stops (see update())
+    except (ApiError, UnexpectedBodyError):  # no answer or no count: it confirms nothing
+        return None
+    keys = answer.keys_by_day.get(day, set())
+    if answer.count == len(keys) == counted < walk.most:
+        return keys
+    return None
 
 
 def days_within(ranges, low, high):

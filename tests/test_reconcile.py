@@ -8,7 +8,7 @@ import pytest
 
 import connector
 from customer_thermometer import reconcile as reconcile_module
-from customer_thermometer.answers import key_packer
+from customer_thermometer.answers import Answer, key_packer
 from customer_thermometer.context import SyncContext
 from customer_thermometer.errors import ApiError, UnreachableError
 from customer_thermometer.keystore import encoded_day, read_keys
@@ -119,10 +119,10 @@ class TestDeletions:
         run(state=state, reconcile_days=HORIZON)
         assert deleted(captured, "comment") == by_key([row], "comment")
         assert not deleted(captured, "blast_result")
-        (again,) = [
+        again = [
             r for r in captured.rows("blast_result") if r["response_id"] == row["response_id"]
         ]
-        assert "comment" not in again
+        assert again and all("comment" not in r for r in again)  # the day read again alone too
 
     def test_a_moved_response_is_one_live_row_at_its_new_date(self, captured, api):
         state = first_sync(captured)
@@ -184,11 +184,12 @@ def saved_state(days, field="date_submitted", margin=0):
     return {"blast_result_keys": {"field": field, "margin": margin, "days": texts}}
 
 
-def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, **walk):
+def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, again=None, **walk):
     """Run reconcile() for blast_result over what a walk saw ({day text: keys}) and proved
-    ([(first, last)] texts), the API counting each day as counts says ({day text: count};
-    by default as many as seen), the largest answer 100; return the keys deleted (response_ids)
-    and the store saved."""
+    ([(first, last)] texts), a day read again alone answering as again says ({day text: keys};
+    by default what was seen) and counted as counts says ({day text: count}; by default as
+    many), the largest answer 100; return the keys deleted (response_ids) and the store
+    saved."""
     context = a_context(state)
     table_walk = context.walk("blast_result")
     table_walk.keys_from = day(kept) - timedelta(days=int(HORIZON))
@@ -197,7 +198,10 @@ def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, **
     for name, value in walk.items():
         setattr(table_walk, name, value)
     ranges = [(day(first), day(last)) for first, last in proven]
-    counted = {text: len(keys) for text, keys in seen.items()} | (counts or {})
+    answered = {text: set(keys) for text, keys in seen.items()} | (again or {})
+    counted = {
+        text: len(keys) for text, keys in answered.items() if not isinstance(keys, Exception)
+    } | (counts or {})
     asked = []
 
     def fetch_value(context, table, method, params):
@@ -207,13 +211,23 @@ def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, **
             raise value
         return float(value)
 
+    def fetch_list(context, table, params):
+        asked.append((table, "list", params["fromDate"], params["toDate"]))
+        keys = answered.get(params["fromDate"], set())
+        if isinstance(keys, Exception):
+            raise keys
+        answer = Answer()
+        answer.keys_by_day, answer.count = {day(params["fromDate"]): set(keys)}, len(keys)
+        return answer
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reconcile_module, "fetch_value", fetch_value)
+        patch.setattr(reconcile_module, "fetch_list", fetch_list)
         reconcile(context, "blast_result", day(kept), ranges)
     context.close()
     captured.asked = asked
-    assert all(item[:2] == ("blast_result", "getNumResponsesValue") for item in asked)
-    assert len(asked) == len({item[2] for item in asked})  # a day is counted once
+    assert {item[0] for item in asked} <= {"blast_result"}
+    assert len(asked) == len(set(asked))  # a day is read, and counted, once a sync at most
     store = read_keys({"blast_result_keys": table_walk.key_store}, "blast_result", TOMORROW)
     ids = sorted(keys["response_id"] for _, keys in captured.deletes)
     return ids, {d.isoformat(): keys for d, keys in store.days.items()}
@@ -256,6 +270,8 @@ class TestNeverDeleteARowThatStillExists:
         seen = {"2026-11-24": {key_on("2026-11-24", 2)}}
         ids, store = reconciled(captured, state, seen, [("2026-11-20", UP)])
         assert ids == [] and store == seen  # recorded afresh, under this sync's filter
+        (warning,) = captured.messages("warning")
+        assert "1 row an earlier sync delivered" in warning and "nothing is marked" in warning
 
     def test_a_response_moved_to_a_proven_day_has_its_old_key_deleted(self, captured):
         state = saved_state({"2026-11-24": {key_on("2026-11-24", 1)}})
@@ -325,6 +341,31 @@ class TestCountsConfirmEachDeletion:
         (warning,) = captured.messages("warning")
         assert "1 day of the reconcile horizon (2026-11-24)" in warning
         assert "no count confirmed" in warning
+
+    def test_a_key_the_day_read_alone_finds_again_is_not_deleted(self, captured):
+        again = {"2026-11-24": self.OLD["2026-11-24"]}  # a cap by size had cut the wide answer
+        ids, store = reconciled(
+            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], again=again
+        )
+        assert ids == [] and store == self.OLD and not captured.messages("warning")
+
+    def test_a_day_read_alone_as_large_as_the_largest_answer_confirms_nothing(self, captured):
+        ids, _ = reconciled(
+            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], most=1
+        )
+        assert ids == []
+
+    def test_a_day_read_alone_that_fails_confirms_nothing(self, captured):
+        failed = ApiError("getBlastResults failed after 4 attempts: HTTP 500")
+        ids, store = reconciled(
+            captured,
+            saved_state(self.OLD),
+            self.NOW,
+            [("2026-11-20", UP)],
+            again={"2026-11-24": failed},
+            counts={"2026-11-24": 1},
+        )
+        assert ids == [] and store == self.OLD
 
     def test_a_count_that_fails_deletes_nothing_and_fails_no_table(self, captured):
         failed = ApiError("getNumResponsesValue failed after 4 attempts: HTTP 500")
@@ -405,7 +446,7 @@ def comment_key(text, response_id):
 class TestCommentsConfirmedByBothWitnesses:
     DAY = "2026-11-24"
 
-    def run_comments(self, captured, tallied, blast_count, blast_found=3, tally_read=True):
+    def run_comments(self, captured, tallied, blast_count, blast_found=3):
         """Reconcile comments of a day that held responses 1 and 2 and now holds 2."""
         saved = {comment_key(self.DAY, 1), comment_key(self.DAY, 2)}
         texts = {self.DAY: encoded_day("comment", day(self.DAY), saved)}
@@ -415,12 +456,15 @@ class TestCommentsConfirmedByBothWitnesses:
         responses.ended, responses.most = True, 100
         responses.seen = {day(self.DAY): {key_on(self.DAY, n) for n in range(blast_found)}}
         context.tally = {day(self.DAY): {n: None for n in range(tallied)}}
-        context.tally_days = [(day("2026-11-01"), TOMORROW)] if tally_read else []
         walk = context.walk("comment")
         walk.keys_from, walk.most = day("2026-11-16"), 100
         walk.seen = {day(self.DAY): {comment_key(self.DAY, 2)}}
+        alone = Answer()
+        alone.keys_by_day = {day(self.DAY): responses.seen[day(self.DAY)]}
+        alone.count = blast_found
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(reconcile_module, "fetch_value", lambda *_: float(blast_count))
+            patch.setattr(reconcile_module, "fetch_list", lambda *_: alone)
             reconcile(context, "comment", day("2026-11-26"), [(day("2026-11-20"), TOMORROW)])
         context.close()
         return [keys["response_id"] for _, keys in captured.deletes]
@@ -433,7 +477,6 @@ class TestCommentsConfirmedByBothWitnesses:
         [
             {"tallied": 2, "blast_count": 3},  # the tally holds more comments than found
             {"tallied": 1, "blast_count": 4},  # blast_result's answers held fewer than counted
-            {"tallied": 1, "blast_count": 3, "tally_read": False},  # not read whole this sync
         ],
     )
     def test_a_comment_gone_is_kept_unless_both_agree(self, captured, witnesses):
