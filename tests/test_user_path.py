@@ -174,6 +174,8 @@ def test_demo_then_an_account_then_a_package_on_a_fresh_checkout(checkout):
     assert (
         "blast_result" in inspected and "705" in inspected and "blast_result_cursor" in inspected
     )
+    # The keys of the reconcile horizon are summarised, not printed whole.
+    assert re.search(r'"blast_result_keys": "<keys of \d+ days, [\d,]+ bytes>"', inspected)
 
     requirements = (checkout / "requirements.txt").read_bytes()
     make(checkout, "package")

@@ -58,13 +58,14 @@ def print_summary(project, configuration=None):
             ).fetchall()
         ]
         print(f"\n=== {warehouse} (schema {SCHEMA}) ===")
-        print(f"{'table':<16}{'rows':>8}  last synced (UTC)")
+        print(f"{'table':<16}{'rows':>8}{'deleted':>9}  last synced (UTC)")
         for table in tables:
             # Cast the time zone column to text: reading it as a value needs pytz.
-            rows, synced = connection.execute(
-                f'select count(*), max("_fivetran_synced")::varchar from {SCHEMA}."{table}"'
+            rows, deleted, synced = connection.execute(
+                f'select count(*), count(*) filter (where "_fivetran_deleted"), '
+                f'max("_fivetran_synced")::varchar from {SCHEMA}."{table}"'
             ).fetchone()
-            print(f"{table:<16}{rows:>8}  {synced or '-'}")
+            print(f"{table:<16}{rows:>8}{deleted:>9}  {synced or '-'}")
         if "metric" in tables:
             metrics = connection.execute(
                 f"select metric_name, metric_value from {SCHEMA}.metric "
@@ -77,8 +78,21 @@ def print_summary(project, configuration=None):
         connection.close()
     state = files / "state.json"
     saved = json.loads(state.read_text()) if state.exists() else None
-    print(f"Saved state ({state}): {json.dumps(saved, sort_keys=True)}")
+    print(f"Saved state ({state}): {json.dumps(described(saved), sort_keys=True)}")
     return True
+
+
+def described(state):
+    """Return a saved state with the keys of each reconcile horizon summarised (days, bytes)."""
+    if not isinstance(state, dict):
+        return state
+    shown = dict(state)
+    for name, value in state.items():
+        if name.endswith("_keys") and isinstance(value, dict):
+            days = value.get("days") or {}
+            size = len(json.dumps(value))
+            shown[name] = f"<keys of {len(days)} days, {size:,} bytes>"
+    return shown
 
 
 def main(argv=None):
