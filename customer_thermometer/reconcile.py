@@ -7,12 +7,11 @@ from datetime import timedelta
 
 from fivetran_connector_sdk import Logging as log
 
-from .answers import fetch_list
-from .client import fetch_value
 from .errors import ApiError, UnexpectedBodyError, UnreachableError
 from .keystore import KeyStore, encoded_day, key_values, read_keys, response_index
 from .output import count_of, delete_row, say
-from .specs import DATE_FIELDS, TABLE_SPECS
+from .specs import DATE_FIELDS
+from .windows import fetch_count, fetch_window, keys_floor, new_window
 
 KEY_STORE_BYTES = 1_000_000  # of one table's saved keys: past it, the horizon shrinks
 
@@ -23,24 +22,10 @@ DAY_ENTRY_BYTES = 16  # of a day's entry in the saved JSON besides its keys (its
 def keys_from(context, cursor):
     """Return the first day whose keys a dated table's walk collects: the saved cursor less
     reconcile_days (the next cursor is never earlier), or None on a first sync (then the newest
-    day answered less reconcile_days, see collect_keys())."""
+    day answered less reconcile_days, see windows.keys_floor())."""
     if cursor is None:
         return None
     return cursor - timedelta(days=context.settings["reconcile_days"])
-
-
-def collect_keys(context, walk, answer):
-    """Keep the keys an answer held of each day from the walk's first day to collect on."""
-    days = context.settings["reconcile_days"]
-    if not days or walk.newest is None:
-        return
-    floor = walk.keys_from or walk.newest - timedelta(days=days)
-    for day, keys in answer.keys_by_day.items():
-        if day >= floor:
-            if day in walk.seen:
-                walk.seen[day] |= keys
-            else:
-                walk.seen[day] = set(keys)
 
 
 def reconcile(context, table, kept, proven):
@@ -66,7 +51,7 @@ def reconcile(context, table, kept, proven):
         return  # nothing proven to save; or the horizon is off (the state drops its keys)
     saved = read_keys(context.start_state, table, context.upper_bound)
     first = kept - timedelta(days=days)
-    floor = max(first, walk.keys_from or (walk.newest or kept) - timedelta(days=days))
+    floor = max(first, keys_floor(context, walk))  # kept: a cursor, or a day answered
     proven_days = days_within(proven, floor, context.upper_bound)
     if saved is not None and (saved.field, saved.margin) != (walk.field, walk.margin):
         set_aside(context, table, saved, proven_days)
@@ -182,20 +167,16 @@ def day_read_whole(context, day):
 def counted_alone(context, walk, day):
     """Read a day of blast_result again alone and count it; return its keys where both agree
     below the largest answer of the sync (see day_read_whole()), else None."""
-    params = {"fromDate": day.isoformat(), "toDate": day.isoformat()}
-    listed = dict(params, limit=walk.limit) if walk.limit is not None else params
-    walk.requests += 2
+    largest, alone = walk.most, new_window(day, day)
     try:
-        answer = fetch_list(context, "blast_result", listed)
-        counted = fetch_value(
-            context, "blast_result", TABLE_SPECS["blast_result"]["counted_by"], params
-        )
+        answer = fetch_window(context, "blast_result", alone)
+        counted = fetch_count(context, "blast_result", alone)
     except UnreachableError:
         raise  # the host is gone: the sync stops (see update())
     except (ApiError, UnexpectedBodyError):  # no answer or no count: it confirms nothing
         return None
     keys = answer.keys_by_day.get(day, set())
-    if answer.count == len(keys) == counted < walk.most:
+    if counted is not None and answer.count == len(keys) == counted < largest:
         return keys
     return None
 

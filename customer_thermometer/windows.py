@@ -13,7 +13,6 @@ from .client import fetch_value
 from .errors import ApiError, RefusedError, UnexpectedBodyError
 from .masking import masked_snippet
 from .output import say, warn_first_few
-from .reconcile import collect_keys
 from .specs import DATE_FIELDS, LIMIT_FORMS, RECORD_LIMIT, TABLE_SPECS
 
 
@@ -75,7 +74,7 @@ class TableWalk:
         self.decided_days = []  # (first, last) own days of windows read with a known layout
         self.deferred = []  # (first, last) days whose records could not be joined: read again
         self.progress = None  # (cursor, ranges still to read, not proven) once it stopped
-        self.keys_from = None  # the first day whose keys are collected (None: see collect_keys())
+        self.keys_from = None  # the first day whose keys are collected (None: see keys_floor())
         self.seen = {}  # day -> the keys answered for it in this sync, from that day on
         self.where = None  # response_id -> the days of seen holding it, once needed
         self.key_store = None  # the keys the state saves once the walk ended (see reconcile())
@@ -198,6 +197,32 @@ def fetch_window(context, table, window, keep_days=None):
     walk.most = max(walk.most, answer.count)
     check_one_cap(walk)
     return answer
+
+
+def collect_keys(context, walk, answer):
+    """Keep the keys an answer held of each day from the walk's first day to collect on (see
+    keys_floor()), for the reconcile horizon."""
+    floor = keys_floor(context, walk)
+    if floor is None:
+        return
+    for day, keys in answer.keys_by_day.items():
+        if day >= floor:
+            if day in walk.seen:
+                walk.seen[day] |= keys
+            else:
+                walk.seen[day] = set(keys)
+
+
+def keys_floor(context, walk):
+    """Return the first day whose keys a walk collects: the saved cursor less reconcile_days
+    (walk.keys_from), or on a first sync the newest day answered less reconcile_days; None
+    when the horizon is off, or no day was answered yet."""
+    days = context.settings["reconcile_days"]
+    if not days:
+        return None
+    if walk.keys_from is not None:
+        return walk.keys_from
+    return None if walk.newest is None else walk.newest - timedelta(days=days)
 
 
 def child_delivered(walk, window, answer, start, end):

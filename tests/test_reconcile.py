@@ -204,25 +204,26 @@ def reconciled(captured, state, seen, proven, kept="2026-11-26", counts=None, ag
     } | (counts or {})
     asked = []
 
-    def fetch_value(context, table, method, params):
-        asked.append((table, method, params["fromDate"], params["toDate"]))
-        value = counted.get(params["fromDate"], 0)
+    def fetch_count(context, table, window):
+        asked.append((table, "count", window.start, window.end))
+        value = counted.get(window.start.isoformat(), 0)
         if isinstance(value, Exception):
             raise value
-        return float(value)
+        return value
 
-    def fetch_list(context, table, params):
-        asked.append((table, "list", params["fromDate"], params["toDate"]))
-        keys = answered.get(params["fromDate"], set())
+    def fetch_window(context, table, window):
+        assert window.start == window.end  # a day read again alone
+        asked.append((table, "list", window.start, window.end))
+        keys = answered.get(window.start.isoformat(), set())
         if isinstance(keys, Exception):
             raise keys
         answer = Answer()
-        answer.keys_by_day, answer.count = {day(params["fromDate"]): set(keys)}, len(keys)
+        answer.keys_by_day, answer.count = {window.start: set(keys)}, len(keys)
         return answer
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reconcile_module, "fetch_value", fetch_value)
-        patch.setattr(reconcile_module, "fetch_list", fetch_list)
+        patch.setattr(reconcile_module, "fetch_count", fetch_count)
+        patch.setattr(reconcile_module, "fetch_window", fetch_window)
         reconcile(context, "blast_result", day(kept), ranges)
     context.close()
     captured.asked = asked
@@ -324,19 +325,21 @@ class TestCountsConfirmEachDeletion:
     OLD = {"2026-11-24": {key_on("2026-11-24", 1), key_on("2026-11-24", 2)}}
     NOW = {"2026-11-24": {key_on("2026-11-24", 2)}}
 
+    def key_1_gone(self, captured, **answers):
+        """Reconcile the day whose saved key 1 its answers no longer hold, the day read again
+        alone and counted as answers say (see reconciled()); return the ids deleted and the
+        store saved."""
+        return reconciled(
+            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], **answers
+        )
+
     def test_a_count_that_agrees_below_the_largest_answer_confirms_the_day(self, captured):
-        ids, _ = reconciled(captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)])
+        ids, _ = self.key_1_gone(captured)
         assert ids == [1]
 
     @pytest.mark.parametrize("count", [0, 2, 7])
     def test_a_count_that_differs_deletes_nothing_and_keeps_every_key(self, captured, count):
-        ids, store = reconciled(
-            captured,
-            saved_state(self.OLD),
-            self.NOW,
-            [("2026-11-20", UP)],
-            counts={"2026-11-24": count},
-        )
+        ids, store = self.key_1_gone(captured, counts={"2026-11-24": count})
         assert ids == [] and store == self.OLD
         (warning,) = captured.messages("warning")
         assert "1 day of the reconcile horizon (2026-11-24)" in warning
@@ -344,55 +347,30 @@ class TestCountsConfirmEachDeletion:
 
     def test_a_key_the_day_read_alone_finds_again_is_not_deleted(self, captured):
         again = {"2026-11-24": self.OLD["2026-11-24"]}  # a cap by size had cut the wide answer
-        ids, store = reconciled(
-            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], again=again
-        )
+        ids, store = self.key_1_gone(captured, again=again)
         assert ids == [] and store == self.OLD and not captured.messages("warning")
-
-    def test_a_day_read_alone_as_large_as_the_largest_answer_confirms_nothing(self, captured):
-        ids, _ = reconciled(
-            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], most=1
-        )
-        assert ids == []
 
     def test_a_day_read_alone_that_fails_confirms_nothing(self, captured):
         failed = ApiError("getBlastResults failed after 4 attempts: HTTP 500")
-        ids, store = reconciled(
-            captured,
-            saved_state(self.OLD),
-            self.NOW,
-            [("2026-11-20", UP)],
-            again={"2026-11-24": failed},
-            counts={"2026-11-24": 1},
+        ids, store = self.key_1_gone(
+            captured, again={"2026-11-24": failed}, counts={"2026-11-24": 1}
         )
         assert ids == [] and store == self.OLD
 
     def test_a_count_that_fails_deletes_nothing_and_fails_no_table(self, captured):
         failed = ApiError("getNumResponsesValue failed after 4 attempts: HTTP 500")
-        ids, store = reconciled(
-            captured,
-            saved_state(self.OLD),
-            self.NOW,
-            [("2026-11-20", UP)],
-            counts={"2026-11-24": failed},
-        )
+        ids, store = self.key_1_gone(captured, counts={"2026-11-24": failed})
         assert ids == [] and store == self.OLD
 
     def test_a_host_gone_while_counting_stops_the_sync(self, captured):
         gone = UnreachableError("getNumResponsesValue failed", "refused", "ct.example.test")
         with pytest.raises(UnreachableError):
-            reconciled(
-                captured,
-                saved_state(self.OLD),
-                self.NOW,
-                [("2026-11-20", UP)],
-                counts={"2026-11-24": gone},
-            )
+            self.key_1_gone(captured, counts={"2026-11-24": gone})
 
-    def test_a_count_as_large_as_the_largest_answer_may_be_capped(self, captured):
-        ids, _ = reconciled(
-            captured, saved_state(self.OLD), self.NOW, [("2026-11-20", UP)], most=1
-        )
+    def test_a_day_read_alone_and_counted_as_large_as_the_largest_answer_may_be_capped(
+        self, captured
+    ):
+        ids, _ = self.key_1_gone(captured, most=1)
         assert ids == []
 
     @pytest.mark.parametrize(
@@ -463,8 +441,8 @@ class TestCommentsConfirmedByBothWitnesses:
         alone.keys_by_day = {day(self.DAY): responses.seen[day(self.DAY)]}
         alone.count = blast_found
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(reconcile_module, "fetch_value", lambda *_: float(blast_count))
-            patch.setattr(reconcile_module, "fetch_list", lambda *_: alone)
+            patch.setattr(reconcile_module, "fetch_count", lambda *_: blast_count)
+            patch.setattr(reconcile_module, "fetch_window", lambda *_: alone)
             reconcile(context, "comment", day("2026-11-26"), [(day("2026-11-20"), TOMORROW)])
         context.close()
         return [keys["response_id"] for _, keys in captured.deletes]
