@@ -7,14 +7,18 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
+import connector
 from customer_thermometer.answers import key_packer
+from customer_thermometer.context import SyncContext
 from customer_thermometer.errors import WindowTimeoutError
 from customer_thermometer.windows import (
     TableWalk,
     asked_days,
+    collect_keys,
     distrust,
     fetch_count,
     fetch_window,
+    keys_floor,
     log_unproven,
     new_window,
     note_cut,
@@ -26,9 +30,10 @@ from customer_thermometer.windows import (
     witness_name,
     witnessed,
 )
-from tests.conftest import API_KEY, TODAY, day, small_account
+from tests.conftest import API_KEY, TODAY, configuration, day, small_account
 from tests.support import (
     UPPER,
+    answer_of,
     blast_xml,
     capped_account,
     in_every_form,
@@ -515,3 +520,43 @@ class TestRefusedLimit:
         assert walk.limit == 5000 and walk.limit_answered
         assert (walk.cut_sizes, walk.cut_bytes) == (set(), None)
         assert walk.largest == 0 and 0 < walk.most < 900  # only what the new form answered
+
+
+def horizon_context(days):
+    """Return a SyncContext whose reconcile horizon is days long."""
+    settings = connector.validate_configuration(configuration(reconcile_days=days))
+    return SyncContext(settings, {})
+
+
+class TestKeysOfTheHorizon:
+    def test_a_first_sync_collects_from_the_newest_day_answered_less_the_horizon(self, captured):
+        context = horizon_context("3")
+        walk = context.walk("blast_result")
+        assert keys_floor(context, walk) is None  # no day answered yet
+        walk.newest = day("2026-11-20")
+        assert keys_floor(context, walk) == day("2026-11-17")
+        collect_keys(context, walk, answer_of("2026-11-16", "2026-11-17", "2026-11-20"))
+        assert walk.seen == {day("2026-11-17"): {("key", 1)}, day("2026-11-20"): {("key", 2)}}
+        context.close()
+
+    def test_a_next_sync_collects_from_the_saved_cursor_less_the_horizon(self, captured):
+        context = horizon_context("3")
+        walk = context.walk("blast_result")
+        walk.keys_from, walk.newest = day("2026-11-10"), day("2026-11-20")
+        assert keys_floor(context, walk) == day("2026-11-10")
+        collect_keys(context, walk, answer_of("2026-11-09", "2026-11-10"))
+        collect_keys(context, walk, answer_of("2026-11-10", "2026-11-12"))
+        assert walk.seen == {
+            day("2026-11-10"): {("key", 0), ("key", 1)},  # both answers' keys of the day
+            day("2026-11-12"): {("key", 1)},
+        }
+        context.close()
+
+    def test_no_key_is_collected_with_the_horizon_off(self, captured):
+        context = horizon_context("0")
+        walk = context.walk("blast_result")
+        walk.keys_from, walk.newest = day("2026-11-10"), day("2026-11-20")
+        assert keys_floor(context, walk) is None
+        collect_keys(context, walk, answer_of("2026-11-12"))
+        assert walk.seen == {}
+        context.close()
