@@ -4,7 +4,9 @@ Syncs a Customer Thermometer account's survey responses (`blast_result`), their 
 (`comment`), recipient lists, thermometers and headline metrics into five typed tables. `update()`
 runs the five endpoint functions below, `sync_blast_results()` ... `sync_metrics()`; a table that
 fails is named and read again next sync without stopping the others, and the state (each dated
-table's cursor and the days it still has to read) is checkpointed once, after the last table
+table's cursor, the days it still has to read, and the keys of its reconcile horizon, the last
+`reconcile_days` days read again each sync so that edits land and deleted responses are marked
+deleted) is checkpointed once, after the last table
 (every 10,000 rows, the state the sync started with is checkpointed again: that commits the rows
 without moving a cursor).
 
@@ -17,7 +19,11 @@ every record becomes a typed row; every text that is logged or raised is masked 
 
 The package `customer_thermometer/`, from the entry down to the leaves:
 - `walk`: a table read whole (a dated table's windows within its budget, or one answer);
+- `reconcile`, `keystore`: the horizon read again, what no longer answers deleted (only where
+  proven twice and confirmed), and the keys of each proven day as the state keeps them;
 - `proofs`, `windows`: the proof that a window is whole, and what one window asks and answers;
+- `conventions`, `dates`: what the answers teach (a refused `limit`, a datetime layout, a date
+  joined from another table);
 - `answers`: one list answer read and upserted, and the count that witnesses its size;
 - `cursors`: the state, each cursor, history and date filter, validated before any request;
 - `context`: one sync's shared state (`SyncContext`); `reports`: a table's closing lines;
